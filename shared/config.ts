@@ -1,0 +1,78 @@
+/**
+ * Configuration in one typed module: each function declares the variables it needs and gets
+ * them validated at cold start, with an error that names the variable and what is wrong.
+ */
+import { z } from 'zod';
+import { ConfigurationError } from './errors.ts';
+
+const nonEmpty = (what: string) =>
+  z
+    .string({ error: `is required (${what})` })
+    .trim()
+    .min(1, `must not be empty (${what})`);
+const positiveInt = (what: string, fallback: number) =>
+  z.coerce
+    .number({ error: `must be a number (${what})` })
+    .int(`must be a whole number (${what})`)
+    .positive(`must be positive (${what})`)
+    .default(fallback);
+
+/** Every variable Keyless reads, with what it is for; functions pick the ones they need. */
+export const environmentVariables = {
+  TABLE_NAME: nonEmpty('the Keyless DynamoDB table name'),
+  EVENT_BUS_NAME: nonEmpty('the Keyless EventBridge bus name'),
+  POWERTOOLS_SERVICE_NAME: z.string().trim().min(1).default('keyless'),
+  PROVIDER_ACCOUNT_ID: z
+    .string({ error: 'is required (the provider AWS account id)' })
+    .regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
+  SETUP_TTL_DAYS: positiveInt('days a setup stays open', 7),
+  CREDENTIAL_REFRESH_BUFFER_SECONDS: positiveInt(
+    'seconds before expiry that cached credentials are refreshed',
+    300,
+  ),
+  REVOCATION_STALENESS_SECONDS: z.coerce
+    .number({
+      error: 'must be a number (seconds a cached connection status may be trusted; 0 = re-read every vend)',
+    })
+    .int()
+    .min(0, 'must be 0 or more')
+    .default(0),
+  LEGACY_GRACE_DAYS: positiveInt('days a legacy access-key connection may run before reminders start', 90),
+  REMINDER_INTERVAL_DAYS: positiveInt('days between two reminders for one connection', 7),
+  TEMPLATE_URL: z.url({ error: 'must be an https URL (where the customer template is published)' }),
+  REGISTRATION_TOPIC_ARNS: z
+    .string({ error: 'is required (JSON map of region to registrations topic ARN)' })
+    .transform((value, ctx) => {
+      try {
+        return z.record(z.string(), z.string().startsWith('arn:')).parse(JSON.parse(value));
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON object of region → SNS topic ARN' });
+        return z.NEVER;
+      }
+    }),
+  HOME_REGION: z
+    .string({ error: 'is required (the region of the Keyless core)' })
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region name'),
+  /** Local mode only: the one extra ResponseURL origin the callback may answer to. */
+  LOCAL_RESPONSE_ORIGIN: z.url().optional(),
+} as const;
+
+type Variables = typeof environmentVariables;
+export type ConfigFor<K extends keyof Variables> = { [P in K]: z.output<Variables[P]> };
+
+/**
+ * Reads and validates the named variables. Throws one ConfigurationError listing every
+ * missing or invalid one, e.g. `TABLE_NAME is required (the Keyless DynamoDB table name)`.
+ */
+export function loadConfig<K extends keyof Variables>(
+  names: readonly K[],
+  env: Record<string, string | undefined> = process.env,
+): ConfigFor<K> {
+  const shape = Object.fromEntries(names.map((name) => [name, environmentVariables[name]]));
+  const result = z
+    .object(shape)
+    .safeParse(Object.fromEntries(names.map((n) => [n, env[n] === '' ? undefined : env[n]])));
+  if (result.success) return result.data as ConfigFor<K>;
+  const problems = result.error.issues.map((issue) => `${String(issue.path[0])} ${issue.message}`);
+  throw new ConfigurationError(`Invalid configuration: ${problems.join('; ')}.`);
+}

@@ -1,0 +1,96 @@
+/**
+ * Connections: one customer AWS account reachable by the provider.
+ * Pure domain code: no AWS imports, so every rule is testable on its own.
+ */
+import { ForbiddenTransitionError } from '../errors.ts';
+
+export const CONNECTION_STATUSES = ['REGISTERED', 'ACTIVE', 'FAILED', 'BROKEN', 'REVOKED'] as const;
+export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
+
+export const AUTH_METHODS = ['ROLE', 'ACCESS_KEYS'] as const;
+export type AuthMethod = (typeof AUTH_METHODS)[number];
+
+/**
+ * The allowed state changes, as data. REGISTERED is re-entered when a stack Update brings a new
+ * role or External ID; BROKEN recovers through re-validation; REVOKED is terminal.
+ */
+export const ALLOWED_TRANSITIONS: Readonly<Record<ConnectionStatus, readonly ConnectionStatus[]>> = {
+  REGISTERED: ['ACTIVE', 'FAILED', 'REVOKED'],
+  ACTIVE: ['REGISTERED', 'BROKEN', 'REVOKED'],
+  FAILED: ['REGISTERED', 'REVOKED'],
+  BROKEN: ['REGISTERED', 'ACTIVE', 'REVOKED'],
+  REVOKED: [],
+};
+
+export function canTransition(from: ConnectionStatus, to: ConnectionStatus): boolean {
+  return ALLOWED_TRANSITIONS[from].includes(to);
+}
+
+/** Throws a ForbiddenTransitionError that names both states and what is allowed instead. */
+export function assertTransition(from: ConnectionStatus, to: ConnectionStatus): void {
+  if (!canTransition(from, to)) throw new ForbiddenTransitionError(from, to, ALLOWED_TRANSITIONS[from]);
+}
+
+/** The CloudFormation request a connection still owes an answer to (cleared once answered). */
+export interface PendingCloudFormationAnswer {
+  responseUrl: string;
+  requestId: string;
+  requestType: 'Create' | 'Update';
+  logicalResourceId: string;
+  stackId: string;
+  physicalResourceId: string;
+  /** Epoch ms after which the pre-signed URL and CloudFormation's wait have run out. */
+  deadline: number;
+}
+
+interface ConnectionBase {
+  customerId: string;
+  /** Taken from the stack's own ARN (or the legacy registration), never from a property. */
+  accountId: string;
+  status: ConnectionStatus;
+  /** Incremented by every write; every transition is conditional on it. */
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+  lastError?: string;
+}
+
+/** A connection reached by assuming the customer's role with the External ID. */
+export interface RoleConnection extends ConnectionBase {
+  authMethod: 'ROLE';
+  roleArn: string;
+  externalId: string;
+  stackId: string;
+  setupId?: string;
+  validatedAt?: string;
+  pendingAnswer?: PendingCloudFormationAnswer;
+  /** During an External ID rotation: the new ID, switched in only once validation proves it. */
+  pendingExternalId?: string;
+  /** During an Update: the role to prove before it replaces `roleArn`. */
+  pendingRoleArn?: string;
+}
+
+/** Migration phase 2: a customer still on access keys. Only a Secrets Manager reference is kept. */
+export interface LegacyConnection extends ConnectionBase {
+  authMethod: 'ACCESS_KEYS';
+  /** Name or ARN of the Secrets Manager secret holding the keys; never the keys themselves. */
+  secretRef: string;
+  lastRemindedAt?: string;
+}
+
+export type Connection = RoleConnection | LegacyConnection;
+
+/** What the credential broker needs on every vend: small, projected, strongly consistent. */
+export interface ConnectionAccess {
+  customerId: string;
+  accountId: string;
+  status: ConnectionStatus;
+  authMethod: AuthMethod;
+  roleArn?: string;
+  externalId?: string;
+  secretRef?: string;
+  version: number;
+  createdAt: string;
+}
+
+export const isLegacy = (c: Connection): c is LegacyConnection => c.authMethod === 'ACCESS_KEYS';

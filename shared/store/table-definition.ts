@@ -1,0 +1,63 @@
+/**
+ * The Keyless table, defined once: the CDK stack, the local runtime and the tests all build
+ * their table from this module, so keys, the sparse legacy index and TTL can never drift apart.
+ */
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+
+export const TABLE_KEYS = { partitionKey: 'PK', sortKey: 'SK' } as const;
+
+/**
+ * Sparse GSI of customers still on access keys: only legacy connections carry its keys, and
+ * they are removed on migration, so the reminder job reads legacy customers and nothing else.
+ * The sort key starts with the creation time, so "older than the grace period" is a key condition.
+ */
+export const LEGACY_INDEX = {
+  indexName: 'legacy-by-created',
+  partitionKey: 'legacyPK',
+  sortKey: 'legacySK',
+  /** All legacy connections share one partition value: their count is small by design (1%). */
+  partitionValue: 'LEGACY',
+  /** Only what the reminder job reads. */
+  projectedAttributes: ['customerId', 'accountId', 'createdAt', 'lastRemindedAt', 'status', 'version'],
+} as const;
+
+/** Epoch seconds; DynamoDB deletes expired setups on its own (DynamoDB Local accepts but does not enforce it). */
+export const TTL_ATTRIBUTE = 'ttl';
+
+export const keys = {
+  customer: (customerId: string) => `CUSTOMER#${customerId}`,
+  setup: (setupId: string) => `SETUP#${setupId}`,
+  connection: (accountId: string) => `CONN#${accountId}`,
+  audit: (at: string, auditId: string) => `AUDIT#${at}#${auditId}`,
+  legacySort: (createdAt: string, customerId: string, accountId: string) =>
+    `${createdAt}#${customerId}#${accountId}`,
+  prefix: { setup: 'SETUP#', connection: 'CONN#', audit: 'AUDIT#' },
+} as const;
+
+/** The CreateTable request for DynamoDB (Local or real): on-demand, keys, sparse GSI. */
+export function createTableInput(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: TABLE_KEYS.partitionKey, AttributeType: 'S' },
+      { AttributeName: TABLE_KEYS.sortKey, AttributeType: 'S' },
+      { AttributeName: LEGACY_INDEX.partitionKey, AttributeType: 'S' },
+      { AttributeName: LEGACY_INDEX.sortKey, AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' },
+      { AttributeName: TABLE_KEYS.sortKey, KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: LEGACY_INDEX.indexName,
+        KeySchema: [
+          { AttributeName: LEGACY_INDEX.partitionKey, KeyType: 'HASH' },
+          { AttributeName: LEGACY_INDEX.sortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...LEGACY_INDEX.projectedAttributes] },
+      },
+    ],
+  };
+}
