@@ -1,0 +1,78 @@
+/**
+ * The Keyless events on EventBridge: source, detail-types and detail schemas in one place,
+ * validated by the publisher before PutEvents and by every consumer on receipt.
+ */
+import { z } from 'zod';
+
+export const EVENT_SOURCE = 'keyless';
+
+export const DETAIL_TYPES = {
+  roleRegistered: 'Role Registered',
+  roleValidated: 'Role Validated',
+  roleValidationFailed: 'Role Validation Failed',
+  integrationStackDeleted: 'Integration Stack Deleted',
+  accessRevoked: 'Access Revoked',
+  migrationReminderDue: 'Migration Reminder Due',
+} as const;
+export type DetailType = (typeof DETAIL_TYPES)[keyof typeof DETAIL_TYPES];
+
+const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
+
+/** What every Keyless event carries (DESIGN.md §4). */
+const base = z.object({
+  customerId: z.string().min(1).max(128),
+  accountId,
+  /** The connection version the event describes. */
+  version: z.number().int().nonnegative(),
+  correlationId: z.string().min(1).max(256),
+});
+
+export const detailSchemas = {
+  [DETAIL_TYPES.roleRegistered]: base.extend({
+    roleArn: z.string(),
+    /** Why validation is needed: a new connection, an Update of role/External ID, or a migration off keys. */
+    reason: z.enum(['create', 'update', 'rotation', 'migration', 'revalidation']),
+  }),
+  [DETAIL_TYPES.roleValidated]: base.extend({ roleArn: z.string() }),
+  [DETAIL_TYPES.roleValidationFailed]: base.extend({ roleArn: z.string(), reason: z.string() }),
+  [DETAIL_TYPES.integrationStackDeleted]: base.extend({ stackId: z.string() }),
+  [DETAIL_TYPES.accessRevoked]: base.extend({ reason: z.string() }),
+  [DETAIL_TYPES.migrationReminderDue]: base.extend({
+    daysOnAccessKeys: z.number().int().nonnegative(),
+    createdAt: z.string(),
+    /** Makes the event id of one reminder stable across retries of one run. */
+    reminderId: z.string(),
+  }),
+} as const satisfies Record<DetailType, z.ZodType>;
+
+export type DetailOf<T extends DetailType> = z.output<(typeof detailSchemas)[T]>;
+
+/** A Keyless event to publish. */
+export type KeylessEvent = { [T in DetailType]: { detailType: T; detail: DetailOf<T> } }[DetailType];
+
+/** The EventBridge envelope a consumer Lambda receives for a Keyless event of type T. */
+export function eventBridgeEnvelope<T extends DetailType>(detailType: T) {
+  return z.object({
+    id: z.string(),
+    source: z.literal(EVENT_SOURCE),
+    'detail-type': z.literal(detailType),
+    time: z.string().optional(),
+    account: z.string().optional(),
+    region: z.string().optional(),
+    detail: detailSchemas[detailType],
+  });
+}
+
+/** "CloudFormation Stack Status Change" as forwarded from a customer account (aws.cloudformation). */
+export const stackStatusChangeSchema = z.object({
+  id: z.string(),
+  source: z.literal('aws.cloudformation'),
+  'detail-type': z.literal('CloudFormation Stack Status Change'),
+  account: accountId,
+  region: z.string(),
+  resources: z.array(z.string()).optional(),
+  detail: z.object({
+    'stack-id': z.string(),
+    'status-details': z.object({ status: z.string(), 'status-reason': z.string().optional() }),
+  }),
+});
