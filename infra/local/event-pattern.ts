@@ -107,7 +107,7 @@ function compileExists(key: string, condition: Record<string, unknown>): (field:
 
 function compileCondition(key: string, condition: unknown): ValueTest {
   if (condition === null || typeof condition !== 'object') return (value) => value === condition;
-  if (Array.isArray(condition)) throw new InvalidEventPatternError(`"${key}" has a nested array`);
+  if (!isObject(condition)) throw new InvalidEventPatternError(`"${key}" has a nested array`);
   const [operator, operand] = singleEntry(key, condition);
   switch (operator) {
     case 'prefix':
@@ -202,7 +202,7 @@ function compileNumeric(key: string, operand: unknown): ValueTest {
 
 function compileAnythingBut(key: string, operand: unknown): ValueTest {
   if (!isObject(operand)) {
-    const excluded = Array.isArray(operand) ? operand : [operand];
+    const excluded: unknown[] = Array.isArray(operand) ? operand : [operand];
     if (!excluded.every((one) => typeof one === 'string' || typeof one === 'number')) {
       throw new InvalidEventPatternError(`"${key}": anything-but takes strings or numbers`);
     }
