@@ -206,7 +206,7 @@ function compileAnythingBut(key: string, operand: unknown): ValueTest {
     if (!excluded.every((one) => typeof one === 'string' || typeof one === 'number')) {
       throw new InvalidEventPatternError(`"${key}": anything-but takes strings or numbers`);
     }
-    return (value) => !excluded.includes(value);
+    return (value) => !excluded.some((one) => one === value);
   }
   const [operator, inner] = singleEntry(key, operand);
   if (!['prefix', 'suffix', 'wildcard', 'equals-ignore-case'].includes(operator)) {
