@@ -1,0 +1,43 @@
+/** Small, exact statistics over recorded samples (no histograms, no sampling). */
+
+/** The nearest-rank percentile (0 < p ≤ 100) of already sorted samples. */
+export function percentileOfSorted(sorted: ArrayLike<number>, p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] as number;
+}
+
+export function summarize(samples: ArrayLike<number>): { count: number; p50: number; p99: number } {
+  const sorted = Float64Array.from(samples).sort();
+  return { count: sorted.length, p50: percentileOfSorted(sorted, 50), p99: percentileOfSorted(sorted, 99) };
+}
+
+export function median(samples: readonly number[]): number {
+  if (samples.length === 0) return Number.NaN;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+/** Rounds for display and for results.json: 2 significant decimals below 10, 1 below 1000, none above. */
+export function round(value: number): number {
+  if (!Number.isFinite(value)) return value;
+  const abs = Math.abs(value);
+  const decimals = abs >= 1000 ? 0 : abs >= 10 ? 1 : 2;
+  const factor = 10 ** decimals;
+  return Math.round(value * factor) / factor;
+}
+
+/**
+ * A headline figure against its baseline from the same run, e.g. `12.4× the SDK` or `0.003× naive`.
+ * `higherIsBetter` only chooses the wording of the verdict.
+ */
+export function ratio(value: number, baseline: number): string {
+  if (baseline === 0) return value === 0 ? '1×' : '∞×';
+  const r = value / baseline;
+  if (r >= 100) return `${Math.round(r)}×`;
+  if (r >= 0.01) return `${round(r)}×`;
+  return `${r.toPrecision(2)}×`;
+}

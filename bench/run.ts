@@ -1,0 +1,80 @@
+/**
+ * `npm run bench [-- --quick] [-- --only <scenario>]`: runs the benchmarks of issue 8, prints a
+ * table per scenario with each headline figure as a ratio against a baseline measured in the
+ * same run, and writes bench/results.json.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { loadAverage, machineInfo } from './harness/machine.ts';
+import { type BenchOptions, parseOptions, type ScenarioName } from './harness/options.ts';
+import { type BenchResults, RESULTS_FILE, writeResults } from './harness/results.ts';
+import { runColdStart } from './scenarios/cold-start.ts';
+
+type Runner = (options: BenchOptions, results: BenchResults) => Promise<string>;
+
+const RUNNERS: Record<ScenarioName, Runner> = {
+  async coldStart(options, results) {
+    const { rows, report } = await runColdStart(options);
+    results.coldStart = rows;
+    return report;
+  },
+  async reminder() {
+    return '\nReminder: not wired yet.\n';
+  },
+  async vending() {
+    return '\nVending: not wired yet.\n';
+  },
+  async singleFlight() {
+    return '\nSingle-flight: not wired yet.\n';
+  },
+  async pipeline() {
+    return '\nPipeline: not wired yet.\n';
+  },
+};
+
+function previousResults(): BenchResults | undefined {
+  if (!existsSync(RESULTS_FILE)) return undefined;
+  try {
+    return JSON.parse(readFileSync(RESULTS_FILE, 'utf8')) as BenchResults;
+  } catch {
+    return undefined;
+  }
+}
+
+async function main() {
+  const options = parseOptions(process.argv.slice(2));
+  const machine = machineInfo();
+  const partial = options.only.length < Object.keys(RUNNERS).length;
+  const results: BenchResults = {
+    machine,
+    singleFlight: null,
+    vending: [],
+    pipeline: null,
+    reminder: null,
+    coldStart: [],
+    ...(partial ? previousResults() : undefined),
+    machine,
+  };
+  console.log(
+    `Keyless benchmarks${options.quick ? ' (--quick: smaller sizes)' : ''} on ${machine.cpu}, ` +
+      `${machine.cores} cores, Node ${machine.node}; load average ${loadAverage()} at start.`,
+  );
+  let failed = false;
+  for (const name of options.only) {
+    const started = performance.now();
+    try {
+      const report = await RUNNERS[name](options, results);
+      console.log(report.trimEnd());
+      console.log(`  (${name}: ${((performance.now() - started) / 1000).toFixed(1)} s)`);
+    } catch (error) {
+      failed = true;
+      console.error(
+        `\n${name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      );
+    }
+  }
+  await writeResults(results);
+  console.log(`\nWrote ${RESULTS_FILE.pathname.split('/').slice(-2).join('/')}.`);
+  if (failed) process.exitCode = 1;
+}
+
+await main();
