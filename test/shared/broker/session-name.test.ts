@@ -1,0 +1,59 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { assertSourceIdentity, buildSessionName } from '../../../shared/broker/session-name.ts';
+import { SESSION_NAME_PATTERN, toSessionNameChars } from '../../../shared/domain/sts-limits.ts';
+import { ValidationError } from '../../../shared/errors.ts';
+
+describe('buildSessionName', () => {
+  it('reads <service>-<customerId>-<unix time> for a tame customer id', () => {
+    expect(buildSessionName('keyless', 'acme-corp', Date.parse('2026-03-01T12:00:00Z'))).toBe(
+      'keyless-acme-corp-1772366400',
+    );
+  });
+
+  it('is always valid for STS and keeps the whole unix time and the start of the customer id', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'grapheme', maxLength: 300 }),
+        fc.string({ minLength: 1, maxLength: 40 }),
+        fc.date({
+          min: new Date('2001-01-01T00:00:00Z'),
+          max: new Date('2286-11-20T00:00:00Z'),
+          noInvalidDate: true,
+        }),
+        (customerId, service, at) => {
+          const name = buildSessionName(service, customerId, at);
+          const unix = String(Math.floor(at.getTime() / 1000));
+          expect(name).toMatch(SESSION_NAME_PATTERN);
+          expect(name.length).toBeLessThanOrEqual(64);
+          expect(name.endsWith(`-${unix}`)).toBe(true);
+          const servicePart = toSessionNameChars(service).slice(0, 20);
+          expect(name.startsWith(`${servicePart}-`)).toBe(true);
+          const customerPart = name.slice(servicePart.length + 1, -unix.length - 1);
+          const sanitised = toSessionNameChars(customerId);
+          if (sanitised.length > 0) {
+            expect(customerPart.length).toBeGreaterThan(0);
+            expect(sanitised.startsWith(customerPart)).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('gives the customer id all the room the service and time leave', () => {
+    const name = buildSessionName('keyless', 'c'.repeat(200), 1_772_366_400_000);
+    expect(name).toHaveLength(64);
+    expect(name).toBe(`keyless-${'c'.repeat(45)}-1772366400`);
+  });
+});
+
+describe('assertSourceIdentity', () => {
+  it('accepts a Lambda function name', () => {
+    expect(assertSourceIdentity('keyless-example-worker_v2')).toBe('keyless-example-worker_v2');
+  });
+
+  it.each(['x', 'a'.repeat(65), 'has space', 'aws:reserved', 'naïve'])('refuses %s', (value) => {
+    expect(() => assertSourceIdentity(value)).toThrow(ValidationError);
+  });
+});
