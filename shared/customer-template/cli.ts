@@ -1,0 +1,89 @@
+/**
+ * `npm run -s template -- --format json|yaml [--account 123456789012] [--stage dev] [--regions us-east-1,eu-west-1]
+ *  [--partition aws] [--out file]`: prints the customer template to stdout and nothing else (or writes --out).
+ * Stage and regions default to the CDK context in cdk.json (`stage`, `homeRegion`, `ingressRegions`); the
+ * account to PROVIDER_ACCOUNT_ID or CDK_DEFAULT_ACCOUNT.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { stringify } from 'yaml';
+import { ZodError } from 'zod';
+import { buildCustomerTemplate } from './template.ts';
+
+const USAGE =
+  'Usage: npm run -s template -- --format json|yaml --account <provider account id> ' +
+  '[--stage <stage>] [--regions <region,region>] [--partition aws|aws-cn|aws-us-gov] [--out <file>]';
+
+function cdkContext(): Record<string, unknown> {
+  try {
+    const cdk = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
+      context?: Record<string, unknown>;
+    };
+    return cdk.context ?? {};
+  } catch {
+    return {};
+  }
+}
+
+const list = (value: unknown): string[] =>
+  (Array.isArray(value) ? value.map(String) : String(value ?? '').split(','))
+    .map((item) => item.trim())
+    .filter(Boolean);
+
+export function renderTemplate(argv: readonly string[], env: Record<string, string | undefined>): string {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      format: { type: 'string', default: 'json' },
+      account: { type: 'string' },
+      stage: { type: 'string' },
+      regions: { type: 'string' },
+      partition: { type: 'string' },
+      out: { type: 'string' },
+    },
+    strict: true,
+  });
+  if (values.format !== 'json' && values.format !== 'yaml')
+    throw new Error(`--format must be json or yaml. ${USAGE}`);
+  const context = cdkContext();
+  const providerAccountId = values.account ?? env.PROVIDER_ACCOUNT_ID ?? env.CDK_DEFAULT_ACCOUNT;
+  if (!providerAccountId) {
+    throw new Error(
+      `The template trusts one provider account: give it with --account or PROVIDER_ACCOUNT_ID. ${USAGE}`,
+    );
+  }
+  const homeRegion = String(context.homeRegion || env.CDK_DEFAULT_REGION || env.AWS_REGION || 'us-east-1');
+  const regions = values.regions
+    ? list(values.regions)
+    : [...new Set([homeRegion, ...list(context.ingressRegions)])];
+  const template = buildCustomerTemplate({
+    providerAccountId,
+    stage: values.stage ?? String(context.stage ?? 'dev'),
+    regions,
+    ...(values.partition ? { partition: values.partition as 'aws' } : {}),
+  });
+  const text =
+    values.format === 'yaml'
+      ? stringify(template, { lineWidth: 0 })
+      : `${JSON.stringify(template, null, 2)}\n`;
+  if (values.out) {
+    writeFileSync(values.out, text);
+    return '';
+  }
+  return text;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  try {
+    process.stdout.write(renderTemplate(process.argv.slice(2), process.env));
+  } catch (error) {
+    const message =
+      error instanceof ZodError
+        ? error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')
+        : error instanceof Error
+          ? error.message
+          : String(error);
+    console.error(`Cannot generate the customer template: ${message}`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,332 @@
+/**
+ * The CloudFormation template a customer launches to let the provider in: one IAM role that trusts only
+ * the provider's named roles and only with the customer's External ID, and the `Custom::KeylessRegistration`
+ * resource that tells the provider the role exists (and, on stack deletion, that it is gone).
+ * Pure code: returns the template as a plain object; `cli.ts` prints it, the CDK stack publishes it.
+ */
+import { ROLE_MAX_SESSION_SECONDS } from '../domain/sts-limits.ts';
+import {
+  type CustomerTemplateConfig,
+  customerTemplateConfigSchema,
+  type PolicyStatement,
+  type ResolvedCustomerTemplateConfig,
+} from './config.ts';
+import {
+  CUSTOMER_ROLE_NAME_PATTERN,
+  DEFAULT_CUSTOMER_ROLE_NAME,
+  providerResourceNames,
+  registrationTopicArn,
+  roleArn,
+} from './names.ts';
+
+/** Sent as the TemplateVersion property; bump it when a change needs the backend to tell stacks apart. */
+export const CUSTOMER_TEMPLATE_VERSION = '1';
+
+/** The customer's resources are tagged with this key; the default ongoing policy reads only resources tagged `read`. */
+export const ACCESS_TAG_KEY = 'keyless:access';
+
+export const PARAMETERS = {
+  externalId: 'ExternalId',
+  customerId: 'CustomerId',
+  roleName: 'RoleName',
+  setupPhase: 'SetupPhase',
+  allowedSourceIp: 'AllowedSourceIp',
+} as const;
+
+export const LOGICAL_IDS = {
+  role: 'KeylessRole',
+  registration: 'KeylessRegistration',
+  topicMapping: 'KeylessRegistrationTopics',
+  topicArnKey: 'TopicArn',
+  isSetupPhase: 'IsSetupPhase',
+  hasAllowedSourceIp: 'HasAllowedSourceIp',
+  roleArnOutput: 'RoleArn',
+} as const;
+
+export const POLICY_NAMES = { ongoing: 'keyless-ongoing', setup: 'keyless-setup-phase' } as const;
+
+/** STS's ExternalId charset and length, as a CloudFormation AllowedPattern (matched against the whole value). */
+export const EXTERNAL_ID_ALLOWED_PATTERN = '[\\w+=,.@:/-]{2,1224}';
+/** Customer ids end up in a tag value: the intersection of the tag charset and what the setup API issues. */
+export const CUSTOMER_ID_ALLOWED_PATTERN = '[A-Za-z0-9_.:/=+@-]{1,128}';
+export const SOURCE_IP_ALLOWED_PATTERN =
+  '|((25[0-5]|2[0-4]\\d|1?\\d?\\d)\\.){3}(25[0-5]|2[0-4]\\d|1?\\d?\\d)/(3[0-2]|[12]?\\d)';
+
+export type CloudFormationTemplate = {
+  AWSTemplateFormatVersion: '2010-09-09';
+  Description: string;
+  Metadata: Record<string, unknown>;
+  Parameters: Record<string, CloudFormationParameter>;
+  Mappings: Record<string, Record<string, Record<string, string>>>;
+  Conditions: Record<string, unknown>;
+  Resources: Record<string, CloudFormationResource>;
+  Outputs: Record<string, { Description: string; Value: unknown }>;
+};
+
+export interface CloudFormationParameter {
+  Type: 'String';
+  Description: string;
+  Default?: string;
+  AllowedValues?: string[];
+  AllowedPattern?: string;
+  ConstraintDescription?: string;
+  MinLength?: number;
+  MaxLength?: number;
+  NoEcho?: boolean;
+}
+
+export interface CloudFormationResource {
+  Type: string;
+  Condition?: string;
+  DependsOn?: string[];
+  UpdateReplacePolicy?: 'Retain' | 'Delete';
+  DeletionPolicy?: 'Retain' | 'Delete';
+  Properties: Record<string, unknown>;
+}
+
+const ref = (name: string) => ({ Ref: name });
+/** An ARN in the customer's own account, any region: `Fn::Sub` placeholders resolved by their stack. */
+const inCustomerAccount = (service: string, resource: string) => ({
+  'Fn::Sub': `arn:\${AWS::Partition}:${service}:*:\${AWS::AccountId}:${resource}`,
+});
+
+/** Read-only, and only on resources the customer tagged `keyless:access=read`: an example to replace. */
+export function defaultOngoingStatements(): PolicyStatement[] {
+  return [
+    {
+      Sid: 'ReadResourcesTaggedForKeyless',
+      Effect: 'Allow',
+      Action: [
+        'ssm:GetParameter',
+        'ssm:GetParameters',
+        'lambda:GetFunctionConfiguration',
+        'dynamodb:DescribeTable',
+      ],
+      Resource: [
+        inCustomerAccount('ssm', 'parameter/*'),
+        inCustomerAccount('lambda', 'function:*'),
+        inCustomerAccount('dynamodb', 'table/*'),
+      ],
+      Condition: { StringEquals: { [`aws:ResourceTag/${ACCESS_TAG_KEY}`]: 'read' } },
+    },
+  ];
+}
+
+/** Discovery during onboarding only: which resources carry tags, and this stack's own state. */
+export function defaultSetupStatements(): PolicyStatement[] {
+  return [
+    {
+      Sid: 'DiscoverTaggedResources',
+      // The Resource Groups Tagging API has no resource-level permissions: '*' is the only resource.
+      Effect: 'Allow',
+      Action: ['tag:GetResources', 'tag:GetTagKeys', 'tag:GetTagValues'],
+      Resource: '*',
+    },
+    {
+      Sid: 'ReadThisStack',
+      Effect: 'Allow',
+      Action: ['cloudformation:DescribeStacks', 'cloudformation:DescribeStackResources'],
+      Resource: ref('AWS::StackId'),
+    },
+  ];
+}
+
+/** The ARNs of the provider roles a customer role trusts (matched by `aws:PrincipalArn`). */
+export function trustedPrincipalArns(config: ResolvedCustomerTemplateConfig): string[] {
+  const names = providerResourceNames(config.stage);
+  const roleNames = config.trustedRoleNames ?? [names.validatorRoleName, names.brokerRoleName];
+  return roleNames.map((name) => roleArn(config.partition, config.providerAccountId, name));
+}
+
+/** Region → registration topic ARN, as the setup API's REGISTRATION_TOPIC_ARNS expects it. */
+export function registrationTopicArns(config: ResolvedCustomerTemplateConfig): Record<string, string> {
+  return Object.fromEntries(
+    config.regions.map((region) => [
+      region,
+      registrationTopicArn(config.partition, region, config.providerAccountId, config.stage),
+    ]),
+  );
+}
+
+/** Validates the config (throws a ZodError naming each bad field) and applies the defaults. */
+export function resolveCustomerTemplateConfig(
+  config: CustomerTemplateConfig,
+): ResolvedCustomerTemplateConfig {
+  return customerTemplateConfigSchema.parse(config);
+}
+
+export function buildCustomerTemplate(input: CustomerTemplateConfig): CloudFormationTemplate {
+  const config = resolveCustomerTemplateConfig(input);
+  const { providerName, partition, providerAccountId } = config;
+  const P = PARAMETERS;
+  const L = LOGICAL_IDS;
+
+  const providerPrincipal = { AWS: `arn:${partition}:iam::${providerAccountId}:root` };
+  const providerRoles = trustedPrincipalArns(config);
+  const withSourceIp = (conditions: Record<string, unknown>) => ({
+    'Fn::If': [
+      L.hasAllowedSourceIp,
+      { ...conditions, IpAddress: { 'aws:SourceIp': ref(P.allowedSourceIp) } },
+      conditions,
+    ],
+  });
+  const policyDocument = (statements: readonly PolicyStatement[]) => ({
+    Version: '2012-10-17',
+    Statement: statements,
+  });
+
+  return {
+    AWSTemplateFormatVersion: '2010-09-09',
+    Description:
+      `Lets ${providerName} reach this AWS account without access keys (Keyless template ` +
+      `v${CUSTOMER_TEMPLATE_VERSION}): an IAM role ${providerName} can assume only with your External ID, ` +
+      'and its registration. Delete this stack to revoke the access at once.',
+    Metadata: {
+      'AWS::CloudFormation::Interface': {
+        ParameterGroups: [
+          { Label: { default: 'Provided by the onboarding link' }, Parameters: [P.customerId, P.externalId] },
+          { Label: { default: 'The role' }, Parameters: [P.roleName, P.setupPhase, P.allowedSourceIp] },
+        ],
+        ParameterLabels: {
+          [P.externalId]: { default: 'External ID (keep it as given)' },
+          [P.customerId]: { default: 'Customer id' },
+          [P.roleName]: { default: 'Role name' },
+          [P.setupPhase]: { default: 'Grant the setup-phase permissions?' },
+          [P.allowedSourceIp]: { default: 'Only from this source IP range (optional)' },
+        },
+      },
+    },
+    Parameters: {
+      [P.externalId]: {
+        Type: 'String',
+        NoEcho: true,
+        Description: `The External ID ${providerName} issued for this setup. The role refuses any other.`,
+        MinLength: 2,
+        MaxLength: 1224,
+        AllowedPattern: EXTERNAL_ID_ALLOWED_PATTERN,
+        ConstraintDescription:
+          "2–1224 characters of letters, digits and _+=,.@:/- (STS's ExternalId limits).",
+      },
+      [P.customerId]: {
+        Type: 'String',
+        Description: `Your customer id at ${providerName}.`,
+        MinLength: 1,
+        MaxLength: 128,
+        AllowedPattern: CUSTOMER_ID_ALLOWED_PATTERN,
+        ConstraintDescription: '1–128 characters of letters, digits and _.:/=+@-',
+      },
+      [P.roleName]: {
+        Type: 'String',
+        Description: `Name of the IAM role ${providerName} assumes; it must start with "Keyless".`,
+        Default: DEFAULT_CUSTOMER_ROLE_NAME,
+        MinLength: 7,
+        MaxLength: 64,
+        AllowedPattern: CUSTOMER_ROLE_NAME_PATTERN,
+        ConstraintDescription: '"Keyless" followed by up to 57 letters, digits or _+=,.@-',
+      },
+      [P.setupPhase]: {
+        Type: 'String',
+        Description:
+          'true grants the setup-phase permissions as well; update the stack with false once onboarding is done.',
+        Default: 'false',
+        AllowedValues: ['true', 'false'],
+      },
+      [P.allowedSourceIp]: {
+        Type: 'String',
+        Description: `Optional IPv4 CIDR ${providerName} must call from (aws:SourceIp). Empty: no IP restriction.`,
+        Default: '',
+        AllowedPattern: SOURCE_IP_ALLOWED_PATTERN,
+        ConstraintDescription: 'empty, or an IPv4 CIDR such as 203.0.113.0/24',
+      },
+    },
+    Mappings: {
+      [L.topicMapping]: Object.fromEntries(
+        Object.entries(registrationTopicArns(config)).map(([region, arn]) => [
+          region,
+          { [L.topicArnKey]: arn },
+        ]),
+      ),
+    },
+    Conditions: {
+      [L.isSetupPhase]: { 'Fn::Equals': [ref(P.setupPhase), 'true'] },
+      [L.hasAllowedSourceIp]: { 'Fn::Not': [{ 'Fn::Equals': [ref(P.allowedSourceIp), ''] }] },
+    },
+    Resources: {
+      [L.role]: {
+        Type: 'AWS::IAM::Role',
+        Properties: {
+          RoleName: ref(P.roleName),
+          Description: `Assumed by ${providerName} through Keyless, only with this stack's External ID. Delete the stack to revoke.`,
+          MaxSessionDuration: ROLE_MAX_SESSION_SECONDS,
+          AssumeRolePolicyDocument: {
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Sid: 'ProviderRolesWithExternalIdOnly',
+                Effect: 'Allow',
+                // The account as principal, narrowed to named roles: a re-created provider role keeps working.
+                Principal: providerPrincipal,
+                Action: 'sts:AssumeRole',
+                Condition: withSourceIp({
+                  StringEquals: { 'sts:ExternalId': ref(P.externalId) },
+                  ArnEquals: { 'aws:PrincipalArn': providerRoles },
+                }),
+              },
+              {
+                // Source identity and session tags attribute each session in CloudTrail. IAM documents
+                // sts:ExternalId for AssumeRole only, so these carry no External ID condition: on their own
+                // they grant nothing, and AssumeRole above still requires the External ID.
+                Sid: 'ProviderRolesSessionAttribution',
+                Effect: 'Allow',
+                Principal: providerPrincipal,
+                Action: ['sts:SetSourceIdentity', 'sts:TagSession'],
+                Condition: withSourceIp({ ArnEquals: { 'aws:PrincipalArn': providerRoles } }),
+              },
+            ],
+          },
+          Policies: [
+            {
+              PolicyName: POLICY_NAMES.ongoing,
+              PolicyDocument: policyDocument(config.ongoingPolicyStatements ?? defaultOngoingStatements()),
+            },
+            {
+              'Fn::If': [
+                L.isSetupPhase,
+                {
+                  PolicyName: POLICY_NAMES.setup,
+                  PolicyDocument: policyDocument(config.setupPolicyStatements ?? defaultSetupStatements()),
+                },
+                ref('AWS::NoValue'),
+              ],
+            },
+          ],
+          Tags: [
+            { Key: 'keyless:customer-id', Value: ref(P.customerId) },
+            { Key: 'keyless:template-version', Value: CUSTOMER_TEMPLATE_VERSION },
+          ],
+        },
+      },
+      [L.registration]: {
+        Type: 'Custom::KeylessRegistration',
+        // The role and its inline policies exist before the provider is told to validate them.
+        DependsOn: [L.role],
+        // A replacement must never send a Delete for the old registration: that would revoke the access.
+        UpdateReplacePolicy: 'Retain',
+        Properties: {
+          ServiceToken: { 'Fn::FindInMap': [L.topicMapping, ref('AWS::Region'), L.topicArnKey] },
+          ServiceTimeout: config.serviceTimeoutSeconds,
+          CustomerId: ref(P.customerId),
+          ExternalId: ref(P.externalId),
+          RoleArn: { 'Fn::GetAtt': [L.role, 'Arn'] },
+          TemplateVersion: CUSTOMER_TEMPLATE_VERSION,
+        },
+      },
+    },
+    Outputs: {
+      [L.roleArnOutput]: {
+        Description: `The role ${providerName} assumes (with your External ID only).`,
+        Value: { 'Fn::GetAtt': [L.role, 'Arn'] },
+      },
+    },
+  };
+}
