@@ -1,0 +1,446 @@
+/**
+ * The single local endpoint: one HTTP server that speaks the AWS wire protocols Keyless uses, so
+ * `AWS_ENDPOINT_URL=http://127.0.0.1:4577` points any AWS SDK or the AWS CLI at the local system.
+ *
+ * Requests are told apart as AWS front ends do: by `X-Amz-Target` (JSON protocols), by the query
+ * protocol's `Action` with the SigV4 credential scope's service name, and by path (Lambda's REST
+ * API, the local admin routes); everything else is the setup API behind API Gateway.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  queryList,
+  readBody,
+  sendJson,
+  sendJsonError,
+  sendQueryError,
+  sendQueryResult,
+  signingScope,
+} from './aws-protocol.ts';
+import type { LocalEventBus } from './event-bus.ts';
+import { FunctionNotFoundError, type LocalFunctions } from './functions.ts';
+import { sendHttpApiResult, toHttpApiEvent } from './http-api.ts';
+import type { CloudFormationResponses } from './response-receiver.ts';
+import { type LocalSecrets, SecretsManagerError } from './secrets.ts';
+import { InvalidParameterError, type LocalSns, TopicNotFoundError } from './sns.ts';
+import { type LocalSts, StsError } from './sts.ts';
+
+const STS_NAMESPACE = 'https://sts.amazonaws.com/doc/2011-06-15/';
+const SNS_NAMESPACE = 'http://sns.amazonaws.com/doc/2010-03-31/';
+const STS_ACTIONS = new Set(['AssumeRole', 'GetCallerIdentity']);
+const SNS_ACTIONS = new Set(['Publish']);
+const LAMBDA_INVOKE = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
+
+export interface LocalEndpointDependencies {
+  dynamoDbEndpoint: string;
+  region: string;
+  accountId: string;
+  sts: LocalSts;
+  sns: LocalSns;
+  eventBus: LocalEventBus;
+  secrets: LocalSecrets;
+  functions: LocalFunctions;
+  responses: CloudFormationResponses;
+  /** The setup API's route keys (`POST /setups`…), served by `apiFunction`. */
+  apiRoutes: readonly string[];
+  apiFunction: string;
+  /** `GET /_local/info`. */
+  info: () => Record<string, unknown>;
+  /** Extra `/_local/...` routes (templates…); return false when not handled. */
+  localRoutes?: (request: IncomingMessage, response: ServerResponse, body: Buffer) => Promise<boolean>;
+  onError?: (error: unknown, request: IncomingMessage) => void;
+}
+
+export interface LocalEndpoint {
+  server: Server;
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startLocalEndpoint(
+  dependencies: LocalEndpointDependencies,
+  { port, host = '127.0.0.1' }: { port: number; host?: string },
+): Promise<LocalEndpoint> {
+  const handle = createRequestHandler(dependencies);
+  const server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      dependencies.onError?.(error, request);
+      if (!response.headersSent)
+        sendJsonError(response, 500, 'InternalFailure', 'The local endpoint failed to handle the request.');
+      else response.end();
+    });
+  });
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const actualPort = (server.address() as AddressInfo).port;
+  return {
+    server,
+    url: `http://${host}:${actualPort}`,
+    port: actualPort,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+const sourceIpOf = (request: IncomingMessage) =>
+  (request.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
+
+export function createRequestHandler(deps: LocalEndpointDependencies) {
+  return async function handleRequest(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://local');
+    const body = await readBody(request);
+    const target = request.headers['x-amz-target'];
+    const contentType = request.headers['content-type'] ?? '';
+
+    if (url.pathname.startsWith('/_local/')) return handleLocal(deps, request, response, url, body);
+    const invoke = LAMBDA_INVOKE.exec(url.pathname);
+    if (invoke && request.method === 'POST')
+      return handleLambdaInvoke(deps, request, response, decodeURIComponent(invoke[1] ?? ''), body);
+    if (typeof target === 'string') {
+      if (target.startsWith('DynamoDB_20120810.')) return proxyDynamoDb(deps, request, response, body);
+      if (target.startsWith('AWSEvents.')) return handleEvents(deps, response, target, body);
+      if (target.startsWith('secretsmanager.')) return handleSecrets(deps, response, target, body);
+      return sendJsonError(
+        response,
+        400,
+        'UnknownOperationException',
+        `Operation ${target} is not served by the local endpoint.`,
+      );
+    }
+    if (request.method === 'POST' && contentType.startsWith('application/x-www-form-urlencoded')) {
+      const form = new URLSearchParams(body.toString('utf8'));
+      const action = form.get('Action');
+      if (action) {
+        const service = signingScope(request.headers.authorization)?.service;
+        if (service === 'sts' || (!service && STS_ACTIONS.has(action)))
+          return handleSts(deps, request, response, action, form);
+        if (service === 'sns' || (!service && SNS_ACTIONS.has(action)))
+          return handleSns(deps, response, action, form);
+        return sendQueryError(response, 400, STS_NAMESPACE, {
+          type: 'Sender',
+          code: 'InvalidAction',
+          message: `The action ${action} is not valid for this endpoint.`,
+        });
+      }
+    }
+    return handleHttpApi(deps, request, response, body);
+  };
+}
+
+async function proxyDynamoDb(
+  deps: LocalEndpointDependencies,
+  request: IncomingMessage,
+  response: ServerResponse,
+  body: Buffer,
+): Promise<void> {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value === undefined || ['host', 'connection', 'content-length', 'transfer-encoding'].includes(name))
+      continue;
+    headers.set(name, Array.isArray(value) ? value.join(',') : value);
+  }
+  const upstream = await fetch(deps.dynamoDbEndpoint, {
+    method: 'POST',
+    headers,
+    body: new Uint8Array(body),
+  });
+  const payload = Buffer.from(await upstream.arrayBuffer());
+  const answer: Record<string, string> = {};
+  upstream.headers.forEach((value, name) => {
+    if (!['content-length', 'connection', 'transfer-encoding', 'content-encoding'].includes(name))
+      answer[name] = value;
+  });
+  response.writeHead(upstream.status, { ...answer, 'content-length': String(payload.length) });
+  response.end(payload);
+}
+
+function parseJson(body: Buffer): Record<string, unknown> | undefined {
+  try {
+    const value = JSON.parse(body.length > 0 ? body.toString('utf8') : '{}');
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function handleEvents(
+  deps: LocalEndpointDependencies,
+  response: ServerResponse,
+  target: string,
+  body: Buffer,
+) {
+  const input = parseJson(body);
+  if (!input)
+    return sendJsonError(response, 400, 'SerializationException', 'Request body is not valid JSON.');
+  if (target !== 'AWSEvents.PutEvents') {
+    return sendJsonError(
+      response,
+      400,
+      'UnknownOperationException',
+      `${target} is not served locally; only PutEvents.`,
+    );
+  }
+  const entries = input.Entries;
+  if (!Array.isArray(entries) || entries.length < 1 || entries.length > 10) {
+    return sendJsonError(
+      response,
+      400,
+      'ValidationException',
+      "1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length less than or equal to 10 and greater than or equal to 1",
+    );
+  }
+  sendJson(response, 200, deps.eventBus.putEvents(entries), 'application/x-amz-json-1.1');
+}
+
+function handleSecrets(
+  deps: LocalEndpointDependencies,
+  response: ServerResponse,
+  target: string,
+  body: Buffer,
+) {
+  const input = parseJson(body);
+  if (!input)
+    return sendJsonError(response, 400, 'SerializationException', 'Request body is not valid JSON.');
+  const operations: Record<string, (input: Record<string, unknown>) => unknown> = {
+    'secretsmanager.CreateSecret': (i) => deps.secrets.createSecret(i),
+    'secretsmanager.GetSecretValue': (i) => deps.secrets.getSecretValue(i),
+    'secretsmanager.PutSecretValue': (i) => deps.secrets.putSecretValue(i),
+    'secretsmanager.DeleteSecret': (i) => deps.secrets.deleteSecret(i),
+  };
+  const operation = operations[target];
+  if (!operation)
+    return sendJsonError(response, 400, 'UnknownOperationException', `${target} is not served locally.`);
+  try {
+    sendJson(response, 200, operation(input), 'application/x-amz-json-1.1');
+  } catch (error) {
+    if (error instanceof SecretsManagerError) return sendJsonError(response, 400, error.type, error.message);
+    throw error;
+  }
+}
+
+async function handleSts(
+  deps: LocalEndpointDependencies,
+  request: IncomingMessage,
+  response: ServerResponse,
+  action: string,
+  form: URLSearchParams,
+): Promise<void> {
+  try {
+    const caller = deps.sts.callerFor(signingScope(request.headers.authorization)?.accessKeyId);
+    if (action === 'GetCallerIdentity') {
+      return sendQueryResult(response, action, STS_NAMESPACE, deps.sts.getCallerIdentity(caller));
+    }
+    if (action === 'AssumeRole') {
+      const duration = form.get('DurationSeconds');
+      const result = await deps.sts.assumeRole(
+        caller,
+        {
+          RoleArn: form.get('RoleArn') ?? '',
+          RoleSessionName: form.get('RoleSessionName') ?? '',
+          ExternalId: form.get('ExternalId') ?? undefined,
+          DurationSeconds: duration === null ? undefined : Number(duration),
+          SourceIdentity: form.get('SourceIdentity') ?? undefined,
+          Tags: queryList(form, 'Tags').map(({ Key = '', Value = '' }) => ({ Key, Value })),
+        },
+        sourceIpOf(request),
+      );
+      return sendQueryResult(response, action, STS_NAMESPACE, {
+        SourceIdentity: result.SourceIdentity,
+        AssumedRoleUser: result.AssumedRoleUser,
+        Credentials: result.Credentials,
+        PackedPolicySize: undefined,
+      });
+    }
+    return sendQueryError(response, 400, STS_NAMESPACE, {
+      type: 'Sender',
+      code: 'InvalidAction',
+      message: `Could not find operation ${action} for version 2011-06-15`,
+    });
+  } catch (error) {
+    if (error instanceof StsError) {
+      return sendQueryError(response, error.statusCode, STS_NAMESPACE, {
+        type: error.type,
+        code: error.code,
+        message: error.message,
+      });
+    }
+    throw error;
+  }
+}
+
+function handleSns(
+  deps: LocalEndpointDependencies,
+  response: ServerResponse,
+  action: string,
+  form: URLSearchParams,
+) {
+  if (action !== 'Publish') {
+    return sendQueryError(response, 400, SNS_NAMESPACE, {
+      type: 'Sender',
+      code: 'InvalidAction',
+      message: `${action} is not served locally; only Publish.`,
+    });
+  }
+  const attributes: Record<string, { Type: string; Value: string }> = {};
+  for (const [key, value] of form) {
+    const match = /^MessageAttributes\.entry\.(\d+)\.Name$/.exec(key);
+    if (!match) continue;
+    const prefix = `MessageAttributes.entry.${match[1]}.Value.`;
+    attributes[value] = {
+      Type: form.get(`${prefix}DataType`) ?? 'String',
+      Value: form.get(`${prefix}StringValue`) ?? '',
+    };
+  }
+  try {
+    const result = deps.sns.publish({
+      TopicArn: form.get('TopicArn') ?? form.get('TargetArn') ?? undefined,
+      Message: form.get('Message') ?? undefined,
+      Subject: form.get('Subject') ?? undefined,
+      MessageAttributes: attributes,
+    });
+    sendQueryResult(response, 'Publish', SNS_NAMESPACE, result);
+  } catch (error) {
+    if (error instanceof TopicNotFoundError) {
+      return sendQueryError(response, 404, SNS_NAMESPACE, {
+        type: 'Sender',
+        code: error.code,
+        message: error.message,
+      });
+    }
+    if (error instanceof InvalidParameterError) {
+      return sendQueryError(response, 400, SNS_NAMESPACE, {
+        type: 'Sender',
+        code: error.code,
+        message: error.message,
+      });
+    }
+    throw error;
+  }
+}
+
+async function handleLambdaInvoke(
+  deps: LocalEndpointDependencies,
+  request: IncomingMessage,
+  response: ServerResponse,
+  name: string,
+  body: Buffer,
+): Promise<void> {
+  let event: unknown;
+  try {
+    event = body.length > 0 ? JSON.parse(body.toString('utf8')) : {};
+  } catch {
+    return sendJsonError(
+      response,
+      400,
+      'InvalidRequestContentException',
+      'Could not parse request body into json',
+      'application/json',
+    );
+  }
+  const functionArn = `arn:aws:lambda:${deps.region}:${deps.accountId}:function:${name}`;
+  try {
+    deps.functions.resolveName(name);
+  } catch (error) {
+    if (error instanceof FunctionNotFoundError) {
+      return sendJson(
+        response,
+        404,
+        { Type: 'User', message: `Function not found: ${functionArn}` },
+        'application/json',
+        {
+          'x-amzn-errortype': 'ResourceNotFoundException',
+        },
+      );
+    }
+    throw error;
+  }
+  const invocationType = String(request.headers['x-amz-invocation-type'] ?? 'RequestResponse');
+  if (invocationType === 'DryRun') {
+    response.writeHead(204);
+    return void response.end();
+  }
+  if (invocationType === 'Event') {
+    void deps.functions.invoke(name, event);
+    response.writeHead(202, { 'x-amzn-requestid': randomUUID() });
+    return void response.end();
+  }
+  const result = await deps.functions.invoke(name, event);
+  const headers = {
+    'x-amz-executed-version': '$LATEST',
+    ...(result.ok ? {} : { 'x-amz-function-error': 'Unhandled' }),
+  };
+  sendJson(response, 200, result.ok ? result.payload : result.error, 'application/json', headers);
+}
+
+async function handleHttpApi(
+  deps: LocalEndpointDependencies,
+  request: IncomingMessage,
+  response: ServerResponse,
+  body: Buffer,
+): Promise<void> {
+  if (!deps.functions.list().includes(deps.apiFunction)) {
+    return sendJson(response, 503, { message: `The ${deps.apiFunction} function is not built yet.` });
+  }
+  const event = toHttpApiEvent(request, body, {
+    routes: deps.apiRoutes,
+    accountId: deps.accountId,
+    sourceIp: sourceIpOf(request),
+  });
+  const result = await deps.functions.invoke(deps.apiFunction, event);
+  if (!result.ok) return sendJson(response, 500, { message: 'Internal Server Error' });
+  sendHttpApiResult(response, result.payload);
+}
+
+async function handleLocal(
+  deps: LocalEndpointDependencies,
+  request: IncomingMessage,
+  response: ServerResponse,
+  url: URL,
+  body: Buffer,
+): Promise<void> {
+  const path = url.pathname;
+  if (path === '/_local/info' && request.method === 'GET') return sendJson(response, 200, deps.info());
+  if (path.startsWith(deps.responses.pathPrefix)) return deps.responses.handle(request, response, url, body);
+  if (path === '/_local/roles') {
+    if (request.method === 'GET') return sendJson(response, 200, { roles: deps.sts.listRoles() });
+    if (request.method === 'PUT') {
+      const input = parseJson(body);
+      if (!input || typeof input.arn !== 'string' || typeof input.trustPolicy !== 'object') {
+        return sendJson(response, 400, {
+          message: 'Expected { arn, trustPolicy, policies?, maxSessionDuration? }.',
+        });
+      }
+      try {
+        const role = await deps.sts.putRole(input as Parameters<LocalSts['putRole']>[0]);
+        return sendJson(response, 200, role);
+      } catch (error) {
+        if (error instanceof StsError)
+          return sendJson(response, 400, { code: error.code, message: error.message });
+        throw error;
+      }
+    }
+    if (request.method === 'DELETE') {
+      const arn = url.searchParams.get('arn') ?? '';
+      return sendJson(response, deps.sts.deleteRole(arn) ? 200 : 404, { arn });
+    }
+  }
+  const schedule = /^\/_local\/schedules\/([^/]+)$/.exec(path);
+  if (schedule && request.method === 'POST') {
+    try {
+      deps.eventBus.fireSchedule(decodeURIComponent(schedule[1] ?? ''));
+      return sendJson(response, 202, { fired: schedule[1] });
+    } catch (error) {
+      return sendJson(response, 404, { message: (error as Error).message });
+    }
+  }
+  if (deps.localRoutes && (await deps.localRoutes(request, response, body))) return;
+  sendJson(response, 404, { message: `No local route ${request.method} ${path}` });
+}

@@ -1,0 +1,152 @@
+/**
+ * Runs the Lambda handlers of `functions/<name>/handler.ts` in this process, as Lambda would:
+ * each is loaded once (its module-level clients and config are its cold start), then called
+ * with the event and a Lambda context. Functions are found by folder name.
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Context } from 'aws-lambda';
+
+export class FunctionNotFoundError extends Error {
+  constructor(readonly functionName: string) {
+    super(`Function not found: ${functionName}`);
+    this.name = 'FunctionNotFoundError';
+  }
+}
+
+/** What a handler threw, as Lambda reports it (`X-Amz-Function-Error: Unhandled`). */
+export interface FunctionError {
+  errorType: string;
+  errorMessage: string;
+  trace: string[];
+}
+
+export type InvocationResult = { ok: true; payload: unknown } | { ok: false; error: FunctionError };
+
+type Handler = (event: unknown, context: Context) => Promise<unknown>;
+
+export interface LocalFunctionsOptions {
+  functionsDir?: string;
+  region: string;
+  accountId: string;
+  /** Name prefix of the deployed functions (`keyless-<folder>`). */
+  namePrefix?: string;
+  timeoutMs?: number;
+  /** Called around each invocation, for the runtime's own log lines. */
+  onInvoke?: (name: string, outcome: { durationMs: number; error?: FunctionError }) => void;
+}
+
+export type LocalFunctions = ReturnType<typeof createLocalFunctions>;
+
+export function createLocalFunctions({
+  functionsDir = resolve('functions'),
+  region,
+  accountId,
+  namePrefix = 'keyless-',
+  timeoutMs = 60_000,
+  onInvoke,
+}: LocalFunctionsOptions) {
+  const loaded = new Map<string, Promise<Handler>>();
+
+  /** The function folders that have a handler, sorted. */
+  function list(): string[] {
+    if (!existsSync(functionsDir)) return [];
+    return readdirSync(functionsDir, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory() && existsSync(join(functionsDir, entry.name, 'handler.ts')))
+      .map((entry) => entry.name)
+      .sort();
+  }
+
+  /** Accepts a folder name, the deployed name (`keyless-<folder>`) or a function ARN. */
+  function resolveName(nameOrArn: string): string {
+    const name = nameOrArn.startsWith('arn:') ? (nameOrArn.split(':')[6] ?? '') : nameOrArn;
+    const candidates = [name, name.startsWith(namePrefix) ? name.slice(namePrefix.length) : undefined];
+    const found = candidates.find((candidate) => candidate && list().includes(candidate));
+    if (!found) throw new FunctionNotFoundError(nameOrArn);
+    return found;
+  }
+
+  function load(name: string): Promise<Handler> {
+    let handler = loaded.get(name);
+    if (!handler) {
+      const url = pathToFileURL(join(functionsDir, name, 'handler.ts')).href;
+      handler = import(url).then((module: { handler?: unknown }) => {
+        if (typeof module.handler !== 'function') {
+          throw new Error(`functions/${name}/handler.ts does not export a "handler" function`);
+        }
+        return module.handler as Handler;
+      });
+      // A failed cold start is retried on the next invocation, as Lambda does.
+      handler.catch(() => loaded.delete(name));
+      loaded.set(name, handler);
+    }
+    return handler;
+  }
+
+  function contextFor(name: string): Context {
+    const functionName = `${namePrefix}${name}`;
+    const deadline = Date.now() + timeoutMs;
+    const requestId = randomUUID();
+    return {
+      callbackWaitsForEmptyEventLoop: true,
+      functionName,
+      functionVersion: '$LATEST',
+      invokedFunctionArn: `arn:aws:lambda:${region}:${accountId}:function:${functionName}`,
+      memoryLimitInMB: '512',
+      awsRequestId: requestId,
+      logGroupName: `/aws/lambda/${functionName}`,
+      logStreamName: `local/[$LATEST]${requestId.replaceAll('-', '')}`,
+      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+      done: () => undefined,
+      fail: () => undefined,
+      succeed: () => undefined,
+    };
+  }
+
+  /** Invokes a function and reports what it returned or threw, never throwing itself for a handler error. */
+  async function invoke(nameOrArn: string, event: unknown): Promise<InvocationResult> {
+    const name = resolveName(nameOrArn);
+    const started = performance.now();
+    let result: InvocationResult;
+    try {
+      const handler = await load(name);
+      // Lambda hands the handler a fresh copy of the JSON payload.
+      const payload = await withTimeout(handler(structuredClone(event), contextFor(name)), timeoutMs, name);
+      result = { ok: true, payload: payload === undefined ? null : JSON.parse(JSON.stringify(payload)) };
+    } catch (error) {
+      result = { ok: false, error: toFunctionError(error) };
+    }
+    onInvoke?.(name, {
+      durationMs: performance.now() - started,
+      ...(result.ok ? {} : { error: result.error }),
+    });
+    return result;
+  }
+
+  return { list, resolveName, invoke };
+}
+
+function withTimeout<T>(work: Promise<T>, timeoutMs: number, name: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds (${name})`)),
+      timeoutMs,
+    );
+    timer.unref();
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+export function toFunctionError(error: unknown): FunctionError {
+  if (error instanceof Error) {
+    return {
+      errorType: error.name,
+      errorMessage: error.message,
+      trace: (error.stack ?? '').split('\n'),
+    };
+  }
+  return { errorType: 'Error', errorMessage: String(error), trace: [] };
+}

@@ -1,0 +1,375 @@
+/**
+ * The local STS: customer roles "deployed" by simulated stacks, AssumeRole evaluated against each
+ * role's real trust policy by an IAM policy engine, and the credentials it issues.
+ *
+ * `@cloud-copilot/iam-simulate` is AGPL-3.0: it is a devDependency used by the local runtime and
+ * tests only, never imported from `functions/` or `shared/`, so it is never in a Lambda bundle.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { runSimulation } from '@cloud-copilot/iam-simulate';
+import {
+  EXTERNAL_ID_PATTERN,
+  ROLE_ARN_PATTERN,
+  SESSION_DURATION_MAX_SECONDS,
+  SESSION_DURATION_MIN_SECONDS,
+} from '../../shared/domain/sts-limits.ts';
+
+export type PolicyDocument = { Version?: string; Statement: unknown } & Record<string, unknown>;
+
+/** An error as STS answers it: code, message, HTTP status, and the fault side. */
+export class StsError extends Error {
+  constructor(
+    readonly code:
+      | 'AccessDenied'
+      | 'ValidationError'
+      | 'ExpiredToken'
+      | 'MalformedPolicyDocument'
+      | 'NoSuchEntity',
+    message: string,
+    readonly statusCode = 400,
+    readonly type: 'Sender' | 'Receiver' = 'Sender',
+  ) {
+    super(message);
+    this.name = 'StsError';
+  }
+}
+
+export interface LocalRole {
+  arn: string;
+  accountId: string;
+  name: string;
+  /** AROA… id, as IAM assigns it. */
+  roleId: string;
+  trustPolicy: PolicyDocument;
+  /** Identity policies attached to the role, by name. */
+  policies: Record<string, PolicyDocument>;
+  maxSessionDuration: number;
+}
+
+/** Who signed an STS request. */
+export interface StsCaller {
+  /** The ARN GetCallerIdentity answers (an assumed-role ARN for sessions). */
+  arn: string;
+  /** The IAM ARN policies see as aws:PrincipalArn (the role, for a session). */
+  principalArn: string;
+  accountId: string;
+  userId: string;
+  /** The identity policies of the caller. */
+  identityPolicies: Record<string, PolicyDocument>;
+  /** True for credentials issued by AssumeRole (assuming again is role chaining). */
+  isAssumedRoleSession: boolean;
+}
+
+export interface AssumeRoleInput {
+  RoleArn: string;
+  RoleSessionName: string;
+  ExternalId?: string | undefined;
+  DurationSeconds?: number | undefined;
+  SourceIdentity?: string | undefined;
+  Tags?: { Key: string; Value: string }[] | undefined;
+}
+
+export interface IssuedCredentials {
+  AccessKeyId: string;
+  SecretAccessKey: string;
+  SessionToken: string;
+  Expiration: Date;
+}
+
+export interface AssumeRoleOutput {
+  Credentials: IssuedCredentials;
+  AssumedRoleUser: { Arn: string; AssumedRoleId: string };
+  SourceIdentity?: string | undefined;
+}
+
+interface Session {
+  credentials: IssuedCredentials;
+  role: LocalRole;
+  sessionName: string;
+}
+
+export interface LocalStsOptions {
+  providerAccountId: string;
+  /** The role the provider's functions run as (the validator/broker role the template trusts). */
+  providerRoleArn: string;
+  /** Where deployed roles are kept between runs; in memory when absent. */
+  persistPath?: string | undefined;
+  now?: () => number;
+}
+
+const SESSION_NAME_CHARS = /^[\w+=,.@-]*$/;
+const ALLOW_ASSUME = {
+  Version: '2012-10-17',
+  Statement: [
+    { Effect: 'Allow', Action: ['sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession'], Resource: '*' },
+  ],
+};
+
+const uniqueId = (prefix: string, length: number) =>
+  prefix +
+  Array.from(randomBytes(length), (byte) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'[byte % 32])
+    .join('')
+    .slice(0, length);
+
+export type LocalSts = ReturnType<typeof createLocalSts>;
+
+export function createLocalSts({
+  providerAccountId,
+  providerRoleArn,
+  persistPath,
+  now = Date.now,
+}: LocalStsOptions) {
+  const roles = new Map<string, LocalRole>(loadRoles(persistPath));
+  const sessions = new Map<string, Session>();
+  const providerRole = ROLE_ARN_PATTERN.exec(providerRoleArn);
+  if (!providerRole) throw new Error(`The provider role ARN "${providerRoleArn}" is not an IAM role ARN.`);
+  const providerRoleName = (providerRole[3] ?? '').split('/').pop() ?? '';
+
+  const persist = () => {
+    if (persistPath) writeFileSync(persistPath, JSON.stringify([...roles.values()], null, 2));
+  };
+
+  /** Creates or replaces a role, as a stack's AWS::IAM::Role does. Rejects a trust policy IAM would reject. */
+  async function putRole(input: {
+    arn: string;
+    trustPolicy: PolicyDocument;
+    policies?: Record<string, PolicyDocument>;
+    maxSessionDuration?: number;
+  }): Promise<LocalRole> {
+    const match = ROLE_ARN_PATTERN.exec(input.arn);
+    if (!match) throw new StsError('ValidationError', `"${input.arn}" is not a valid IAM role ARN.`);
+    const probe = await runSimulation(
+      simulationFor(providerCaller(), input.arn, match[2] ?? '', input.trustPolicy, 'sts:AssumeRole', {}),
+      {},
+    );
+    if (probe.resultType === 'error') {
+      throw new StsError(
+        'MalformedPolicyDocument',
+        `Invalid trust policy for ${input.arn}: ${probe.errors.message}`,
+      );
+    }
+    const role: LocalRole = {
+      arn: input.arn,
+      accountId: match[2] ?? '',
+      name: (match[3] ?? '').split('/').pop() ?? '',
+      roleId: roles.get(input.arn)?.roleId ?? uniqueId('AROA', 17),
+      trustPolicy: input.trustPolicy,
+      policies: input.policies ?? {},
+      maxSessionDuration: input.maxSessionDuration ?? 3600,
+    };
+    roles.set(role.arn, role);
+    persist();
+    return role;
+  }
+
+  function deleteRole(arn: string): boolean {
+    const existed = roles.delete(arn);
+    for (const [key, session] of sessions) if (session.role.arn === arn) sessions.delete(key);
+    persist();
+    return existed;
+  }
+
+  function providerCaller(): StsCaller {
+    return {
+      arn: `arn:aws:sts::${providerAccountId}:assumed-role/${providerRoleName}/keyless-local`,
+      principalArn: providerRoleArn,
+      accountId: providerAccountId,
+      userId: `AROALOCALPROVIDER0000:keyless-local`,
+      identityPolicies: { 'keyless-assume-customer-roles': ALLOW_ASSUME },
+      isAssumedRoleSession: false,
+    };
+  }
+
+  /**
+   * The principal behind an access key: a session this STS issued, or — for any other key, such as
+   * the dummy keys of the local functions or the AWS CLI — the provider's own role.
+   */
+  function callerFor(accessKeyId: string | undefined): StsCaller {
+    const session = accessKeyId ? sessions.get(accessKeyId) : undefined;
+    if (!session) return providerCaller();
+    if (session.credentials.Expiration.getTime() <= now()) {
+      throw new StsError('ExpiredToken', 'The security token included in the request is expired', 400);
+    }
+    const { role } = session;
+    return {
+      arn: `arn:aws:sts::${role.accountId}:assumed-role/${role.name}/${session.sessionName}`,
+      principalArn: role.arn,
+      accountId: role.accountId,
+      userId: `${role.roleId}:${session.sessionName}`,
+      identityPolicies: role.policies,
+      isAssumedRoleSession: true,
+    };
+  }
+
+  async function assumeRole(
+    caller: StsCaller,
+    input: AssumeRoleInput,
+    sourceIp: string,
+  ): Promise<AssumeRoleOutput> {
+    validate(input, caller);
+    const role = roles.get(input.RoleArn);
+    const denied = new StsError(
+      'AccessDenied',
+      `User: ${caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${input.RoleArn}`,
+      403,
+    );
+    if (!role) throw denied;
+    const context: Record<string, string> = {
+      'aws:SourceIp': sourceIp,
+      'aws:PrincipalArn': caller.principalArn,
+      'aws:PrincipalAccount': caller.accountId,
+      'sts:RoleSessionName': input.RoleSessionName,
+    };
+    if (input.ExternalId !== undefined) context['sts:ExternalId'] = input.ExternalId;
+    if (input.SourceIdentity !== undefined) context['sts:SourceIdentity'] = input.SourceIdentity;
+    const actions = ['sts:AssumeRole'];
+    if (input.SourceIdentity !== undefined) actions.push('sts:SetSourceIdentity');
+    if (input.Tags?.length) actions.push('sts:TagSession');
+    for (const action of actions) {
+      const result = await runSimulation(
+        simulationFor(caller, role.arn, role.accountId, role.trustPolicy, action, context),
+        {},
+      );
+      if (result.resultType !== 'single' || result.overallResult !== 'Allowed') {
+        if (action === 'sts:AssumeRole') throw denied;
+        throw new StsError(
+          'AccessDenied',
+          `User: ${caller.arn} is not authorized to perform: ${action} on resource: ${input.RoleArn}`,
+          403,
+        );
+      }
+    }
+    const duration = input.DurationSeconds ?? 3600;
+    if (duration > role.maxSessionDuration) {
+      throw new StsError(
+        'ValidationError',
+        `The requested DurationSeconds exceeds the MaxSessionDuration set for this role.`,
+      );
+    }
+    const credentials: IssuedCredentials = {
+      AccessKeyId: uniqueId('ASIA', 16),
+      SecretAccessKey: randomBytes(30).toString('base64'),
+      SessionToken: `IQoJb3JpZ2luX2VjE${randomBytes(96).toString('base64')}`,
+      Expiration: new Date(Math.floor((now() + duration * 1000) / 1000) * 1000),
+    };
+    sessions.set(credentials.AccessKeyId, { credentials, role, sessionName: input.RoleSessionName });
+    return {
+      Credentials: credentials,
+      AssumedRoleUser: {
+        Arn: `arn:aws:sts::${role.accountId}:assumed-role/${role.name}/${input.RoleSessionName}`,
+        AssumedRoleId: `${role.roleId}:${input.RoleSessionName}`,
+      },
+      SourceIdentity: input.SourceIdentity,
+    };
+  }
+
+  function getCallerIdentity(caller: StsCaller) {
+    return { Arn: caller.arn, UserId: caller.userId, Account: caller.accountId };
+  }
+
+  return {
+    putRole,
+    deleteRole,
+    getRole: (arn: string) => roles.get(arn),
+    listRoles: () => [...roles.values()],
+    callerFor,
+    assumeRole,
+    getCallerIdentity,
+  };
+}
+
+function simulationFor(
+  caller: StsCaller,
+  roleArn: string,
+  roleAccountId: string,
+  trustPolicy: PolicyDocument,
+  action: string,
+  contextVariables: Record<string, string>,
+) {
+  return {
+    request: {
+      principal: caller.principalArn,
+      action,
+      resource: { resource: roleArn, accountId: roleAccountId },
+      contextVariables,
+    },
+    identityPolicies: Object.entries(caller.identityPolicies).map(([name, policy]) => ({ name, policy })),
+    serviceControlPolicies: [],
+    resourceControlPolicies: [],
+    resourcePolicy: trustPolicy,
+  };
+}
+
+/** STS's own input validation, with its own messages. */
+function validate(input: AssumeRoleInput, caller: StsCaller): void {
+  const problems: string[] = [];
+  const check = (ok: boolean, value: unknown, field: string, constraint: string) => {
+    if (!ok)
+      problems.push(`Value '${String(value)}' at '${field}' failed to satisfy constraint: ${constraint}`);
+  };
+  const name = input.RoleSessionName ?? '';
+  check(
+    name.length >= 2 && name.length <= 64,
+    name,
+    'roleSessionName',
+    'Member must have length between 2 and 64',
+  );
+  check(
+    SESSION_NAME_CHARS.test(name),
+    name,
+    'roleSessionName',
+    'Member must satisfy regular expression pattern: [\\w+=,.@-]*',
+  );
+  if (input.ExternalId !== undefined) {
+    check(
+      EXTERNAL_ID_PATTERN.test(input.ExternalId),
+      input.ExternalId,
+      'externalId',
+      'Member must satisfy regular expression pattern: [\\w+=,./@:-]* and have length between 2 and 1224',
+    );
+  }
+  if (input.SourceIdentity !== undefined) {
+    const identity = input.SourceIdentity;
+    check(
+      identity.length >= 2 && identity.length <= 64 && SESSION_NAME_CHARS.test(identity),
+      identity,
+      'sourceIdentity',
+      'Member must satisfy regular expression pattern: [\\w+=,.@-]* and have length between 2 and 64',
+    );
+  }
+  if (input.DurationSeconds !== undefined) {
+    check(
+      input.DurationSeconds >= SESSION_DURATION_MIN_SECONDS &&
+        input.DurationSeconds <= SESSION_DURATION_MAX_SECONDS,
+      input.DurationSeconds,
+      'durationSeconds',
+      `Member must have value between ${SESSION_DURATION_MIN_SECONDS} and ${SESSION_DURATION_MAX_SECONDS}`,
+    );
+  }
+  if (problems.length > 0) {
+    throw new StsError(
+      'ValidationError',
+      `${problems.length} validation error${problems.length > 1 ? 's' : ''} detected: ${problems.join('; ')}`,
+    );
+  }
+  if (caller.isAssumedRoleSession && (input.DurationSeconds ?? 3600) > 3600) {
+    throw new StsError(
+      'ValidationError',
+      'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.',
+    );
+  }
+}
+
+function loadRoles(persistPath: string | undefined): [string, LocalRole][] {
+  if (!persistPath) return [];
+  try {
+    const saved = JSON.parse(readFileSync(persistPath, 'utf8')) as LocalRole[];
+    return saved.map((role) => [role.arn, role]);
+  } catch {
+    return [];
+  }
+}
+
+/** A request id in the shape AWS uses. */
+export const requestId = () => randomUUID();
