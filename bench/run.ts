@@ -8,6 +8,7 @@ import { loadAverage, machineInfo } from './harness/machine.ts';
 import { type BenchOptions, parseOptions, type ScenarioName } from './harness/options.ts';
 import { type BenchResults, RESULTS_FILE, writeResults } from './harness/results.ts';
 import { runColdStart } from './scenarios/cold-start.ts';
+import { runVending } from './scenarios/vending.ts';
 
 type Runner = (options: BenchOptions, results: BenchResults) => Promise<string>;
 
@@ -20,11 +21,21 @@ const RUNNERS: Record<ScenarioName, Runner> = {
   async reminder() {
     return '\nReminder: not wired yet.\n';
   },
-  async vending() {
-    return '\nVending: not wired yet.\n';
+  async vending(options, results) {
+    // Single flight shares the vending scenario's database and stand-in; run together when both are asked.
+    const { rows, singleFlight, report } = await runVending(options, {
+      load: true,
+      singleFlight: options.only.includes('singleFlight'),
+    });
+    results.vending = rows;
+    if (singleFlight) results.singleFlight = singleFlight;
+    return report;
   },
-  async singleFlight() {
-    return '\nSingle-flight: not wired yet.\n';
+  async singleFlight(options, results) {
+    if (options.only.includes('vending')) return '';
+    const { singleFlight, report } = await runVending(options, { load: false, singleFlight: true });
+    results.singleFlight = singleFlight ?? null;
+    return report;
   },
   async pipeline() {
     return '\nPipeline: not wired yet.\n';
@@ -52,8 +63,8 @@ async function main() {
     reminder: null,
     coldStart: [],
     ...(partial ? previousResults() : undefined),
-    machine,
   };
+  results.machine = machine;
   console.log(
     `Keyless benchmarks${options.quick ? ' (--quick: smaller sizes)' : ''} on ${machine.cpu}, ` +
       `${machine.cores} cores, Node ${machine.node}; load average ${loadAverage()} at start.`,
@@ -63,6 +74,7 @@ async function main() {
     const started = performance.now();
     try {
       const report = await RUNNERS[name](options, results);
+      if (!report) continue;
       console.log(report.trimEnd());
       console.log(`  (${name}: ${((performance.now() - started) / 1000).toFixed(1)} s)`);
     } catch (error) {

@@ -11,13 +11,22 @@ export const TS_EXEC_ARGV = ['--experimental-transform-types', '--disable-warnin
 export function runInChild<Input, Output>(
   script: URL,
   input: Input,
-  { env = {}, timeoutMs = 600_000 }: { env?: Record<string, string>; timeoutMs?: number } = {},
+  {
+    env = {},
+    stdout = 'inherit',
+    timeoutMs = 900_000,
+  }: {
+    env?: Record<string, string>;
+    /** 'ignore' sends what the child logs (e.g. Powertools' JSON lines) to /dev/null. */
+    stdout?: 'inherit' | 'ignore';
+    timeoutMs?: number;
+  } = {},
 ): Promise<Output> {
   return new Promise((resolve, reject) => {
     const child = fork(fileURLToPath(script), [], {
       execArgv: TS_EXEC_ARGV,
       env: { ...process.env, ...env },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      stdio: ['ignore', stdout, 'inherit', 'ipc'],
     });
     let output: { ok: true; value: Output } | { ok: false; error: string } | undefined;
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);

@@ -21,10 +21,11 @@ export function median(samples: readonly number[]): number {
     : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
-/** Rounds for display and for results.json: 2 significant decimals below 10, 1 below 1000, none above. */
+/** Rounds for display and for results.json: 2 significant digits below 1, 2 decimals below 10, 1 below 1000, none above. */
 export function round(value: number): number {
-  if (!Number.isFinite(value)) return value;
+  if (!Number.isFinite(value) || value === 0) return value;
   const abs = Math.abs(value);
+  if (abs < 1) return Number(value.toPrecision(2));
   const decimals = abs >= 1000 ? 0 : abs >= 10 ? 1 : 2;
   const factor = 10 ** decimals;
   return Math.round(value * factor) / factor;

@@ -1,0 +1,294 @@
+/**
+ * Credential vending (issue 8, §1) and single flight (§2).
+ *
+ * 100 ACTIVE connections in DynamoDB Local, requests drawn with a Zipf-like skew (s = 1), over two
+ * simulated hours of credential lifetimes, STS answered by the stand-in after 30–80 ms. Each
+ * implementation × concurrency × revocation check runs in a fresh process against a fresh
+ * stand-in, so STS calls and peak RSS belong to that row alone.
+ */
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createConnectionStore } from '../../shared/store/connection-store.ts';
+import { runInChild } from '../harness/child.ts';
+import { startBenchTable } from '../harness/dynamodb.ts';
+import type { BenchOptions } from '../harness/options.ts';
+import type { SingleFlightResult, VendingImpl, VendingRow } from '../harness/results.ts';
+import { ratio, round } from '../harness/stats.ts';
+import { type Column, formatTable } from '../harness/table.ts';
+import { type AssumeRoleCall, startStsStandIn } from '../sts-stand-in.ts';
+import type { BenchConnection, VendingInput, VendingOutput } from './vending-worker.ts';
+
+const WORKER = new URL('./vending-worker.ts', import.meta.url);
+const CONNECTIONS = 100;
+const SIMULATED_SPAN_MS = 2 * 3600_000;
+const CREDENTIAL_LIFETIME_MS = 3600_000;
+/** The revocation check "off": the broker trusts a status read for this long. */
+const STALENESS_SECONDS = 300;
+
+export interface VendingPlan {
+  concurrencies: number[];
+  /** Requests per run for the caching implementations. */
+  requests: number;
+  /** Requests per run for naive (one 30–80 ms AssumeRole each: 100,000 would take minutes). */
+  naiveRequests: number;
+  singleFlightRequests: number;
+}
+
+export const plan = (quick: boolean): VendingPlan =>
+  quick
+    ? { concurrencies: [16, 64, 256], requests: 10_000, naiveRequests: 1_000, singleFlightRequests: 1_000 }
+    : { concurrencies: [16, 64, 256], requests: 100_000, naiveRequests: 5_000, singleFlightRequests: 1_000 };
+
+const IMPLS: readonly VendingImpl[] = ['keyless', 'sdk-fromTemporaryCredentials', 'naive'];
+
+function benchConnections(): BenchConnection[] {
+  return Array.from({ length: CONNECTIONS }, (_, i) => {
+    const accountId = String(210_000_000_000 + i);
+    return {
+      customerId: `bench-customer-${String(i).padStart(3, '0')}`,
+      accountId,
+      roleArn: `arn:aws:iam::${accountId}:role/KeylessAccess`,
+      externalId: `keyless-bench-${i}-5f0c2a8e9d4b4c1f8a7e6d5c4b3a2918`,
+    };
+  });
+}
+
+/** Onboards every connection through the store, as the lifecycle does: setup, REGISTERED, ACTIVE. */
+async function seed(client: DynamoDBDocumentClient, tableName: string, connections: BenchConnection[]) {
+  const store = createConnectionStore({ client, tableName });
+  const now = new Date();
+  const expiresAt = new Date(now.getTime() + 7 * 86_400_000).toISOString();
+  await Promise.all(
+    connections.map(async (c) => {
+      const setup = {
+        customerId: c.customerId,
+        setupId: `setup-${c.accountId}`,
+        externalId: c.externalId,
+        status: 'OPEN' as const,
+        createdAt: now.toISOString(),
+        expiresAt,
+      };
+      await store.putSetup(setup);
+      const registered = await store.registerConnection({
+        connection: {
+          customerId: c.customerId,
+          accountId: c.accountId,
+          authMethod: 'ROLE',
+          status: 'REGISTERED',
+          version: 1,
+          roleArn: c.roleArn,
+          externalId: c.externalId,
+          stackId: `arn:aws:cloudformation:us-east-1:${c.accountId}:stack/keyless/bench`,
+          setupId: setup.setupId,
+          createdAt: now.toISOString(),
+          updatedAt: now.toISOString(),
+        },
+        setup,
+        audit: { actor: 'registration-callback', reason: 'benchmark seed' },
+      });
+      await store.updateConnection({
+        connection: registered,
+        to: 'ACTIVE',
+        set: { validatedAt: now.toISOString() },
+        audit: { actor: 'role-validator', reason: 'benchmark seed' },
+      });
+    }),
+  );
+}
+
+/**
+ * The most AssumeRole calls any one connection got within one credential lifetime (a sliding
+ * window of one hour of simulated time). The acceptance bound is 1 per lifetime, and a refresh
+ * inside the 5-minute buffer legitimately lands 55 minutes after the previous call, so the
+ * window counts calls strictly less than `lifetime − buffer` apart.
+ */
+export function maxCallsPerLifetime(calls: readonly AssumeRoleCall[], windowMs: number): number {
+  const byRole = new Map<string, number[]>();
+  for (const call of calls) {
+    const times = byRole.get(call.roleArn) ?? [];
+    times.push(call.at);
+    byRole.set(call.roleArn, times);
+  }
+  let worst = 0;
+  for (const times of byRole.values()) {
+    times.sort((a, b) => a - b);
+    let start = 0;
+    for (let end = 0; end < times.length; end++) {
+      while ((times[end] as number) - (times[start] as number) >= windowMs) start++;
+      worst = Math.max(worst, end - start + 1);
+    }
+  }
+  return worst;
+}
+
+interface Measured {
+  row: VendingRow;
+  errors: number;
+  firstError?: string;
+  maxPerLifetime: number;
+}
+
+export async function runVending(
+  { quick }: BenchOptions,
+  parts: { load: boolean; singleFlight: boolean },
+): Promise<{ rows: VendingRow[]; singleFlight: SingleFlightResult | undefined; report: string }> {
+  const sizes = plan(quick);
+  const table = await startBenchTable('keyless-bench-vending');
+  const connections = benchConnections();
+  try {
+    await seed(table.documentClient, table.tableName, connections);
+    const measure = async (
+      input: Omit<
+        VendingInput,
+        | 'connections'
+        | 'stsEndpoint'
+        | 'dynamoEndpoint'
+        | 'tableName'
+        | 'simulatedSpanMs'
+        | 'stalenessSeconds'
+        | 'seed'
+      >,
+    ): Promise<Measured> => {
+      const sts = await startStsStandIn({ latencyMs: { min: 30, max: 80 } });
+      try {
+        const output = await runInChild<VendingInput, VendingOutput>(
+          WORKER,
+          {
+            ...input,
+            connections,
+            stsEndpoint: sts.endpoint,
+            dynamoEndpoint: table.endpoint,
+            tableName: table.tableName,
+            simulatedSpanMs: SIMULATED_SPAN_MS,
+            stalenessSeconds: STALENESS_SECONDS,
+            seed: 8,
+          },
+          { env: { POWERTOOLS_LOG_LEVEL: 'INFO', AWS_REGION: 'us-east-1' }, stdout: 'ignore' },
+        );
+        return {
+          row: {
+            impl: input.impl,
+            concurrency: input.concurrency,
+            revocationCheck: input.revocationCheck,
+            requests: input.requests,
+            stsCalls: sts.calls().length,
+            vendsPerSecond: round((input.requests / output.wallMs) * 1000),
+            p50Ms: round(output.p50Ms),
+            p99Ms: round(output.p99Ms),
+            peakRssMb: output.peakRssMb,
+          },
+          errors: output.errors,
+          ...(output.firstError ? { firstError: output.firstError } : {}),
+          maxPerLifetime: maxCallsPerLifetime(sts.calls(), CREDENTIAL_LIFETIME_MS - 300_000),
+        };
+      } finally {
+        await sts.stop();
+      }
+    };
+
+    const measured: Measured[] = [];
+    for (const revocationCheck of parts.load ? [true, false] : [])
+      for (const concurrency of sizes.concurrencies)
+        for (const impl of IMPLS)
+          measured.push(
+            await measure({
+              mode: 'load',
+              impl,
+              concurrency,
+              revocationCheck,
+              requests: impl === 'naive' ? sizes.naiveRequests : sizes.requests,
+            }),
+          );
+
+    const flights: Record<VendingImpl, number> = { keyless: 0, 'sdk-fromTemporaryCredentials': 0, naive: 0 };
+    for (const impl of parts.singleFlight ? IMPLS : []) {
+      const { row } = await measure({
+        mode: 'singleFlight',
+        impl,
+        concurrency: sizes.singleFlightRequests,
+        revocationCheck: true,
+        requests: sizes.singleFlightRequests,
+      });
+      flights[impl] = row.stsCalls;
+    }
+    const singleFlight = parts.singleFlight
+      ? { concurrentRequests: sizes.singleFlightRequests, stsCalls: flights.keyless }
+      : undefined;
+    return {
+      rows: measured.map((m) => m.row),
+      singleFlight,
+      report: report(measured, singleFlight && flights, sizes),
+    };
+  } finally {
+    await table.stop();
+  }
+}
+
+function report(
+  measured: Measured[],
+  flights: Record<VendingImpl, number> | undefined,
+  sizes: VendingPlan,
+): string {
+  const find = (impl: VendingImpl, concurrency: number, revocationCheck: boolean) =>
+    measured.find(
+      (m) =>
+        m.row.impl === impl && m.row.concurrency === concurrency && m.row.revocationCheck === revocationCheck,
+    );
+  const columns: Column<Measured>[] = [
+    { header: 'impl', value: (m) => m.row.impl },
+    { header: 'conc', value: (m) => m.row.concurrency },
+    {
+      header: 'revocation',
+      value: (m) => (m.row.revocationCheck ? 'every vend' : `≤${STALENESS_SECONDS}s stale`),
+    },
+    { header: 'requests', value: (m) => m.row.requests },
+    { header: 'STS calls', value: (m) => m.row.stsCalls },
+    { header: 'max/lifetime', value: (m) => m.maxPerLifetime },
+    { header: 'vends/s', value: (m) => m.row.vendsPerSecond },
+    {
+      header: 'vs SDK',
+      value: (m) => {
+        const sdk = find('sdk-fromTemporaryCredentials', m.row.concurrency, m.row.revocationCheck);
+        return sdk ? ratio(m.row.vendsPerSecond, sdk.row.vendsPerSecond) : '';
+      },
+    },
+    { header: 'p50 ms', value: (m) => m.row.p50Ms },
+    { header: 'p99 ms', value: (m) => m.row.p99Ms },
+    { header: 'peak RSS MB', value: (m) => m.row.peakRssMb },
+    { header: 'errors', value: (m) => m.errors },
+  ];
+  const lines = [];
+  if (measured.length)
+    lines.push(
+      formatTable(
+        `Credential vending: ${CONNECTIONS} connections, Zipf s=1, two simulated hours, STS 30–80 ms ` +
+          `(naive: ${sizes.naiveRequests.toLocaleString('en-US')} requests per run)`,
+        columns,
+        measured,
+      ),
+    );
+  for (const m of measured.filter((x) => x.firstError))
+    lines.push(`  ${m.row.impl} c${m.row.concurrency}: first error ${m.firstError}`);
+  const keylessRows = measured.filter((m) => m.row.impl === 'keyless');
+  if (keylessRows.length) {
+    const perRequest = (r: VendingRow) => r.stsCalls / r.requests;
+    const headline = keylessRows.map((m) => {
+      const sdk = find('sdk-fromTemporaryCredentials', m.row.concurrency, m.row.revocationCheck);
+      const naive = find('naive', m.row.concurrency, m.row.revocationCheck);
+      return (
+        `  c${m.row.concurrency}, revocation ${m.row.revocationCheck ? 'on ' : 'off'}: ` +
+        `vends/s ${sdk ? ratio(m.row.vendsPerSecond, sdk.row.vendsPerSecond) : '?'} the SDK's, ` +
+        `STS calls per request ${naive ? ratio(perRequest(m.row), perRequest(naive.row)) : '?'} naive's, ` +
+        `at most ${m.maxPerLifetime} AssumeRole per connection per credential lifetime`
+      );
+    });
+    lines.push('Keyless headline (ratios against baselines of this run):', ...headline);
+  }
+  if (flights) {
+    lines.push(
+      `\nSingle flight: ${sizes.singleFlightRequests.toLocaleString('en-US')} concurrent first requests for one connection → ` +
+        `Keyless ${flights.keyless} STS call(s) (goal: 1; ${ratio(flights.keyless, flights.naive)} naive's ${flights.naive}); ` +
+        `SDK provider ${flights['sdk-fromTemporaryCredentials']}.`,
+    );
+  }
+  return lines.join('\n');
+}
