@@ -11,6 +11,7 @@ import {
   GetCommand,
   PutCommand,
   paginateQuery,
+  paginateScan,
   QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
@@ -78,6 +79,13 @@ const ACCESS_PROJECTION = [
   'version',
   'createdAt',
 ] as const;
+
+/** Which connection a CloudFormation stack registered. */
+export interface StackLink {
+  stackId: string;
+  customerId: string;
+  accountId: string;
+}
 
 export type ConnectionStore = ReturnType<typeof createConnectionStore>;
 
@@ -466,6 +474,60 @@ export function createConnectionStore({
     async listOpenSetups(customerId: string, now = new Date()): Promise<Setup[]> {
       const setups = await queryAll(customerId, keys.prefix.setup, toSetup);
       return setups.filter((s) => isSetupAcceptingCallbacks(s, now));
+    },
+
+    /**
+     * Remembers which connection a CloudFormation stack belongs to, so a stack status change
+     * (which names only the stack) can be traced to its connection. Idempotent.
+     */
+    async linkStack(link: StackLink): Promise<void> {
+      await client.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: {
+            [TABLE_KEYS.partitionKey]: `STACK#${link.stackId}`,
+            [TABLE_KEYS.sortKey]: 'STACK',
+            type: 'STACK_LINK',
+            ...link,
+          },
+        }),
+      );
+    },
+
+    /** The connection a stack was registered for, if any. */
+    async findStackLink(stackId: string): Promise<StackLink | undefined> {
+      const { Item } = await client.send(
+        new GetCommand({
+          TableName: tableName,
+          Key: { [TABLE_KEYS.partitionKey]: `STACK#${stackId}`, [TABLE_KEYS.sortKey]: 'STACK' },
+          ConsistentRead: true,
+        }),
+      );
+      return Item
+        ? {
+            stackId: Item.stackId as string,
+            customerId: Item.customerId as string,
+            accountId: Item.accountId as string,
+          }
+        : undefined;
+    },
+
+    /**
+     * Every role connection in one of the given statuses, across customers, page by page: a Scan
+     * filtered on type and status, for the daily re-validation (its cost grows with the table).
+     */
+    async *scanConnections(statuses: readonly ConnectionStatus[]): AsyncGenerator<Connection> {
+      const values = Object.fromEntries(statuses.map((status, i) => [`:s${i}`, status]));
+      const pages = paginateScan(
+        { client },
+        {
+          TableName: tableName,
+          FilterExpression: `#type = :connection AND #status IN (${Object.keys(values).join(', ')})`,
+          ExpressionAttributeNames: { '#type': 'type', '#status': 'status' },
+          ExpressionAttributeValues: { ':connection': 'CONNECTION', ...values },
+        },
+      );
+      for await (const page of pages) for (const item of page.Items ?? []) yield toConnection(item);
     },
 
     /** Marks a setup EXPIRED (e.g. superseded by a newer one); idempotent. */

@@ -1,0 +1,52 @@
+/**
+ * Revokes a connection when its integration stack goes away: `Integration Stack Deleted` from the
+ * callback, or a forwarded "CloudFormation Stack Status Change" with a DELETE status (the rule is
+ * RULES.stackDeleted in shared/events/rules.ts). Wiring only: shared/onboarding/revocation.ts.
+ */
+
+import { correlationPaths } from '@aws-lambda-powertools/logger/correlationId';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import { z } from 'zod';
+import { documentClient } from '../../shared/clients/dynamodb.ts';
+import { eventBridgeClient } from '../../shared/clients/eventbridge.ts';
+import { loadConfig } from '../../shared/config.ts';
+import { DETAIL_TYPES, eventBridgeEnvelope, stackStatusChangeSchema } from '../../shared/events/catalog.ts';
+import { createEventPublisher } from '../../shared/events/publisher.ts';
+import { createLogger, createMetrics } from '../../shared/observability.ts';
+import { parseInput } from '../../shared/onboarding/parse-input.ts';
+import { createRevoker } from '../../shared/onboarding/revocation.ts';
+import { createConnectionStore } from '../../shared/store/connection-store.ts';
+
+const config = loadConfig(['TABLE_NAME', 'EVENT_BUS_NAME']);
+const logger = createLogger('revocation');
+const metrics = createMetrics('revocation');
+const revoker = createRevoker({
+  store: createConnectionStore({ client: documentClient, tableName: config.TABLE_NAME }),
+  publisher: createEventPublisher({ client: eventBridgeClient, busName: config.EVENT_BUS_NAME }),
+  logger,
+  metrics,
+});
+
+export const revocationInputSchema = z.union([
+  eventBridgeEnvelope(DETAIL_TYPES.integrationStackDeleted),
+  stackStatusChangeSchema,
+]);
+export type RevocationInput = z.input<typeof revocationInputSchema>;
+
+export const handler = middy<RevocationInput>()
+  .use(injectLambdaContext(logger, { correlationIdPath: correlationPaths.EVENT_BRIDGE, resetKeys: true }))
+  .use(logMetrics(metrics))
+  .handler(async function revocation(event) {
+    const input = parseInput(revocationInputSchema, event);
+    const outcome =
+      input.source === 'aws.cloudformation'
+        ? await revoker.onStackStatusChange(input)
+        : await revoker.onIntegrationStackDeleted(input.detail, input.id);
+    logger.info('Revocation outcome', {
+      outcome: outcome.kind,
+      ...(outcome.kind === 'unchanged' ? { reason: outcome.reason } : {}),
+    });
+    return { outcome: outcome.kind };
+  });

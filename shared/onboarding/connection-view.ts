@@ -1,0 +1,36 @@
+/** What the API shows of a connection: never the External ID, a secret reference or a pre-signed URL. */
+import type { Connection } from '../domain/connection.ts';
+
+export interface ConnectionView {
+  accountId: string;
+  status: Connection['status'];
+  authMethod: Connection['authMethod'];
+  roleArn?: string;
+  stackId?: string;
+  lastError?: string;
+  validatedAt?: string;
+  /** A role change, rotation or migration is waiting for validation. */
+  changePending: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export function toConnectionView(connection: Connection): ConnectionView {
+  const role = connection.authMethod === 'ROLE' ? connection : undefined;
+  const pending = connection as Partial<
+    Record<'pendingAnswer' | 'pendingRoleArn' | 'pendingExternalId', unknown>
+  >;
+  const stackId = (connection as { stackId?: string }).stackId;
+  return {
+    accountId: connection.accountId,
+    status: connection.status,
+    authMethod: connection.authMethod,
+    ...(role ? { roleArn: role.roleArn } : {}),
+    ...(role && stackId ? { stackId } : {}),
+    ...(connection.lastError ? { lastError: connection.lastError } : {}),
+    ...(role?.validatedAt ? { validatedAt: role.validatedAt } : {}),
+    changePending: Boolean(pending.pendingAnswer ?? pending.pendingRoleArn ?? pending.pendingExternalId),
+    createdAt: connection.createdAt,
+    updatedAt: connection.updatedAt,
+  };
+}

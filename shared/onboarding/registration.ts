@@ -1,0 +1,479 @@
+/**
+ * The registration callback's logic: one CloudFormation custom-resource request in, at most one
+ * answer out. Every field is attacker-controlled (DESIGN.md §5): the ResponseURL must pass the
+ * allow-list before anything is sent to it, the account comes from the StackId, the role must
+ * live in that account, and the External ID must match an open setup of the customer (or the
+ * connection's own, for a second stack of a live connection), compared in constant time.
+ *
+ * Create and Update record what must be proven and emit `Role Registered`; the validator answers.
+ * Delete is always answered SUCCESS, and emits `Integration Stack Deleted` only when StackId and
+ * External ID match the stored connection. Redelivered requests are recognised by the pending
+ * answer's RequestId and change nothing.
+ */
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import {
+  type AnswerDelivery,
+  type AnswerTarget,
+  failedAnswer,
+  successAnswer,
+} from '../cloudformation/answer.ts';
+import { physicalResourceIdFor, rejectedPhysicalResourceId } from '../cloudformation/physical-id.ts';
+import {
+  answerableRequestSchema,
+  type CustomResourceRequest,
+  customResourceRequestSchema,
+  type Delivery,
+  describeIssues,
+  type RegistrationProperties,
+  registrationPropertiesSchema,
+} from '../cloudformation/request.ts';
+import { parseStackArn, type StackArn } from '../cloudformation/stack-arn.ts';
+import type { Connection, PendingCloudFormationAnswer } from '../domain/connection.ts';
+import { ROLE_ARN_PATTERN } from '../domain/sts-limits.ts';
+import { ConflictError } from '../errors.ts';
+import { DETAIL_TYPES, type DetailOf } from '../events/catalog.ts';
+import type { AnsweringDependencies } from './dependencies.ts';
+import { publishOrThrow } from './dependencies.ts';
+import { secureEquals } from './secure-compare.ts';
+import { findSetupForExternalId } from './setups.ts';
+
+/** How long the validator has to answer: under the template's default ServiceTimeout (900 s). */
+export const DEFAULT_ANSWER_WINDOW_MS = 840_000;
+const ACTOR = 'registration-callback';
+
+export type RegistrationOutcome =
+  /** The request cannot be answered (no allow-listed ResponseURL): nothing was sent anywhere. */
+  | { kind: 'ignored'; reason: string }
+  /** Answered now. */
+  | { kind: 'answered'; status: 'SUCCESS' | 'FAILED'; reason?: string; delivery: AnswerDelivery }
+  /** Recorded; the validator answers once the role is proven. */
+  | { kind: 'pending'; connection: Connection; duplicate: boolean };
+
+export interface RegistrationOptions extends AnsweringDependencies {
+  answerWindowMs?: number;
+}
+
+type Reason = DetailOf<typeof DETAIL_TYPES.roleRegistered>['reason'];
+
+interface ValidRequest {
+  request: CustomResourceRequest & { RequestType: 'Create' | 'Update' };
+  properties: RegistrationProperties;
+  stack: StackArn;
+  target: AnswerTarget;
+  deliveryId: string;
+}
+
+/** A request refused with a reason the customer can act on; answered FAILED. */
+class Refusal extends Error {}
+
+export function createRegistrationHandler(deps: RegistrationOptions) {
+  const { store, logger, metrics, answers, responseUrlPolicy } = deps;
+  const now = deps.now ?? (() => new Date());
+  const answerWindowMs = deps.answerWindowMs ?? DEFAULT_ANSWER_WINDOW_MS;
+
+  async function answer(
+    target: AnswerTarget,
+    status: 'SUCCESS' | 'FAILED',
+    reason?: string,
+    data?: Record<string, string>,
+  ): Promise<RegistrationOutcome> {
+    const body =
+      status === 'SUCCESS' ? successAnswer(target, data) : failedAnswer(target, reason ?? '', data);
+    const delivery = await answers.send(target.responseUrl, body);
+    if (!delivery.delivered) {
+      logger.error('CloudFormation answer not delivered', { requestId: target.requestId, status, delivery });
+      metrics.addMetric('CloudFormationAnswerFailed', MetricUnit.Count, 1);
+    } else {
+      logger.info('CloudFormation answered', { requestId: target.requestId, status, reason });
+    }
+    return { kind: 'answered', status, ...(reason ? { reason } : {}), delivery };
+  }
+
+  async function handle(delivery: Delivery): Promise<RegistrationOutcome> {
+    const answerable = answerableRequestSchema.safeParse(delivery.payload);
+    if (!answerable.success) {
+      logger.warn('Not a custom-resource request; ignored', { deliveryId: delivery.deliveryId });
+      metrics.addMetric('RegistrationRequestIgnored', MetricUnit.Count, 1);
+      return { kind: 'ignored', reason: 'not a custom-resource request' };
+    }
+    const { ResponseURL, StackId, RequestId, LogicalResourceId } = answerable.data;
+    const verdict = responseUrlPolicy(ResponseURL);
+    if (!verdict.allowed) {
+      // Never contact a URL the allow-list refuses; there is no one to answer.
+      logger.warn('ResponseURL refused; request ignored', { requestId: RequestId, reason: verdict.reason });
+      metrics.addMetric('ResponseUrlRefused', MetricUnit.Count, 1);
+      return { kind: 'ignored', reason: verdict.reason };
+    }
+
+    const parsed = customResourceRequestSchema.safeParse(delivery.payload);
+    const rawPhysical = (delivery.payload as { PhysicalResourceId?: unknown }).PhysicalResourceId;
+    const fallbackTarget: AnswerTarget = {
+      responseUrl: ResponseURL,
+      stackId: StackId,
+      requestId: RequestId,
+      logicalResourceId: LogicalResourceId,
+      physicalResourceId:
+        typeof rawPhysical === 'string' && rawPhysical.length > 0 && rawPhysical.length <= 1024
+          ? rawPhysical
+          : rejectedPhysicalResourceId(StackId, LogicalResourceId),
+    };
+    if (!parsed.success) {
+      const reason = `Invalid custom resource request: ${describeIssues(parsed.error)}.`;
+      metrics.addMetric('RegistrationRefused', MetricUnit.Count, 1);
+      const isDelete = (delivery.payload as { RequestType?: unknown }).RequestType === 'Delete';
+      return answer(fallbackTarget, isDelete ? 'SUCCESS' : 'FAILED', isDelete ? undefined : reason);
+    }
+    const request = parsed.data;
+    if (request.RequestType === 'Delete') return handleDelete(request, fallbackTarget, delivery.deliveryId);
+
+    try {
+      const valid = validate(request as ValidRequest['request'], fallbackTarget, delivery.deliveryId);
+      return await register(valid);
+    } catch (error) {
+      if (!(error instanceof Refusal)) throw error;
+      metrics.addMetric('RegistrationRefused', MetricUnit.Count, 1);
+      logger.warn('Registration refused', { requestId: RequestId, reason: error.message });
+      return answer(refusalTarget(request, fallbackTarget), 'FAILED', error.message);
+    }
+  }
+
+  /** The physical id of a refused Create/Update: the connection's when customer and account are known. */
+  function refusalTarget(request: CustomResourceRequest, fallback: AnswerTarget): AnswerTarget {
+    if (request.RequestType === 'Update') return fallback;
+    const stack = parseStackArn(request.StackId);
+    const customer = registrationPropertiesSchema.shape.CustomerId.safeParse(
+      request.ResourceProperties?.CustomerId,
+    );
+    return stack && customer.success
+      ? { ...fallback, physicalResourceId: physicalResourceIdFor(customer.data, stack.accountId) }
+      : fallback;
+  }
+
+  /** The checks that need no I/O: stack ARN, properties, role in the stack's own account. */
+  function validate(
+    request: ValidRequest['request'],
+    fallback: AnswerTarget,
+    deliveryId: string,
+  ): ValidRequest {
+    const stack = parseStackArn(request.StackId);
+    if (!stack) throw new Refusal('StackId is not a CloudFormation stack ARN.');
+    const props = registrationPropertiesSchema.safeParse(request.ResourceProperties ?? {});
+    if (!props.success) throw new Refusal(`Invalid properties: ${describeIssues(props.error)}.`);
+    const properties = props.data;
+    const [, rolePartition, roleAccount] = ROLE_ARN_PATTERN.exec(properties.RoleArn) ?? [];
+    if (roleAccount !== stack.accountId || rolePartition !== stack.partition) {
+      throw new Refusal(
+        `RoleArn ${properties.RoleArn} is not in this stack's account ${stack.accountId} (${stack.partition}): the role must be the one this stack creates.`,
+      );
+    }
+    return {
+      request,
+      properties,
+      stack,
+      deliveryId,
+      target: {
+        ...fallback,
+        physicalResourceId: physicalResourceIdFor(properties.CustomerId, stack.accountId),
+      },
+    };
+  }
+
+  function pendingAnswerFor(valid: ValidRequest, at: Date): PendingCloudFormationAnswer {
+    return {
+      responseUrl: valid.target.responseUrl,
+      requestId: valid.target.requestId,
+      requestType: valid.request.RequestType,
+      logicalResourceId: valid.target.logicalResourceId,
+      stackId: valid.target.stackId,
+      physicalResourceId: valid.target.physicalResourceId,
+      deadline: answerDeadline(valid.target.responseUrl, at, answerWindowMs),
+    };
+  }
+
+  async function emitRegistered(connection: Connection, valid: ValidRequest, reason: Reason) {
+    await publishOrThrow(deps.publisher, [
+      {
+        detailType: DETAIL_TYPES.roleRegistered,
+        detail: {
+          customerId: connection.customerId,
+          accountId: connection.accountId,
+          version: connection.version,
+          correlationId: valid.target.requestId,
+          roleArn: valid.properties.RoleArn,
+          reason,
+        },
+      },
+    ]);
+  }
+
+  /** Answers FAILED to a request that a newer one replaces, so no stack waits for nothing. */
+  async function supersede(connection: Connection, by: ValidRequest) {
+    const old = 'pendingAnswer' in connection ? connection.pendingAnswer : undefined;
+    if (!old || old.requestId === by.target.requestId || old.deadline <= now().getTime()) return;
+    await answer(
+      old,
+      'FAILED',
+      `Superseded by a newer registration of account ${connection.accountId} (request ${by.target.requestId}).`,
+    );
+  }
+
+  async function register(valid: ValidRequest, attempt = 1): Promise<RegistrationOutcome> {
+    const { properties, stack, target } = valid;
+    const at = now();
+    const existing = await store.getConnection(properties.CustomerId, stack.accountId);
+
+    // A redelivery of the request already being validated: publish again (harmless, and heals a
+    // publish that failed after the write), change nothing.
+    const pending = existing && 'pendingAnswer' in existing ? existing.pendingAnswer : undefined;
+    if (existing && pending?.requestId === target.requestId && pending.stackId === target.stackId) {
+      logger.info('Duplicate delivery of a pending request', { requestId: target.requestId });
+      await emitRegistered(existing, valid, reasonFor(existing, valid));
+      return { kind: 'pending', connection: existing, duplicate: true };
+    }
+
+    const knownId =
+      existing?.authMethod === 'ROLE' &&
+      existing.status !== 'REVOKED' &&
+      secureEquals(existing.externalId, properties.ExternalId);
+    const setup = knownId
+      ? undefined
+      : await findSetupForExternalId(
+          store,
+          properties.CustomerId,
+          properties.ExternalId,
+          stack.accountId,
+          at,
+        );
+    if (!knownId && setup?.kind !== 'open') {
+      throw new Refusal(
+        setup?.kind === 'expired'
+          ? `The setup for this External ID expired at ${setup.setup.expiresAt}: ask your provider for a new launch link.`
+          : `The External ID does not match an open setup of customer ${properties.CustomerId}: launch the stack from the link your provider issued.`,
+      );
+    }
+    const setupId = setup?.kind === 'open' ? setup.setup.setupId : undefined;
+
+    try {
+      if (!existing || existing.status === 'REVOKED') {
+        if (existing && secureEquals(existingExternalId(existing), properties.ExternalId)) {
+          throw new Refusal(
+            `The connection of account ${stack.accountId} was revoked: ask your provider for a new launch link.`,
+          );
+        }
+        const connection = await store.registerConnection({
+          connection: {
+            customerId: properties.CustomerId,
+            accountId: stack.accountId,
+            authMethod: 'ROLE',
+            status: 'REGISTERED',
+            version: 1,
+            roleArn: properties.RoleArn,
+            externalId: properties.ExternalId,
+            stackId: target.stackId,
+            ...(setupId ? { setupId } : {}),
+            pendingAnswer: pendingAnswerFor(valid, at),
+            createdAt: at.toISOString(),
+            updatedAt: at.toISOString(),
+          },
+          setup: { customerId: properties.CustomerId, setupId: setupId!, externalId: properties.ExternalId },
+          audit: {
+            actor: ACTOR,
+            reason: `${valid.request.RequestType} from stack`,
+            sourceEventId: target.requestId,
+          },
+          now: at,
+        });
+        return await recorded(connection, valid, 'create');
+      }
+
+      if (existing.authMethod === 'ACCESS_KEYS') {
+        if (existing.status !== 'ACTIVE') {
+          throw new Refusal(
+            `The connection of account ${stack.accountId} is ${existing.status}; it cannot migrate.`,
+          );
+        }
+        await supersede(existing, valid);
+        const connection = await store.updateConnection({
+          connection: existing,
+          set: {
+            pendingRoleArn: properties.RoleArn,
+            pendingExternalId: properties.ExternalId,
+            stackId: target.stackId,
+            pendingAnswer: pendingAnswerFor(valid, at),
+            ...(setupId ? { setupId } : {}),
+          },
+          audit: { actor: ACTOR, reason: 'migration to a role requested', sourceEventId: target.requestId },
+          now: at,
+        });
+        return await recorded(connection, valid, 'migration');
+      }
+
+      const sameRole = existing.roleArn === properties.RoleArn;
+      const sameId = secureEquals(existing.externalId, properties.ExternalId);
+      if (existing.status === 'ACTIVE' && sameRole && sameId) {
+        // Unchanged properties, or a second stack / StackSet instance of a live connection.
+        return answer(target, 'SUCCESS', undefined, { RoleArn: existing.roleArn });
+      }
+
+      await supersede(existing, valid);
+      if (existing.status === 'ACTIVE' || existing.status === 'BROKEN') {
+        // Keep serving the proven values; the validator switches only once the new ones are proven.
+        const connection = await store.updateConnection({
+          connection: existing,
+          set: {
+            ...(sameRole ? {} : { pendingRoleArn: properties.RoleArn }),
+            ...(sameId ? {} : { pendingExternalId: properties.ExternalId }),
+            pendingAnswer: pendingAnswerFor(valid, at),
+            ...(setupId ? { setupId } : {}),
+          },
+          remove: [
+            ...(sameRole ? (['pendingRoleArn'] as const) : []),
+            ...(sameId ? (['pendingExternalId'] as const) : []),
+          ],
+          audit: {
+            actor: ACTOR,
+            reason: `${valid.request.RequestType} brings a change to prove`,
+            sourceEventId: target.requestId,
+          },
+          now: at,
+        });
+        return await recorded(
+          connection,
+          valid,
+          sameId ? (sameRole ? 'revalidation' : 'update') : 'rotation',
+        );
+      }
+
+      // REGISTERED (another request pending) or FAILED: the candidate values are replaced.
+      const connection = await store.updateConnection({
+        connection: existing,
+        to: 'REGISTERED',
+        set: {
+          roleArn: properties.RoleArn,
+          externalId: properties.ExternalId,
+          stackId: target.stackId,
+          pendingAnswer: pendingAnswerFor(valid, at),
+          ...(setupId ? { setupId } : {}),
+        },
+        remove: ['pendingRoleArn', 'pendingExternalId', 'lastError'],
+        audit: {
+          actor: ACTOR,
+          reason: `${valid.request.RequestType} from stack`,
+          sourceEventId: target.requestId,
+        },
+        now: at,
+      });
+      return await recorded(connection, valid, valid.request.RequestType === 'Create' ? 'create' : 'update');
+    } catch (error) {
+      // Lost a race (a duplicate delivery, or another stack of the same account): decide again
+      // on what the item holds now.
+      if (error instanceof ConflictError && attempt < 3) return register(valid, attempt + 1);
+      throw error;
+    }
+  }
+
+  async function recorded(
+    connection: Connection,
+    valid: ValidRequest,
+    reason: Reason,
+  ): Promise<RegistrationOutcome> {
+    await store.linkStack({
+      stackId: valid.target.stackId,
+      customerId: connection.customerId,
+      accountId: connection.accountId,
+    });
+    logger.info('Registration recorded; validation pending', {
+      customerId: connection.customerId,
+      accountId: connection.accountId,
+      requestId: valid.target.requestId,
+      reason,
+    });
+    metrics.addMetric('RoleRegistered', MetricUnit.Count, 1);
+    await emitRegistered(connection, valid, reason);
+    return { kind: 'pending', connection, duplicate: false };
+  }
+
+  function reasonFor(existing: Connection, valid: ValidRequest): Reason {
+    if (existing.authMethod === 'ACCESS_KEYS') return 'migration';
+    if (existing.status === 'REGISTERED') return valid.request.RequestType === 'Create' ? 'create' : 'update';
+    if (existing.pendingExternalId) return 'rotation';
+    return existing.pendingRoleArn ? 'update' : 'revalidation';
+  }
+
+  async function handleDelete(
+    request: CustomResourceRequest,
+    target: AnswerTarget,
+    deliveryId: string,
+  ): Promise<RegistrationOutcome> {
+    let publishError: unknown;
+    try {
+      const stack = parseStackArn(request.StackId);
+      const props = registrationPropertiesSchema.safeParse(request.ResourceProperties ?? {});
+      const existing =
+        stack && props.success
+          ? await store.getConnection(props.data.CustomerId, stack.accountId)
+          : undefined;
+      const honoured =
+        props.success &&
+        existing?.authMethod === 'ROLE' &&
+        existing.stackId === request.StackId &&
+        ['ACTIVE', 'BROKEN', 'REGISTERED'].includes(existing.status) &&
+        secureEquals(existing.externalId, props.data.ExternalId);
+      if (honoured && existing) {
+        try {
+          await publishOrThrow(deps.publisher, [
+            {
+              detailType: DETAIL_TYPES.integrationStackDeleted,
+              detail: {
+                customerId: existing.customerId,
+                accountId: existing.accountId,
+                version: existing.version,
+                correlationId: request.RequestId,
+                stackId: request.StackId,
+              },
+            },
+          ]);
+          logger.info('Integration stack deleted', {
+            customerId: existing.customerId,
+            accountId: existing.accountId,
+          });
+        } catch (error) {
+          publishError = error;
+        }
+      } else {
+        // A forged Delete, the Delete after a FAILED Create, or a second stack: nothing changes.
+        logger.info('Delete answered without effect', { requestId: request.RequestId, deliveryId });
+      }
+    } catch (error) {
+      logger.error('Delete could not be checked; answered SUCCESS anyway', { error });
+      publishError = error;
+    }
+    // A stack deletion never hangs on Keyless: always SUCCESS, with the id CloudFormation sent.
+    const outcome = await answer(target, 'SUCCESS');
+    // Let the platform retry what failed: the redelivered Delete publishes again and is answered again.
+    if (publishError) throw publishError;
+    return outcome;
+  }
+
+  return { handle };
+}
+
+function existingExternalId(connection: Connection): string {
+  return connection.authMethod === 'ROLE' ? connection.externalId : '';
+}
+
+/**
+ * When the pending answer must be sent at the latest: within the answer window, and before the
+ * pre-signed URL expires (X-Amz-Date + X-Amz-Expires), whichever comes first.
+ */
+export function answerDeadline(responseUrl: string, receivedAt: Date, windowMs: number): number {
+  const byWindow = receivedAt.getTime() + windowMs;
+  const params = new URL(responseUrl).searchParams;
+  const signedAt = params.get('X-Amz-Date');
+  const expires = Number(params.get('X-Amz-Expires'));
+  const match = signedAt && /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(signedAt);
+  if (!match || !Number.isFinite(expires) || expires <= 0) return byWindow;
+  const [, y, mo, d, h, mi, s] = match.map(Number) as number[];
+  const byUrl = Date.UTC(y!, mo! - 1, d!, h!, mi!, s!) + expires * 1000;
+  return Math.min(byWindow, byUrl);
+}

@@ -1,0 +1,182 @@
+/**
+ * Revocation: a connection becomes REVOKED (conditional write with its audit entry) and
+ * `Access Revoked` is emitted. Triggered by the customer's stack deletion (`Integration Stack
+ * Deleted` from the callback, or a forwarded "CloudFormation Stack Status Change" with a DELETE
+ * status) or by hand through the API. Unknown stacks and repeats change nothing.
+ */
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { z } from 'zod';
+import { parseStackArn } from '../cloudformation/stack-arn.ts';
+import type { Connection, ConnectionStatus } from '../domain/connection.ts';
+import { ConflictError, NotFoundError } from '../errors.ts';
+import { DETAIL_TYPES, type DetailOf, type stackStatusChangeSchema } from '../events/catalog.ts';
+import { STACK_DELETE_STATUSES } from '../events/rules.ts';
+import type { OnboardingDependencies } from './dependencies.ts';
+
+export type RevocationOutcome =
+  | { kind: 'revoked'; connection: Connection }
+  | { kind: 'unchanged'; reason: string; connection?: Connection };
+
+export interface RevokeInput {
+  customerId: string;
+  accountId: string;
+  actor: string;
+  reason: string;
+  /** The id of the event or request that caused it (audit and event correlation). */
+  sourceEventId: string;
+  /** Only revoke the connection this stack registered (a second stack's deletion changes nothing). */
+  stackId?: string;
+  /** The statuses that may be revoked; stack deletions leave FAILED connections (they grant nothing) alone. */
+  from?: readonly ConnectionStatus[];
+}
+
+/** What a stack deletion revokes: connections that grant access or are about to. */
+const LIVE_STATUSES: readonly ConnectionStatus[] = ['ACTIVE', 'BROKEN', 'REGISTERED'];
+
+export function createRevoker(deps: OnboardingDependencies) {
+  const { store, logger, metrics, publisher } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  async function revoke(input: RevokeInput): Promise<RevocationOutcome> {
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const connection = await store.getConnection(input.customerId, input.accountId);
+      if (!connection) return { kind: 'unchanged', reason: 'no such connection' };
+      if (connection.status === 'REVOKED')
+        return { kind: 'unchanged', reason: 'already revoked', connection };
+      if (
+        input.stackId !== undefined &&
+        (!('stackId' in connection) || connection.stackId !== input.stackId)
+      ) {
+        return {
+          kind: 'unchanged',
+          reason: 'the stack is not the one this connection was registered by',
+          connection,
+        };
+      }
+      if (input.stackId !== undefined && connection.authMethod === 'ACCESS_KEYS') {
+        // A migration stack went away before it was proven: the access keys stay as they were.
+        return { kind: 'unchanged', reason: 'the connection is still on access keys', connection };
+      }
+      if (input.from && !input.from.includes(connection.status)) {
+        return {
+          kind: 'unchanged',
+          reason: `a ${connection.status} connection is left as it is`,
+          connection,
+        };
+      }
+      try {
+        const revoked = await store.updateConnection({
+          connection,
+          to: 'REVOKED',
+          remove: ['pendingAnswer', 'pendingRoleArn', 'pendingExternalId'],
+          audit: { actor: input.actor, reason: input.reason, sourceEventId: input.sourceEventId },
+          now: now(),
+        });
+        metrics.addMetric('AccessRevoked', MetricUnit.Count, 1);
+        logger.info('Access revoked', {
+          customerId: input.customerId,
+          accountId: input.accountId,
+          reason: input.reason,
+        });
+        const { failed } = await publisher.publish([
+          {
+            detailType: DETAIL_TYPES.accessRevoked,
+            detail: {
+              customerId: revoked.customerId,
+              accountId: revoked.accountId,
+              version: revoked.version,
+              correlationId: input.sourceEventId,
+              reason: input.reason,
+            },
+          },
+        ]);
+        if (failed.length > 0) {
+          // Revocation is already in force (the broker re-reads the status); the event is a notification.
+          logger.error('Access Revoked not published', { failed });
+          metrics.addMetric('EventPublishFailed', MetricUnit.Count, failed.length);
+        }
+        return { kind: 'revoked', connection: revoked };
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error;
+        // Changed since read (a validator verdict, a concurrent revocation): decide again.
+      }
+    }
+    throw new Error(`Could not revoke ${input.customerId}/${input.accountId}: the connection kept changing.`);
+  }
+
+  return {
+    revoke,
+
+    /** `Integration Stack Deleted` from the callback (which already matched StackId and External ID). */
+    async onIntegrationStackDeleted(
+      detail: DetailOf<typeof DETAIL_TYPES.integrationStackDeleted>,
+      eventId: string,
+    ): Promise<RevocationOutcome> {
+      return revoke({
+        customerId: detail.customerId,
+        accountId: detail.accountId,
+        stackId: detail.stackId,
+        from: LIVE_STATUSES,
+        actor: 'revocation',
+        reason: 'integration stack deleted',
+        sourceEventId: eventId,
+      });
+    },
+
+    /**
+     * A forwarded "CloudFormation Stack Status Change": the event's account (set by EventBridge,
+     * not by the sender) must own the stack, and the stack must be one a connection registered.
+     */
+    async onStackStatusChange(event: z.output<typeof stackStatusChangeSchema>): Promise<RevocationOutcome> {
+      const status = event.detail['status-details'].status;
+      if (!(STACK_DELETE_STATUSES as readonly string[]).includes(status)) {
+        return { kind: 'unchanged', reason: `stack status ${status} is not a deletion` };
+      }
+      const stackId = event.detail['stack-id'];
+      const stack = parseStackArn(stackId);
+      if (!stack || stack.accountId !== event.account) {
+        logger.warn('Stack status change from another account than the stack; ignored', {
+          stackId,
+          account: event.account,
+        });
+        return { kind: 'unchanged', reason: 'the stack is not in the sending account' };
+      }
+      const link = await store.findStackLink(stackId);
+      if (!link || link.accountId !== stack.accountId) return { kind: 'unchanged', reason: 'unknown stack' };
+      return revoke({
+        customerId: link.customerId,
+        accountId: link.accountId,
+        stackId,
+        from: LIVE_STATUSES,
+        actor: 'revocation',
+        reason: `stack ${status}`,
+        sourceEventId: event.id,
+      });
+    },
+
+    /** POST …/revoke: by hand, whatever the status (except REVOKED, which stays as it is). */
+    async revokeByHand({
+      customerId,
+      accountId,
+      requestId,
+    }: {
+      customerId: string;
+      accountId: string;
+      requestId: string;
+    }) {
+      const outcome = await revoke({
+        customerId,
+        accountId,
+        actor: 'setup-api',
+        reason: 'revoked through the API',
+        sourceEventId: requestId,
+      });
+      if (outcome.kind === 'unchanged' && !outcome.connection) {
+        throw new NotFoundError(`No connection for account ${accountId} of customer ${customerId}.`);
+      }
+      return outcome;
+    },
+  };
+}
+
+export type Revoker = ReturnType<typeof createRevoker>;

@@ -1,0 +1,95 @@
+/**
+ * The setup API's routes: start an onboarding, list a customer's connections, revoke one by hand,
+ * rotate its External ID. Inputs are validated with schemas whose messages name the field and
+ * the problem; the error middleware turns typed errors into 4xx answers.
+ */
+import { z } from 'zod';
+import { ValidationError } from '../errors.ts';
+import type { Route } from '../http/router.ts';
+import type { ConnectionStore } from '../store/connection-store.ts';
+import { toConnectionView } from './connection-view.ts';
+import { accountIdSchema, customerIdSchema } from './identifiers.ts';
+import { parseInput } from './parse-input.ts';
+import type { Revoker } from './revocation.ts';
+import { createSetup, createSetupRequestSchema, type SetupSettings, startRotation } from './setups.ts';
+
+export interface SetupApiDependencies {
+  store: ConnectionStore;
+  revoker: Revoker;
+  settings: SetupSettings;
+  now?: () => Date;
+}
+
+const customerParams = z.object({ customerId: customerIdSchema });
+const connectionParams = z.object({ customerId: customerIdSchema, accountId: accountIdSchema });
+const listQuery = z.object({
+  limit: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(100, 'must be at most 100')
+    .default(50),
+  cursor: z.string().max(2048, 'is too long').optional(),
+});
+
+export function setupApiRoutes({
+  store,
+  revoker,
+  settings,
+  now = () => new Date(),
+}: SetupApiDependencies): Route[] {
+  return [
+    {
+      method: 'POST',
+      path: '/setups',
+      async handle(request) {
+        if (request.body === undefined)
+          throw new ValidationError('Invalid request: body is required.', [
+            { path: 'body', message: 'is required' },
+          ]);
+        const input = parseInput(createSetupRequestSchema, request.body);
+        return { statusCode: 201, body: await createSetup(input, { store, settings, now: now() }) };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/customers/{customerId}/connections',
+      async handle(request, params) {
+        const { customerId } = parseInput(customerParams, params);
+        const { limit, cursor } = parseInput(listQuery, request.query, 'query');
+        const page = await store.listConnections(customerId, { limit, ...(cursor ? { cursor } : {}) });
+        return {
+          statusCode: 200,
+          body: {
+            connections: page.items.map(toConnectionView),
+            ...(page.cursor ? { cursor: page.cursor } : {}),
+          },
+        };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/customers/{customerId}/connections/{accountId}/revoke',
+      async handle(request, params) {
+        const { customerId, accountId } = parseInput(connectionParams, params);
+        const outcome = await revoker.revokeByHand({ customerId, accountId, requestId: request.requestId });
+        const connection = outcome.connection!;
+        return {
+          statusCode: 200,
+          body: { revoked: outcome.kind === 'revoked', connection: toConnectionView(connection) },
+        };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/customers/{customerId}/connections/{accountId}/rotate',
+      async handle(_request, params) {
+        const { customerId, accountId } = parseInput(connectionParams, params);
+        return {
+          statusCode: 201,
+          body: await startRotation({ customerId, accountId }, { store, settings, now: now() }),
+        };
+      },
+    },
+  ];
+}

@@ -1,0 +1,228 @@
+/**
+ * Setups (onboarding offers): a fresh External ID for a customer, stored with an expiry, and the
+ * CloudFormation quick-create link that launches the customer template with every parameter
+ * pre-filled. Also: finding the setup a callback's External ID belongs to, in constant time.
+ */
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { parseStackArn } from '../cloudformation/stack-arn.ts';
+import type { RoleConnection } from '../domain/connection.ts';
+import { externalIdCustomerPart, generateExternalId } from '../domain/external-id.ts';
+import type { Setup } from '../domain/setup.ts';
+import { NotFoundError, ValidationError } from '../errors.ts';
+import type { ConnectionStore } from '../store/connection-store.ts';
+import { customerIdSchema } from './identifiers.ts';
+import { secureEquals } from './secure-compare.ts';
+
+/** The customer template's parameters the launch link fills in (the template's contract). */
+export const TEMPLATE_PARAMETERS = {
+  externalId: 'ExternalId',
+  customerId: 'CustomerId',
+  roleName: 'RoleName',
+  setupPhase: 'SetupPhase',
+} as const;
+export const DEFAULT_ROLE_NAME = 'KeylessAccess';
+
+export interface SetupSettings {
+  templateUrl: string;
+  homeRegion: string;
+  /** Regions with a registrations topic: where a customer may launch the stack. */
+  regions: readonly string[];
+  setupTtlDays: number;
+}
+
+export const createSetupRequestSchema = z.strictObject({
+  customerId: customerIdSchema,
+  customerName: z
+    .string({ error: 'must be a string' })
+    .trim()
+    .min(1, 'must not be empty')
+    .max(256, 'must be at most 256 characters')
+    .optional(),
+  region: z
+    .string({ error: 'must be a string' })
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region name such as eu-west-1')
+    .optional(),
+  setupPhase: z.boolean({ error: 'must be true or false' }).optional(),
+});
+export type CreateSetupRequest = z.output<typeof createSetupRequestSchema>;
+
+export interface SetupOffer {
+  setupId: string;
+  externalId: string;
+  launchUrl: string;
+  templateUrl: string;
+  stackName: string;
+  region: string;
+  expiresAt: string;
+}
+
+/** The console of a region, in its partition. */
+export function consoleOrigin(region: string): string {
+  if (region.startsWith('cn-')) return `https://${region}.console.amazonaws.cn`;
+  if (region.startsWith('us-gov-')) return `https://${region}.console.amazonaws-us-gov.com`;
+  return `https://${region}.console.aws.amazon.com`;
+}
+
+/** The stack name a customer's stack gets: `keyless-<customer part>`, a valid CloudFormation stack name. */
+export function stackNameFor(customerId: string): string {
+  return `keyless-${externalIdCustomerPart(customerId)}`;
+}
+
+/**
+ * CloudFormation quick-create link: `https://<region>.console…/cloudformation/home?region=<region>
+ * #/stacks/quickcreate?templateURL=<encoded>&stackName=<name>&param_<Name>=<value>…`.
+ */
+export function quickCreateUrl({
+  region,
+  templateUrl,
+  stackName,
+  parameters,
+}: {
+  region: string;
+  templateUrl: string;
+  stackName: string;
+  parameters: Record<string, string>;
+}): string {
+  const query = new URLSearchParams({ templateURL: templateUrl, stackName });
+  for (const [name, value] of Object.entries(parameters)) query.set(`param_${name}`, value);
+  return `${consoleOrigin(region)}/cloudformation/home?region=${region}#/stacks/quickcreate?${query.toString()}`;
+}
+
+/** The console page where the customer updates an existing stack (to bring in a rotated External ID). */
+export function stackUpdateUrl(stackId: string): string {
+  const stack = parseStackArn(stackId);
+  if (!stack) throw new Error('Not a stack ARN.');
+  const query = new URLSearchParams({ stackId });
+  return `${consoleOrigin(stack.region)}/cloudformation/home?region=${stack.region}#/stacks/update?${query.toString()}`;
+}
+
+function newSetup(
+  customerId: string,
+  settings: SetupSettings,
+  now: Date,
+  extra: Partial<Pick<Setup, 'customerName' | 'region' | 'rotatesAccountId'>>,
+): Setup {
+  return {
+    customerId,
+    setupId: randomUUID(),
+    externalId: generateExternalId(customerId),
+    status: 'OPEN',
+    createdAt: now.toISOString(),
+    expiresAt: new Date(now.getTime() + settings.setupTtlDays * 86_400_000).toISOString(),
+    ...Object.fromEntries(Object.entries(extra).filter(([, v]) => v !== undefined)),
+  };
+}
+
+function checkRegion(region: string, settings: SetupSettings): void {
+  if (!settings.regions.includes(region)) {
+    throw new ValidationError(
+      `region ${region} is not served: choose one of ${settings.regions.join(', ')}.`,
+      [{ path: 'region', message: `must be one of ${settings.regions.join(', ')}` }],
+    );
+  }
+}
+
+/** POST /setups: a new External ID for the customer and the link that launches their stack. */
+export async function createSetup(
+  input: CreateSetupRequest,
+  { store, settings, now = new Date() }: { store: ConnectionStore; settings: SetupSettings; now?: Date },
+): Promise<SetupOffer> {
+  const region = input.region ?? settings.homeRegion;
+  checkRegion(region, settings);
+  const setup = await store.putSetup(
+    newSetup(input.customerId, settings, now, { customerName: input.customerName, region }),
+  );
+  const stackName = stackNameFor(input.customerId);
+  return {
+    setupId: setup.setupId,
+    externalId: setup.externalId,
+    launchUrl: quickCreateUrl({
+      region,
+      templateUrl: settings.templateUrl,
+      stackName,
+      parameters: {
+        [TEMPLATE_PARAMETERS.externalId]: setup.externalId,
+        [TEMPLATE_PARAMETERS.customerId]: input.customerId,
+        [TEMPLATE_PARAMETERS.roleName]: DEFAULT_ROLE_NAME,
+        [TEMPLATE_PARAMETERS.setupPhase]: String(input.setupPhase ?? true),
+      },
+    }),
+    templateUrl: settings.templateUrl,
+    stackName,
+    region,
+    expiresAt: setup.expiresAt,
+  };
+}
+
+export interface RotationOffer {
+  setupId: string;
+  externalId: string;
+  expiresAt: string;
+  stackId: string;
+  /** The console page to update the customer's stack. */
+  updateUrl: string;
+  /** The one parameter to change in that update; every other keeps its previous value. */
+  parameters: Record<string, string>;
+}
+
+/**
+ * POST …/rotate: issues a new External ID for a live connection. Nothing changes until the
+ * customer's stack update brings it and the validator proves it (and that the old one stopped
+ * working); a rotation that fails leaves the connection as it was.
+ */
+export async function startRotation(
+  { customerId, accountId }: { customerId: string; accountId: string },
+  { store, settings, now = new Date() }: { store: ConnectionStore; settings: SetupSettings; now?: Date },
+): Promise<RotationOffer> {
+  const connection = await store.getConnection(customerId, accountId);
+  if (!connection)
+    throw new NotFoundError(`No connection for account ${accountId} of customer ${customerId}.`);
+  if (connection.authMethod !== 'ROLE' || !['ACTIVE', 'BROKEN'].includes(connection.status)) {
+    throw new ValidationError(
+      `Only a live role connection can rotate its External ID; this one is ${connection.status} on ${connection.authMethod === 'ROLE' ? 'a role' : 'access keys'}.`,
+    );
+  }
+  const role = connection as RoleConnection;
+  const stack = parseStackArn(role.stackId);
+  const setup = await store.putSetup(
+    newSetup(customerId, settings, now, { rotatesAccountId: accountId, region: stack?.region }),
+  );
+  return {
+    setupId: setup.setupId,
+    externalId: setup.externalId,
+    expiresAt: setup.expiresAt,
+    stackId: role.stackId,
+    updateUrl: stackUpdateUrl(role.stackId),
+    parameters: { [TEMPLATE_PARAMETERS.externalId]: setup.externalId },
+  };
+}
+
+export type SetupMatch = { kind: 'open'; setup: Setup } | { kind: 'expired'; setup: Setup };
+
+/**
+ * The customer's setup whose External ID equals `externalId`: every candidate is compared in
+ * constant time (no early exit), and a rotation setup matches only the account it rotates.
+ * Reports an expired match separately, so the customer is told to ask for a new link.
+ */
+export async function findSetupForExternalId(
+  store: ConnectionStore,
+  customerId: string,
+  externalId: string,
+  accountId: string,
+  now: Date,
+): Promise<SetupMatch | undefined> {
+  // Every setup not marked EXPIRED (an epoch-0 clock), so an expired one can be named as such.
+  const setups = await store.listOpenSetups(customerId, new Date(0));
+  let match: Setup | undefined;
+  for (const setup of setups) {
+    const equal = secureEquals(setup.externalId, externalId);
+    const forThisAccount = setup.rotatesAccountId === undefined || setup.rotatesAccountId === accountId;
+    if (equal && forThisAccount && (!match || Date.parse(setup.expiresAt) > Date.parse(match.expiresAt)))
+      match = setup;
+  }
+  if (!match) return undefined;
+  return Date.parse(match.expiresAt) > now.getTime()
+    ? { kind: 'open', setup: match }
+    : { kind: 'expired', setup: match };
+}

@@ -1,0 +1,304 @@
+/**
+ * The role validator's logic. On `Role Registered` it proves the connection's candidate role and
+ * External ID (a new connection, a role change, a rotation, a migration off access keys), records
+ * the verdict with a conditional write — the write that clears the pending answer is the claim,
+ * so exactly one invocation answers a request — then answers CloudFormation and emits the
+ * verdict. In re-validation mode it re-checks live connections and marks broken ones BROKEN.
+ */
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { type AnswerSender, failedAnswer, successAnswer } from '../cloudformation/answer.ts';
+import type { Connection, PendingCloudFormationAnswer } from '../domain/connection.ts';
+import { ConflictError } from '../errors.ts';
+import { DETAIL_TYPES, type DetailOf, type KeylessEvent } from '../events/catalog.ts';
+import type { UpdateConnectionInput } from '../store/connection-store.ts';
+import type { OnboardingDependencies } from './dependencies.ts';
+import type { ProofResult, RoleProver } from './role-proof.ts';
+
+const ACTOR = 'role-validator';
+/** Kept free at the end of an invocation for the verdict write, the answer and the events. */
+export const ANSWER_RESERVE_MS = 10_000;
+/** How long one connection may take in re-validation (an existing role needs no propagation wait). */
+export const REVALIDATION_BUDGET_MS = 15_000;
+const PENDING_FIELDS = ['pendingAnswer', 'pendingRoleArn', 'pendingExternalId'] as const;
+
+export interface ValidatorDependencies extends OnboardingDependencies {
+  prover: RoleProver;
+  answers: AnswerSender;
+}
+
+export type ValidationOutcome =
+  | { kind: 'skipped'; reason: string }
+  | { kind: 'validated' | 'rejected'; connection: Connection; reason?: string; answered: boolean };
+
+interface Candidate {
+  roleArn: string;
+  externalId: string;
+  previousExternalId?: string;
+}
+
+function candidateOf(connection: Connection): Candidate | undefined {
+  if (connection.authMethod === 'ACCESS_KEYS') {
+    const { pendingRoleArn, pendingExternalId } = connection as Connection & {
+      pendingRoleArn?: string;
+      pendingExternalId?: string;
+    };
+    return pendingRoleArn && pendingExternalId
+      ? { roleArn: pendingRoleArn, externalId: pendingExternalId }
+      : undefined;
+  }
+  const live = connection.status === 'ACTIVE' || connection.status === 'BROKEN';
+  const rotating =
+    live &&
+    connection.pendingExternalId !== undefined &&
+    connection.pendingExternalId !== connection.externalId;
+  return {
+    roleArn: connection.pendingRoleArn ?? connection.roleArn,
+    externalId: connection.pendingExternalId ?? connection.externalId,
+    ...(rotating ? { previousExternalId: connection.externalId } : {}),
+  };
+}
+
+/** The conditional write that records a verdict (and, by clearing the pending answer, claims it). */
+function verdictUpdate(
+  connection: Connection,
+  candidate: Candidate,
+  pending: PendingCloudFormationAnswer,
+  proof: ProofResult,
+  at: Date,
+  sourceEventId: string,
+): UpdateConnectionInput {
+  const audit = (reason: string) => ({ actor: ACTOR, reason, sourceEventId });
+  if (proof.ok) {
+    const proven = {
+      roleArn: candidate.roleArn,
+      externalId: candidate.externalId,
+      stackId: pending.stackId,
+      validatedAt: at.toISOString(),
+    };
+    if (connection.authMethod === 'ACCESS_KEYS') {
+      return {
+        connection,
+        set: { ...proven, authMethod: 'ROLE' },
+        remove: [...PENDING_FIELDS, 'secretRef', 'lastRemindedAt', 'lastError'],
+        leaveLegacyIndex: true,
+        audit: audit('migrated from access keys to a proven role'),
+        now: at,
+      };
+    }
+    return {
+      connection,
+      to: 'ACTIVE',
+      set: proven,
+      remove: [...PENDING_FIELDS, 'lastError'],
+      audit: audit(connection.status === 'ACTIVE' ? 'change proven and switched' : 'role proven'),
+      now: at,
+    };
+  }
+  if (connection.status === 'REGISTERED') {
+    return {
+      connection,
+      to: 'FAILED',
+      set: { lastError: proof.reason },
+      remove: [...PENDING_FIELDS],
+      audit: audit(proof.reason),
+      now: at,
+    };
+  }
+  // A live connection (or one on access keys) keeps its proven values; only the candidate goes.
+  return {
+    connection,
+    set: { lastError: proof.reason },
+    remove: [...PENDING_FIELDS, ...(connection.authMethod === 'ACCESS_KEYS' ? (['stackId'] as const) : [])],
+    audit: audit(`change rejected: ${proof.reason}`),
+    now: at,
+  };
+}
+
+export function createValidator(deps: ValidatorDependencies) {
+  const { store, logger, metrics, prover, answers, publisher } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  async function emit(events: KeylessEvent[]) {
+    const { failed } = await publisher.publish(events);
+    if (failed.length > 0) {
+      // The verdict is recorded and answered; a lost notification is logged and counted, not retried forever.
+      logger.error('Verdict events not published', { failed });
+      metrics.addMetric('EventPublishFailed', MetricUnit.Count, failed.length);
+    }
+  }
+
+  async function answer(pending: PendingCloudFormationAnswer, proof: ProofResult, roleArn: string) {
+    const body = proof.ok
+      ? successAnswer(pending, { RoleArn: roleArn })
+      : failedAnswer(pending, proof.reason, { RoleArn: roleArn });
+    const delivery = await answers.send(pending.responseUrl, body);
+    if (!delivery.delivered) {
+      logger.error('CloudFormation answer not delivered', { requestId: pending.requestId, delivery });
+      metrics.addMetric('CloudFormationAnswerFailed', MetricUnit.Count, 1);
+    }
+    return delivery.delivered;
+  }
+
+  /** `Role Registered`: prove the pending candidate, record the verdict, answer CloudFormation. */
+  async function validateRegistration(
+    detail: DetailOf<typeof DETAIL_TYPES.roleRegistered>,
+    { remainingMs, eventId }: { remainingMs: () => number; eventId: string },
+  ): Promise<ValidationOutcome> {
+    let connection = await store.getConnection(detail.customerId, detail.accountId);
+    const pendingOf = (c: Connection | undefined) =>
+      c && 'pendingAnswer' in c ? (c.pendingAnswer as PendingCloudFormationAnswer | undefined) : undefined;
+    let pending = pendingOf(connection);
+    if (!connection || connection.status === 'REVOKED' || pending?.requestId !== detail.correlationId) {
+      logger.info('Nothing to validate: stale or duplicate event', { correlationId: detail.correlationId });
+      return { kind: 'skipped', reason: 'no pending request with this id' };
+    }
+    const candidate = candidateOf(connection);
+    if (!candidate || !pending) return { kind: 'skipped', reason: 'no candidate role' };
+
+    const deadline = Math.min(pending.deadline, now().getTime() + remainingMs() - ANSWER_RESERVE_MS);
+    const proof = await prover.prove({ ...candidate, deadline });
+    logger.info('Role proof settled', { ok: proof.ok, ...(proof.ok ? {} : { reason: proof.reason }) });
+
+    // Claim the answer with a conditional write; on a lost race, re-read and try again only if
+    // the same request is still pending (an unrelated write such as a reminder stamp).
+    let updated: Connection | undefined;
+    for (let attempt = 1; attempt <= 3 && !updated; attempt++) {
+      try {
+        updated = await store.updateConnection(
+          verdictUpdate(connection, candidate, pending, proof, now(), eventId),
+        );
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error;
+        connection = await store.getConnection(detail.customerId, detail.accountId);
+        pending = pendingOf(connection);
+        if (!connection || connection.status === 'REVOKED' || pending?.requestId !== detail.correlationId) {
+          logger.info('Another invocation settled this request', { correlationId: detail.correlationId });
+          return { kind: 'skipped', reason: 'settled elsewhere' };
+        }
+      }
+    }
+    if (!updated || !pending) throw new Error('Could not record the verdict after 3 attempts.');
+
+    const answered = await answer(pending, proof, candidate.roleArn);
+    metrics.addMetric(proof.ok ? 'RoleValidated' : 'RoleValidationFailed', MetricUnit.Count, 1);
+    const base = {
+      customerId: updated.customerId,
+      accountId: updated.accountId,
+      version: updated.version,
+      correlationId: detail.correlationId,
+      roleArn: candidate.roleArn,
+    };
+    await emit([
+      proof.ok
+        ? { detailType: DETAIL_TYPES.roleValidated, detail: base }
+        : { detailType: DETAIL_TYPES.roleValidationFailed, detail: { ...base, reason: proof.reason } },
+    ]);
+    return proof.ok
+      ? { kind: 'validated', connection: updated, answered }
+      : { kind: 'rejected', connection: updated, reason: proof.reason, answered };
+  }
+
+  /** Re-checks one live connection; ACTIVE → BROKEN on a conclusive failure, BROKEN → ACTIVE on success. */
+  async function revalidateOne(connection: Connection, deadline: number, correlationId: string) {
+    if (connection.authMethod !== 'ROLE' || connection.pendingAnswer) return 'skipped' as const;
+    const proof = await prover.prove({
+      roleArn: connection.roleArn,
+      externalId: connection.externalId,
+      deadline,
+    });
+    const at = now();
+    const audit = (reason: string) => ({ actor: ACTOR, reason, sourceEventId: correlationId });
+    const base = {
+      customerId: connection.customerId,
+      accountId: connection.accountId,
+      correlationId,
+      roleArn: connection.roleArn,
+    };
+    if (proof.ok) {
+      const updated = await store.updateConnection({
+        connection,
+        to: 'ACTIVE',
+        set: { validatedAt: at.toISOString() },
+        remove: ['lastError'],
+        ...(connection.status === 'BROKEN' ? { audit: audit('re-validation succeeded') } : {}),
+        now: at,
+      });
+      if (connection.status === 'BROKEN') {
+        await emit([
+          { detailType: DETAIL_TYPES.roleValidated, detail: { ...base, version: updated.version } },
+        ]);
+        return 'recovered' as const;
+      }
+      return 'healthy' as const;
+    }
+    if (!proof.conclusive) {
+      logger.warn('Re-validation inconclusive; left unchanged', { ...base, reason: proof.reason });
+      return 'inconclusive' as const;
+    }
+    if (connection.status === 'BROKEN') return 'still-broken' as const;
+    const updated = await store.updateConnection({
+      connection,
+      to: 'BROKEN',
+      set: { lastError: proof.reason },
+      audit: audit(proof.reason),
+      now: at,
+    });
+    metrics.addMetric('ConnectionBroken', MetricUnit.Count, 1);
+    await emit([
+      {
+        detailType: DETAIL_TYPES.roleValidationFailed,
+        detail: { ...base, version: updated.version, reason: proof.reason },
+      },
+    ]);
+    return 'broken' as const;
+  }
+
+  /**
+   * Re-validation mode: every ACTIVE or BROKEN role connection (or only one customer's, or one
+   * connection), a few at a time, stopping cleanly before the invocation runs out of time.
+   */
+  async function revalidate(
+    scope: { customerId?: string; accountId?: string },
+    {
+      remainingMs,
+      eventId,
+      concurrency = 4,
+    }: { remainingMs: () => number; eventId: string; concurrency?: number },
+  ) {
+    const counts: Record<string, number> = {};
+    const source: AsyncIterable<Connection> | Connection[] = scope.customerId
+      ? (await store.listAllConnections(scope.customerId)).filter(
+          (c) =>
+            (!scope.accountId || c.accountId === scope.accountId) &&
+            (c.status === 'ACTIVE' || c.status === 'BROKEN'),
+        )
+      : store.scanConnections(['ACTIVE', 'BROKEN']);
+    let batch: Connection[] = [];
+    let stopped = false;
+    const flush = async () => {
+      const deadline = now().getTime() + Math.min(REVALIDATION_BUDGET_MS, remainingMs() - ANSWER_RESERVE_MS);
+      const results = await Promise.allSettled(batch.map((c) => revalidateOne(c, deadline, eventId)));
+      for (const result of results) {
+        const key = result.status === 'fulfilled' ? result.value : 'error';
+        if (result.status === 'rejected')
+          logger.error('Re-validation of a connection failed', { error: result.reason });
+        counts[key] = (counts[key] ?? 0) + 1;
+      }
+      batch = [];
+    };
+    for await (const connection of source) {
+      if (remainingMs() < REVALIDATION_BUDGET_MS + ANSWER_RESERVE_MS) {
+        stopped = true;
+        break;
+      }
+      batch.push(connection);
+      if (batch.length >= concurrency) await flush();
+    }
+    if (batch.length > 0 && !stopped) await flush();
+    if (stopped) logger.warn('Re-validation stopped before the invocation timed out', { counts });
+    logger.info('Re-validation done', { counts });
+    return { counts, complete: !stopped };
+  }
+
+  return { validateRegistration, revalidate };
+}
