@@ -8,6 +8,7 @@ import { loadAverage, machineInfo } from './harness/machine.ts';
 import { type BenchOptions, parseOptions, type ScenarioName } from './harness/options.ts';
 import { type BenchResults, RESULTS_FILE, writeResults } from './harness/results.ts';
 import { runColdStart } from './scenarios/cold-start.ts';
+import { runReminder } from './scenarios/reminder.ts';
 import { runVending } from './scenarios/vending.ts';
 
 type Runner = (options: BenchOptions, results: BenchResults) => Promise<string>;
@@ -18,8 +19,10 @@ const RUNNERS: Record<ScenarioName, Runner> = {
     results.coldStart = rows;
     return report;
   },
-  async reminder() {
-    return '\nReminder: not wired yet.\n';
+  async reminder(options, results) {
+    const { result, report } = await runReminder(options);
+    results.reminder = result;
+    return report;
   },
   async vending(options, results) {
     // Single flight shares the vending scenario's database and stand-in; run together when both are asked.

@@ -42,11 +42,15 @@ export interface VendingOutput {
   p50Ms: number;
   p99Ms: number;
   peakRssMb: number;
+  /** DynamoDB reads of the connection status made during the run. */
+  statusReads: number;
   errors: number;
   firstError?: string;
 }
 
 type Vend = (connection: BenchConnection) => Promise<unknown>;
+
+let statusReads = 0;
 
 const REGION = 'us-east-1';
 const PROVIDER_CREDENTIALS = { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' };
@@ -91,6 +95,7 @@ async function run(input: VendingInput): Promise<VendingOutput> {
     p50Ms: p50,
     p99Ms: p99,
     peakRssMb: peakRssMb(),
+    statusReads,
     errors,
     ...(firstError ? { firstError } : {}),
   };
@@ -102,10 +107,17 @@ async function createVend(input: VendingInput): Promise<Vend> {
   const { localDynamoDbClient } = await import('../../infra/local/dynamodb-local.ts');
   const { createDocumentClient } = await import('../../shared/clients/dynamodb.ts');
   const { createConnectionStore } = await import('../../shared/store/connection-store.ts');
-  const store = createConnectionStore({
+  const connectionStore = createConnectionStore({
     client: createDocumentClient(localDynamoDbClient(input.dynamoEndpoint, REGION)),
     tableName: input.tableName,
   });
+  // The status read every implementation makes (or skips), counted.
+  const store = {
+    getConnectionAccess(customerId: string, accountId: string) {
+      statusReads++;
+      return connectionStore.getConnectionAccess(customerId, accountId);
+    },
+  };
   const key = (c: BenchConnection) => `${c.customerId}/${c.accountId}`;
 
   /** What the two baselines do when the revocation check is on: the same read the broker makes. */

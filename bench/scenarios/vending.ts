@@ -122,6 +122,7 @@ export function maxCallsPerLifetime(calls: readonly AssumeRoleCall[], windowMs: 
 
 interface Measured {
   row: VendingRow;
+  statusReads: number;
   errors: number;
   firstError?: string;
   maxPerLifetime: number;
@@ -176,6 +177,7 @@ export async function runVending(
             p99Ms: round(output.p99Ms),
             peakRssMb: output.peakRssMb,
           },
+          statusReads: output.statusReads,
           errors: output.errors,
           ...(output.firstError ? { firstError: output.firstError } : {}),
           maxPerLifetime: maxCallsPerLifetime(sts.calls(), CREDENTIAL_LIFETIME_MS - 300_000),
@@ -242,6 +244,7 @@ function report(
     },
     { header: 'requests', value: (m) => m.row.requests },
     { header: 'STS calls', value: (m) => m.row.stsCalls },
+    { header: 'DDB reads', value: (m) => m.statusReads },
     { header: 'max/lifetime', value: (m) => m.maxPerLifetime },
     { header: 'vends/s', value: (m) => m.row.vendsPerSecond },
     {
