@@ -1,0 +1,418 @@
+import { randomUUID } from 'node:crypto';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { CustomResourceRequest } from '../../../shared/cloudformation/request.ts';
+import { DETAIL_TYPES } from '../../../shared/events/catalog.ts';
+import { createConnectionStore } from '../../../shared/store/connection-store.ts';
+import { buildLegacyConnection, randomAccountId } from '../../support/builders.ts';
+import { createTestTable } from '../../support/dynamodb.ts';
+import { loadEvent } from '../../support/events.ts';
+import { createContext } from '../../support/lambda-context.ts';
+import {
+  activeConnection,
+  createRequest,
+  followUp,
+  openSetup,
+  publishedEvents,
+  stackIdFor,
+  uniqueCustomer,
+} from '../../support/onboarding.ts';
+import { startResponseServer } from '../../support/response-server.ts';
+
+const eventBridge = mockClient(EventBridgeClient);
+let table: Awaited<ReturnType<typeof createTestTable>>;
+let server: Awaited<ReturnType<typeof startResponseServer>>;
+let store: ReturnType<typeof createConnectionStore>;
+let handler: typeof import('../../../functions/registration-callback/handler.ts').handler;
+
+beforeAll(async () => {
+  table = await createTestTable();
+  server = await startResponseServer();
+  process.env.TABLE_NAME = table.tableName;
+  process.env.EVENT_BUS_NAME = 'keyless-test';
+  process.env.LOCAL_RESPONSE_ORIGIN = server.origin;
+  ({ handler } = await import('../../../functions/registration-callback/handler.ts'));
+  store = createConnectionStore({ client: table.documentClient, tableName: table.tableName });
+});
+afterAll(async () => {
+  await server.close();
+  await table.drop();
+});
+beforeEach(() => {
+  eventBridge.reset();
+  eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
+});
+
+const invoke = (event: unknown) => handler(event as CustomResourceRequest, createContext());
+
+async function newCustomer() {
+  const customerId = uniqueCustomer();
+  const accountId = randomAccountId();
+  const setup = await openSetup(store, customerId);
+  return { customerId, accountId, setup };
+}
+
+describe('registration-callback handler', () => {
+  describe('Create', () => {
+    it('records REGISTERED with the pending answer from an SNS-wrapped request and answers nothing yet', async () => {
+      // Prepare: the SNS sample, pointed at this customer's setup and the local ResponseURL
+      const { customerId, accountId, setup } = await newCustomer();
+      const sample = loadEvent('sns/custom-resource-create');
+      const request = createRequest({
+        customerId,
+        accountId,
+        externalId: setup.externalId,
+        responseUrl: server.url,
+      });
+      const event = {
+        ...sample,
+        Records: sample.Records.map((r) => ({ ...r, Sns: { ...r.Sns, Message: JSON.stringify(request) } })),
+      };
+      // Act
+      const result = await invoke(event);
+      // Assess
+      expect(result).toEqual({ outcomes: ['pending'] });
+      const stored = await store.getConnection(customerId, accountId);
+      expect(stored).toMatchObject({
+        status: 'REGISTERED',
+        authMethod: 'ROLE',
+        roleArn: `arn:aws:iam::${accountId}:role/KeylessAccess`,
+        stackId: request.StackId,
+        pendingAnswer: {
+          requestId: request.RequestId,
+          responseUrl: request.ResponseURL,
+          logicalResourceId: 'KeylessRegistration',
+          physicalResourceId: `keyless-${customerId}-${accountId}`,
+          requestType: 'Create',
+        },
+      });
+      expect(server.answersFor(request.RequestId)).toEqual([]);
+      expect(publishedEvents(eventBridge)).toEqual([
+        {
+          detailType: DETAIL_TYPES.roleRegistered,
+          detail: expect.objectContaining({
+            customerId,
+            accountId,
+            version: 1,
+            correlationId: request.RequestId,
+            reason: 'create',
+          }),
+        },
+      ]);
+      expect((await store.getSetup(customerId, setup.setupId))?.status).toBe('USED');
+    });
+
+    it('treats a redelivered request as a duplicate: one connection, one audit entry, no answer', async () => {
+      const { customerId, accountId, setup } = await newCustomer();
+      const request = createRequest({
+        customerId,
+        accountId,
+        externalId: setup.externalId,
+        responseUrl: server.url,
+      });
+      await invoke(request);
+      await invoke(request);
+      expect((await store.getConnection(customerId, accountId))?.version).toBe(1);
+      expect(await store.listAllAudit(customerId)).toHaveLength(1);
+      expect(server.answersFor(request.RequestId)).toEqual([]);
+    });
+
+    it('answers FAILED with an empty Content-Type when the External ID does not match, leaving no connection', async () => {
+      const { customerId, accountId } = await newCustomer();
+      const request = createRequest({
+        customerId,
+        accountId,
+        externalId: 'keyless-forged-00000000000000000000000000000000',
+        responseUrl: server.url,
+      });
+      await invoke(request);
+      const put = server.requests.find((r) => r.path.includes(request.RequestId));
+      expect(put?.method).toBe('PUT');
+      expect(put?.headers['content-type'] ?? '').toBe('');
+      expect(JSON.parse(put?.body ?? '{}')).toEqual({
+        Status: 'FAILED',
+        Reason: expect.stringMatching(/External ID does not match an open setup/),
+        PhysicalResourceId: `keyless-${customerId}-${accountId}`,
+        StackId: request.StackId,
+        RequestId: request.RequestId,
+        LogicalResourceId: 'KeylessRegistration',
+        NoEcho: false,
+      });
+      expect(await store.getConnection(customerId, accountId)).toBeUndefined();
+      expect(publishedEvents(eventBridge)).toEqual([]);
+    });
+
+    it('answers FAILED naming the expiry when the setup has expired', async () => {
+      const customerId = uniqueCustomer();
+      const accountId = randomAccountId();
+      const setup = await openSetup(store, customerId, {
+        expiresAt: new Date(Date.now() - 1000).toISOString(),
+      });
+      const request = createRequest({
+        customerId,
+        accountId,
+        externalId: setup.externalId,
+        responseUrl: server.url,
+      });
+      await invoke(request);
+      expect(server.answersFor(request.RequestId)).toEqual([
+        expect.objectContaining({ Status: 'FAILED', Reason: expect.stringMatching(/expired/) }),
+      ]);
+      expect(await store.getConnection(customerId, accountId)).toBeUndefined();
+    });
+
+    it('answers FAILED when the role is in another account than the stack', async () => {
+      const { customerId, accountId, setup } = await newCustomer();
+      const request = createRequest({
+        customerId,
+        accountId,
+        externalId: setup.externalId,
+        responseUrl: server.url,
+        roleArn: 'arn:aws:iam::999999999999:role/KeylessAccess',
+      });
+      await invoke(request);
+      expect(server.answersFor(request.RequestId)).toEqual([
+        expect.objectContaining({
+          Status: 'FAILED',
+          Reason: expect.stringMatching(/not in this stack's account/),
+        }),
+      ]);
+      expect(await store.getConnection(customerId, accountId)).toBeUndefined();
+    });
+
+    it.each([
+      ['a missing RoleArn', { RoleArn: undefined }, /RoleArn is required/],
+      ['a numeric CustomerId', { CustomerId: 42 }, /CustomerId must be a string/],
+      ['an oversized ExternalId', { ExternalId: 'x'.repeat(5000) }, /ExternalId must be at most 1224/],
+      ['a malformed RoleArn', { RoleArn: 'arn:aws:iam::1:user/x' }, /RoleArn must be an IAM role ARN/],
+    ])('answers FAILED naming the field for %s and leaves no connection', async (_what, change, reason) => {
+      const { customerId, accountId, setup } = await newCustomer();
+      const request = createRequest({
+        customerId,
+        accountId,
+        externalId: setup.externalId,
+        responseUrl: server.url,
+      });
+      const bad = { ...request, ResourceProperties: { ...request.ResourceProperties, ...change } };
+      await invoke(bad);
+      const [answer] = server.answersFor(request.RequestId);
+      expect(answer).toMatchObject({ Status: 'FAILED', Reason: expect.stringMatching(reason) });
+      expect(Buffer.byteLength(JSON.stringify(answer))).toBeLessThanOrEqual(4096);
+      expect(await store.getConnection(customerId, accountId)).toBeUndefined();
+    });
+
+    it('never contacts a ResponseURL outside the allow-list, even one that reaches the same server', async () => {
+      const { customerId, accountId, setup } = await newCustomer();
+      const lookAlike = (id: string) => server.url(id).replace('127.0.0.1', 'localhost');
+      const request = createRequest({
+        customerId,
+        accountId,
+        externalId: setup.externalId,
+        responseUrl: lookAlike,
+      });
+      const result = await invoke(request);
+      expect(result).toEqual({ outcomes: ['ignored'] });
+      expect(server.requests.filter((r) => r.path.includes(request.RequestId))).toEqual([]);
+      expect(await store.getConnection(customerId, accountId)).toBeUndefined();
+    });
+
+    it('answers SUCCESS to a second stack of an ACTIVE account without changing the connection', async () => {
+      const active = await activeConnection(store);
+      const request = createRequest({
+        customerId: active.customerId,
+        accountId: active.accountId,
+        externalId: active.externalId,
+        responseUrl: server.url,
+        stackId: stackIdFor(active.accountId),
+      });
+      await invoke(request);
+      expect(server.answersFor(request.RequestId)).toEqual([
+        expect.objectContaining({
+          Status: 'SUCCESS',
+          PhysicalResourceId: `keyless-${active.customerId}-${active.accountId}`,
+          Data: { RoleArn: active.roleArn },
+        }),
+      ]);
+      expect(await store.getConnection(active.customerId, active.accountId)).toMatchObject({
+        status: 'ACTIVE',
+        version: active.version,
+        stackId: active.stackId,
+      });
+    });
+
+    it('keeps a legacy connection on its keys and records the role to prove (migration)', async () => {
+      const customerId = uniqueCustomer();
+      const legacy = await store.createLegacyConnection(buildLegacyConnection({ customerId }), {
+        actor: 'test',
+        reason: 'legacy',
+      });
+      const setup = await openSetup(store, customerId);
+      const request = createRequest({
+        customerId,
+        accountId: legacy.accountId,
+        externalId: setup.externalId,
+        responseUrl: server.url,
+      });
+      await invoke(request);
+      expect(await store.getConnection(customerId, legacy.accountId)).toMatchObject({
+        status: 'ACTIVE',
+        authMethod: 'ACCESS_KEYS',
+        secretRef: legacy.secretRef,
+        pendingRoleArn: `arn:aws:iam::${legacy.accountId}:role/KeylessAccess`,
+        pendingExternalId: setup.externalId,
+        stackId: request.StackId,
+        pendingAnswer: expect.objectContaining({ requestId: request.RequestId }),
+      });
+      expect(publishedEvents(eventBridge)[0]?.detail).toMatchObject({ reason: 'migration' });
+    });
+  });
+
+  describe('Update', () => {
+    it('answers SUCCESS at once with the same PhysicalResourceId when role and External ID are unchanged', async () => {
+      const active = await activeConnection(store);
+      const create = createRequest({
+        customerId: active.customerId,
+        accountId: active.accountId,
+        externalId: active.externalId,
+        responseUrl: server.url,
+        stackId: active.stackId,
+      });
+      const update = followUp('Update', create, server.url, { TemplateVersion: '2' });
+      await invoke(update);
+      expect(server.answersFor(update.RequestId)).toEqual([
+        expect.objectContaining({ Status: 'SUCCESS', PhysicalResourceId: update.PhysicalResourceId }),
+      ]);
+      expect(publishedEvents(eventBridge)).toEqual([]);
+    });
+
+    it('records a rotated External ID as pending while the connection stays ACTIVE on the proven one', async () => {
+      const active = await activeConnection(store);
+      const rotation = await openSetup(store, active.customerId, { rotatesAccountId: active.accountId });
+      const create = createRequest({
+        customerId: active.customerId,
+        accountId: active.accountId,
+        externalId: active.externalId,
+        responseUrl: server.url,
+        stackId: active.stackId,
+      });
+      const update = followUp('Update', create, server.url, { ExternalId: rotation.externalId });
+      await invoke(update);
+      expect(server.answersFor(update.RequestId)).toEqual([]);
+      expect(await store.getConnection(active.customerId, active.accountId)).toMatchObject({
+        status: 'ACTIVE',
+        externalId: active.externalId,
+        pendingExternalId: rotation.externalId,
+        pendingAnswer: expect.objectContaining({ requestId: update.RequestId, requestType: 'Update' }),
+      });
+      expect(publishedEvents(eventBridge)[0]?.detail).toMatchObject({ reason: 'rotation' });
+    });
+
+    it('refuses a rotation setup issued for another account', async () => {
+      const active = await activeConnection(store);
+      const rotation = await openSetup(store, active.customerId, { rotatesAccountId: randomAccountId() });
+      const create = createRequest({
+        customerId: active.customerId,
+        accountId: active.accountId,
+        externalId: active.externalId,
+        responseUrl: server.url,
+        stackId: active.stackId,
+      });
+      const update = followUp('Update', create, server.url, { ExternalId: rotation.externalId });
+      await invoke(update);
+      expect(server.answersFor(update.RequestId)).toEqual([expect.objectContaining({ Status: 'FAILED' })]);
+      expect(await store.getConnection(active.customerId, active.accountId)).not.toHaveProperty(
+        'pendingExternalId',
+      );
+    });
+  });
+
+  describe('Delete', () => {
+    it('answers SUCCESS and emits Integration Stack Deleted when StackId and External ID match', async () => {
+      const active = await activeConnection(store);
+      const create = createRequest({
+        customerId: active.customerId,
+        accountId: active.accountId,
+        externalId: active.externalId,
+        responseUrl: server.url,
+        stackId: active.stackId,
+      });
+      const del = followUp('Delete', create, server.url);
+      await invoke(del);
+      expect(server.answersFor(del.RequestId)).toEqual([
+        expect.objectContaining({ Status: 'SUCCESS', PhysicalResourceId: del.PhysicalResourceId }),
+      ]);
+      expect(publishedEvents(eventBridge)).toEqual([
+        {
+          detailType: DETAIL_TYPES.integrationStackDeleted,
+          detail: expect.objectContaining({ customerId: active.customerId, stackId: active.stackId }),
+        },
+      ]);
+    });
+
+    it.each([
+      ['a wrong External ID', { ExternalId: 'keyless-forged-0000000000000000' }, undefined],
+      ['another stack', {}, 'other-stack'],
+    ])(
+      'answers SUCCESS to a forged Delete (%s) and changes nothing',
+      async (_what, properties, otherStack) => {
+        const active = await activeConnection(store);
+        const create = createRequest({
+          customerId: active.customerId,
+          accountId: active.accountId,
+          externalId: active.externalId,
+          responseUrl: server.url,
+          stackId: otherStack ? stackIdFor(active.accountId) : active.stackId,
+        });
+        const del = followUp('Delete', create, server.url, properties);
+        await invoke(del);
+        expect(server.answersFor(del.RequestId)).toEqual([expect.objectContaining({ Status: 'SUCCESS' })]);
+        expect(publishedEvents(eventBridge)).toEqual([]);
+        expect((await store.getConnection(active.customerId, active.accountId))?.status).toBe('ACTIVE');
+      },
+    );
+
+    it('answers SUCCESS to the Delete that follows a FAILED Create, with the failed answer’s PhysicalResourceId', async () => {
+      const { customerId, accountId } = await newCustomer();
+      const create = createRequest({
+        customerId,
+        accountId,
+        externalId: 'keyless-forged-00000000000000000000000000000000',
+        responseUrl: server.url,
+      });
+      await invoke(create);
+      const [failed] = server.answersFor(create.RequestId);
+      const del = {
+        ...followUp('Delete', create, server.url),
+        PhysicalResourceId: String(failed?.PhysicalResourceId),
+      };
+      await invoke(del);
+      expect(server.answersFor(del.RequestId)).toEqual([
+        expect.objectContaining({ Status: 'SUCCESS', PhysicalResourceId: failed?.PhysicalResourceId }),
+      ]);
+      expect(await store.getConnection(customerId, accountId)).toBeUndefined();
+      expect(publishedEvents(eventBridge)).toEqual([]);
+    });
+
+    it('answers the SNS-wrapped Delete sample SUCCESS even when nothing is registered', async () => {
+      const sample = loadEvent('sns/custom-resource-delete');
+      const requestId = randomUUID();
+      const event = {
+        ...sample,
+        Records: sample.Records.map((r) => ({
+          ...r,
+          Sns: {
+            ...r.Sns,
+            Message: JSON.stringify({
+              ...JSON.parse(r.Sns.Message),
+              RequestId: requestId,
+              ResponseURL: server.url(requestId),
+            }),
+          },
+        })),
+      };
+      await invoke(event);
+      expect(server.answersFor(requestId)).toEqual([expect.objectContaining({ Status: 'SUCCESS' })]);
+    });
+  });
+});
