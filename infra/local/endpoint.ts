@@ -409,6 +409,30 @@ async function handleLocal(
   const path = url.pathname;
   if (path === '/_local/info' && request.method === 'GET') return sendJson(response, 200, deps.info());
   if (path.startsWith(deps.responses.pathPrefix)) return deps.responses.handle(request, response, url, body);
+  if (path === '/_local/cloudformation-responses' && request.method === 'POST') {
+    // A simulated stack asks for a ResponseURL, as CloudFormation pre-signs one per request.
+    const input = parseJson(body);
+    if (typeof input?.stackId !== 'string' || typeof input.logicalResourceId !== 'string') {
+      return sendJson(response, 400, { message: 'Expected { stackId, logicalResourceId }.' });
+    }
+    return sendJson(response, 201, deps.responses.newResponseUrl(input.stackId, input.logicalResourceId));
+  }
+  if (path === '/_local/forwarded-events' && request.method === 'POST') {
+    // Stands in for a customer account's cross-account rule forwarding its own events (aws.* sources
+    // cannot be sent with PutEvents): the event is routed as it arrives, account and all.
+    const event = parseJson(body);
+    if (
+      typeof event?.source !== 'string' ||
+      typeof event['detail-type'] !== 'string' ||
+      typeof event.id !== 'string'
+    ) {
+      return sendJson(response, 400, {
+        message: 'Expected an EventBridge event (id, source, detail-type, detail…).',
+      });
+    }
+    const targets = deps.eventBus.route(event as unknown as Parameters<LocalEventBus['route']>[0]);
+    return sendJson(response, 202, { targets });
+  }
   if (path === '/_local/roles') {
     if (request.method === 'GET') return sendJson(response, 200, { roles: deps.sts.listRoles() });
     if (request.method === 'PUT') {

@@ -1,32 +1,74 @@
 /**
- * `npm start`: runs Keyless on this machine. For now it starts the embedded DynamoDB (AWS's
- * DynamoDB Local) with the Keyless table created from the shared definition, and keeps it
- * running until Ctrl-C. Data lives under `.keyless/` between runs; `--fresh` starts empty.
+ * `npm start [-- --fresh] [-- --port 4577]`: runs all of Keyless on this machine (see system.ts)
+ * until Ctrl-C. Data lives under `.keyless/` between runs; `--fresh` starts empty.
  */
-import { rmSync } from 'node:fs';
-import { ensureTable, localDynamoDbClient, startDynamoDbLocal } from './dynamodb-local.ts';
+import { parseArgs } from 'node:util';
 
-const TABLE_NAME = process.env.TABLE_NAME ?? 'keyless';
-const dataDir = '.keyless/dynamodb';
+const { values } = parseArgs({
+  options: {
+    fresh: { type: 'boolean', default: false },
+    port: { type: 'string' },
+    'data-dir': { type: 'string' },
+    'in-memory': { type: 'boolean', default: false },
+    'dynamodb-endpoint': { type: 'string' },
+    'table-name': { type: 'string' },
+    'no-schedules': { type: 'boolean', default: false },
+  },
+  strict: true,
+});
 
-async function main() {
-  if (process.argv.includes('--fresh')) rmSync(dataDir, { recursive: true, force: true });
-  const port = process.env.KEYLESS_DYNAMODB_PORT ? Number(process.env.KEYLESS_DYNAMODB_PORT) : undefined;
-  const dynamo = await startDynamoDbLocal({ dataDir, ...(port ? { port } : {}) });
-  const outcome = await ensureTable(localDynamoDbClient(dynamo.endpoint), TABLE_NAME);
-  console.log(`Keyless local: DynamoDB Local at ${dynamo.endpoint}, table "${TABLE_NAME}" ${outcome}.`);
+// Pretty, one-line logs for people; the handlers keep Powertools JSON in Lambda.
+process.env.KEYLESS_LOG_FORMAT ??= 'pretty';
+process.env.POWERTOOLS_LOG_LEVEL ??= 'INFO';
+process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+
+const { startLocalSystem } = await import('./system.ts');
+
+try {
+  const system = await startLocalSystem({
+    ...(values.port === undefined ? {} : { port: Number(values.port) }),
+    dataDir: values['in-memory'] ? null : (values['data-dir'] ?? '.keyless'),
+    fresh: values.fresh,
+    ...(values['dynamodb-endpoint'] ? { dynamoDbEndpoint: values['dynamodb-endpoint'] } : {}),
+    ...(values['table-name'] ? { tableName: values['table-name'] } : {}),
+    schedules: !values['no-schedules'],
+  });
+  const info = system.info();
+  const missing = [
+    'setup-api',
+    'registration-callback',
+    'role-validator',
+    'revocation',
+    'migration-reminder',
+  ].filter((name) => !info.functions.includes(name));
   console.log(
-    `Point the AWS SDK or CLI at it with AWS_ENDPOINT_URL_DYNAMODB=${dynamo.endpoint}. Ctrl-C stops.`,
+    [
+      '',
+      `Keyless is running locally at ${info.endpoint}`,
+      `  table ${info.table} (${system.tableOutcome}), bus ${info.eventBus}, topic ${info.registrationTopicArn}`,
+      `  functions: ${info.functions.join(', ') || '(none yet)'}${missing.length ? `  — not built yet: ${missing.join(', ')}` : ''}`,
+      `  provider account ${info.providerAccountId}; unrecognised keys act as ${info.providerRoleArn}`,
+      '',
+      `  export AWS_ENDPOINT_URL=${info.endpoint} AWS_REGION=${info.region} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local`,
+      `  curl -s -X POST ${info.endpoint}/setups -d '{"customerId":"acme"}'`,
+      `  npm run customer -- deploy --launch-url '<launchUrl>' --account 111122223333`,
+      '',
+      'Ctrl-C stops.',
+      '',
+    ].join('\n'),
   );
+  // A machine-readable line for tools that start the system (tests, the demo).
+  if (process.env.KEYLESS_READY_LINE) console.log(`KEYLESS_READY ${JSON.stringify(info)}`);
+  let stopping = false;
   const stop = async () => {
-    await dynamo.stop();
+    if (stopping) return;
+    stopping = true;
+    await system.stop();
     process.exit(0);
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-}
-
-main().catch((error: unknown) => {
+} catch (error) {
   console.error(error instanceof Error ? error.message : error);
   process.exit(1);
-});
+}

@@ -1,0 +1,384 @@
+/**
+ * Simulated customer accounts: "deploys" the generated customer template the way CloudFormation
+ * would — parameters from the quick-create launch URL, intrinsics resolved, the role created with
+ * its real trust policy in the local STS, the custom resource's Create sent through SNS with a
+ * ResponseURL, the answer awaited within the template's ServiceTimeout — and deletes it again.
+ *
+ * It reaches the local system only through its endpoint: SNS Publish and PutEvents with the AWS
+ * SDK, and the `/_local/` routes for what is IAM and CloudFormation in a real account.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import {
+  type InstantiatedCustomerStack,
+  instantiateCustomerTemplate,
+  type PolicyDocument,
+} from '../../shared/customer-template/instantiate.ts';
+import type { CloudFormationTemplate } from '../../shared/customer-template/template.ts';
+import { LOGICAL_IDS } from '../../shared/customer-template/template.ts';
+
+/** Realistic ways a customer can get the role wrong, to watch the validator reject them. */
+export const TAMPERS = {
+  'no-external-id': 'the trust policy lacks the sts:ExternalId condition',
+  'wrong-principal': 'the trust policy names another account as principal',
+  'missing-permissions': 'the role has no permission policies',
+  'wrong-role-arn': 'the custom resource reports a role ARN of another account',
+} as const;
+export type Tamper = keyof typeof TAMPERS;
+
+export interface LaunchParameters {
+  region: string;
+  templateUrl: string;
+  stackName: string;
+  parameters: Record<string, string>;
+}
+
+/** Reads a CloudFormation quick-create link: region, templateURL, stackName and `param_*` values. */
+export function parseLaunchUrl(launchUrl: string): LaunchParameters {
+  const url = new URL(launchUrl);
+  const fragment = url.hash.replace(/^#/, '');
+  const query = new URLSearchParams(fragment.includes('?') ? fragment.slice(fragment.indexOf('?') + 1) : '');
+  const templateUrl = query.get('templateURL');
+  const stackName = query.get('stackName');
+  const region = url.searchParams.get('region') ?? /^([a-z0-9-]+)\.console\./.exec(url.hostname)?.[1];
+  if (!templateUrl || !stackName || !region) {
+    throw new Error('Not a quick-create launch URL: it needs region, templateURL and stackName.');
+  }
+  const parameters: Record<string, string> = {};
+  for (const [name, value] of query)
+    if (name.startsWith('param_')) parameters[name.slice('param_'.length)] = value;
+  return { region, templateUrl, stackName, parameters };
+}
+
+export interface StackRecord {
+  stackId: string;
+  stackName: string;
+  accountId: string;
+  region: string;
+  status: 'CREATE_COMPLETE';
+  roleArn: string;
+  serviceToken: string;
+  physicalResourceId: string;
+  properties: Record<string, string>;
+  serviceTimeoutSeconds: number;
+}
+
+export interface StackOutcome {
+  status: 'CREATE_COMPLETE' | 'CREATE_FAILED' | 'DELETE_COMPLETE' | 'DELETE_FAILED';
+  reason?: string;
+  stack?: StackRecord;
+  /** What happened, one line per CloudFormation event. */
+  events: string[];
+}
+
+export interface SimulatedAccountsOptions {
+  endpoint: string;
+  /** Where deployed stacks are remembered (the customer side's state). */
+  stateDir: string;
+  region?: string;
+  /** Overrides the template's ServiceTimeout (seconds), e.g. for a quick demo of a timeout. */
+  serviceTimeoutSeconds?: number;
+}
+
+/** CloudFormation's answer when a custom resource never responds. */
+export const NO_RESPONSE_REASON = (requestId: string) =>
+  `CloudFormation did not receive a response from your Custom Resource. Please check your logs for requestId [${requestId}].`;
+
+/** CloudFormation passes every custom resource property value as a string. */
+function stringifyProperties(properties: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(properties).map(([key, value]) => [
+      key,
+      typeof value === 'string' ? value : JSON.stringify(value),
+    ]),
+  );
+}
+
+function tamperWith(stack: InstantiatedCustomerStack, tamper: Tamper | undefined): InstantiatedCustomerStack {
+  if (!tamper) return stack;
+  const copy = structuredClone(stack);
+  const statements = copy.role.trustPolicy.Statement;
+  switch (tamper) {
+    case 'no-external-id':
+      for (const statement of statements) {
+        const condition = statement.Condition as Record<string, Record<string, unknown>> | undefined;
+        for (const operator of Object.keys(condition ?? {})) {
+          delete condition?.[operator]?.['sts:ExternalId'];
+          if (condition && Object.keys(condition[operator] ?? {}).length === 0) delete condition[operator];
+        }
+      }
+      break;
+    case 'wrong-principal':
+      for (const statement of statements) statement.Principal = { AWS: 'arn:aws:iam::123456789012:root' };
+      break;
+    case 'missing-permissions':
+      copy.role.policies = [];
+      break;
+    case 'wrong-role-arn':
+      copy.registration.properties.RoleArn = String(copy.registration.properties.RoleArn).replace(
+        /::\d{12}:/,
+        '::123456789012:',
+      );
+      break;
+  }
+  return copy;
+}
+
+export function createSimulatedAccounts({
+  endpoint,
+  stateDir,
+  region = 'us-east-1',
+  serviceTimeoutSeconds,
+}: SimulatedAccountsOptions) {
+  const sns = new SNSClient({
+    endpoint,
+    region,
+    credentials: { accessKeyId: 'AKIACUSTOMERLOCAL000', secretAccessKey: 'local' },
+  });
+  const stackFile = (accountId: string, stackName: string) => join(stateDir, accountId, `${stackName}.json`);
+
+  async function local(method: string, path: string, body?: unknown): Promise<Response> {
+    return fetch(`${endpoint}${path}`, {
+      method,
+      ...(body === undefined
+        ? {}
+        : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+    });
+  }
+
+  /** Sends one custom-resource request through SNS and waits for the answer within the timeout. */
+  async function sendRequest(
+    request: Record<string, unknown> & { StackId: string; LogicalResourceId: string; RequestId: string },
+    serviceToken: string,
+    timeoutSeconds: number,
+  ): Promise<
+    { Status: 'SUCCESS' | 'FAILED'; Reason?: string; PhysicalResourceId?: string } | { timedOut: true }
+  > {
+    const created = await local('POST', '/_local/cloudformation-responses', {
+      stackId: request.StackId,
+      logicalResourceId: request.LogicalResourceId,
+    });
+    const { id, url } = (await created.json()) as { id: string; url: string };
+    await sns.send(
+      new PublishCommand({
+        TopicArn: serviceToken,
+        Subject: 'AWS CloudFormation custom resource request',
+        Message: JSON.stringify({ ...request, ResponseURL: url }),
+      }),
+    );
+    const deadline = Date.now() + timeoutSeconds * 1000;
+    while (Date.now() < deadline) {
+      const wait = Math.max(1, Math.min(20, Math.ceil((deadline - Date.now()) / 1000)));
+      const answer = await local('GET', `/_local/cloudformation-responses/${id}?waitSeconds=${wait}`);
+      if (answer.status === 200) {
+        const { body } = (await answer.json()) as { body: string };
+        return checkResponse(body, request);
+      }
+    }
+    return { timedOut: true };
+  }
+
+  async function deploy({
+    launchUrl,
+    accountId,
+    tamper,
+  }: {
+    launchUrl: string;
+    accountId: string;
+    tamper?: Tamper | undefined;
+  }): Promise<StackOutcome> {
+    const events: string[] = [];
+    const launch = parseLaunchUrl(launchUrl);
+    const templateResponse = await fetch(launch.templateUrl);
+    if (!templateResponse.ok)
+      throw new Error(`Cannot fetch the template at ${launch.templateUrl}: HTTP ${templateResponse.status}`);
+    const template = (await templateResponse.json()) as CloudFormationTemplate;
+    const stackId = `arn:aws:cloudformation:${launch.region}:${accountId}:stack/${launch.stackName}/${randomUUID()}`;
+    const instantiated = tamperWith(
+      JSON.parse(
+        JSON.stringify(
+          instantiateCustomerTemplate(template, {
+            accountId,
+            region: launch.region,
+            stackName: launch.stackName,
+            parameters: launch.parameters,
+          }),
+        ).replaceAll(/arn:aws:cloudformation:[^"]*?\/00000000-0000-4000-8000-000000000000/g, stackId),
+      ) as InstantiatedCustomerStack,
+      tamper,
+    );
+    events.push(`CREATE_IN_PROGRESS ${launch.stackName} (account ${accountId}, ${launch.region})`);
+    const roleResponse = await local('PUT', '/_local/roles', {
+      arn: instantiated.role.arn,
+      trustPolicy: instantiated.role.trustPolicy,
+      policies: Object.fromEntries(
+        instantiated.role.policies.map((policy) => [
+          policy.policyName,
+          policy.policyDocument as PolicyDocument,
+        ]),
+      ),
+      maxSessionDuration: instantiated.role.maxSessionDuration,
+    });
+    if (!roleResponse.ok) {
+      const { message } = (await roleResponse.json()) as { message: string };
+      events.push(`CREATE_FAILED ${LOGICAL_IDS.role}: ${message}`);
+      return { status: 'CREATE_FAILED', reason: message, events };
+    }
+    events.push(`CREATE_COMPLETE ${LOGICAL_IDS.role} ${instantiated.role.arn}`);
+
+    const { ServiceTimeout, ...rest } = instantiated.registration.properties;
+    const timeoutSeconds = serviceTimeoutSeconds ?? Number(ServiceTimeout ?? 3600);
+    const properties = stringifyProperties({
+      ServiceToken: instantiated.registration.serviceToken,
+      ...(ServiceTimeout === undefined ? {} : { ServiceTimeout }),
+      ...rest,
+    });
+    const requestId = randomUUID();
+    const request = {
+      RequestType: 'Create',
+      ServiceToken: instantiated.registration.serviceToken,
+      StackId: stackId,
+      RequestId: requestId,
+      LogicalResourceId: LOGICAL_IDS.registration,
+      ResourceType: 'Custom::KeylessRegistration',
+      ResourceProperties: properties,
+    };
+    events.push(
+      `CREATE_IN_PROGRESS ${LOGICAL_IDS.registration} (request sent to ${instantiated.registration.serviceToken})`,
+    );
+    const answer = await sendRequest(request, instantiated.registration.serviceToken, timeoutSeconds);
+    const failure =
+      'timedOut' in answer
+        ? NO_RESPONSE_REASON(requestId)
+        : answer.Status === 'FAILED'
+          ? (answer.Reason ?? 'FAILED')
+          : undefined;
+    if (failure !== undefined) {
+      events.push(`CREATE_FAILED ${LOGICAL_IDS.registration}: ${failure}`);
+      // Rollback: CloudFormation sends Delete with the failed answer's PhysicalResourceId, then removes the role.
+      const physicalResourceId = 'timedOut' in answer ? undefined : answer.PhysicalResourceId;
+      if (physicalResourceId) {
+        await sendRequest(
+          {
+            ...request,
+            RequestType: 'Delete',
+            RequestId: randomUUID(),
+            PhysicalResourceId: physicalResourceId,
+          },
+          instantiated.registration.serviceToken,
+          timeoutSeconds,
+        );
+      }
+      await local('DELETE', `/_local/roles?arn=${encodeURIComponent(instantiated.role.arn)}`);
+      events.push(`ROLLBACK_COMPLETE ${launch.stackName}`);
+      return { status: 'CREATE_FAILED', reason: failure, events };
+    }
+    const stack: StackRecord = {
+      stackId,
+      stackName: launch.stackName,
+      accountId,
+      region: launch.region,
+      status: 'CREATE_COMPLETE',
+      roleArn: instantiated.role.arn,
+      serviceToken: instantiated.registration.serviceToken,
+      physicalResourceId: 'timedOut' in answer ? '' : (answer.PhysicalResourceId ?? ''),
+      properties,
+      serviceTimeoutSeconds: timeoutSeconds,
+    };
+    mkdirSync(dirname(stackFile(accountId, launch.stackName)), { recursive: true });
+    writeFileSync(stackFile(accountId, launch.stackName), JSON.stringify(stack, null, 2));
+    events.push(`CREATE_COMPLETE ${LOGICAL_IDS.registration} ${stack.physicalResourceId}`);
+    events.push(`CREATE_COMPLETE ${launch.stackName}`);
+    return { status: 'CREATE_COMPLETE', stack, events };
+  }
+
+  async function remove({
+    accountId,
+    stackName,
+  }: {
+    accountId: string;
+    stackName: string;
+  }): Promise<StackOutcome> {
+    const events: string[] = [];
+    let stack: StackRecord;
+    try {
+      stack = JSON.parse(readFileSync(stackFile(accountId, stackName), 'utf8')) as StackRecord;
+    } catch {
+      throw new Error(`No stack ${stackName} in account ${accountId} (deploy it first).`);
+    }
+    events.push(`DELETE_IN_PROGRESS ${stackName}`);
+    const answer = await sendRequest(
+      {
+        RequestType: 'Delete',
+        ServiceToken: stack.serviceToken,
+        StackId: stack.stackId,
+        RequestId: randomUUID(),
+        LogicalResourceId: LOGICAL_IDS.registration,
+        ResourceType: 'Custom::KeylessRegistration',
+        PhysicalResourceId: stack.physicalResourceId,
+        ResourceProperties: stack.properties,
+      },
+      stack.serviceToken,
+      stack.serviceTimeoutSeconds,
+    );
+    if ('timedOut' in answer || answer.Status === 'FAILED') {
+      const reason = 'timedOut' in answer ? 'no response' : (answer.Reason ?? 'FAILED');
+      events.push(`DELETE_FAILED ${LOGICAL_IDS.registration}: ${reason}`);
+      return { status: 'DELETE_FAILED', reason, events };
+    }
+    events.push(`DELETE_COMPLETE ${LOGICAL_IDS.registration}`);
+    await local('DELETE', `/_local/roles?arn=${encodeURIComponent(stack.roleArn)}`);
+    events.push(`DELETE_COMPLETE ${LOGICAL_IDS.role}`);
+    // The customer forwards its stack status changes to the provider's bus (cross-account rule).
+    await local('POST', '/_local/forwarded-events', {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'CloudFormation Stack Status Change',
+      source: 'aws.cloudformation',
+      account: accountId,
+      time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      region: stack.region,
+      resources: [stack.stackId],
+      detail: {
+        'stack-id': stack.stackId,
+        'status-details': { status: 'DELETE_COMPLETE', 'status-reason': '' },
+        'client-request-token': '',
+      },
+    });
+    rmSync(stackFile(accountId, stackName), { force: true });
+    events.push(`DELETE_COMPLETE ${stackName}`);
+    return { status: 'DELETE_COMPLETE', events };
+  }
+
+  return { deploy, remove };
+}
+
+/** Checks an answer the way CloudFormation does; a malformed one fails the resource. */
+function checkResponse(
+  body: string,
+  request: { StackId: string; RequestId: string; LogicalResourceId: string },
+): { Status: 'SUCCESS' | 'FAILED'; Reason?: string; PhysicalResourceId?: string } {
+  if (Buffer.byteLength(body) > 4096) return { Status: 'FAILED', Reason: 'Response object is too long.' };
+  let answer: Record<string, unknown>;
+  try {
+    answer = JSON.parse(body) as Record<string, unknown>;
+  } catch {
+    return { Status: 'FAILED', Reason: 'Invalid response object: not JSON.' };
+  }
+  const { Status, Reason, PhysicalResourceId } = answer;
+  if (Status !== 'SUCCESS' && Status !== 'FAILED')
+    return { Status: 'FAILED', Reason: `Invalid response object: Status ${String(Status)}` };
+  if (typeof PhysicalResourceId !== 'string' || PhysicalResourceId === '') {
+    return { Status: 'FAILED', Reason: 'Invalid PhysicalResourceId' };
+  }
+  for (const field of ['StackId', 'RequestId', 'LogicalResourceId'] as const) {
+    if (answer[field] !== request[field])
+      return { Status: 'FAILED', Reason: `Invalid response object: ${field} does not match` };
+  }
+  if (Status === 'FAILED' && (typeof Reason !== 'string' || Reason === '')) {
+    return { Status, Reason: 'See the details in CloudWatch Log Stream', PhysicalResourceId };
+  }
+  return { Status, ...(typeof Reason === 'string' ? { Reason } : {}), PhysicalResourceId };
+}

@@ -1,0 +1,254 @@
+/**
+ * The whole of Keyless on one machine: DynamoDB Local with the table, the single local endpoint
+ * (every AWS protocol Keyless uses), the functions running their real handlers, the event bus with
+ * the CDK stack's rules and schedules, the registrations topic, the local STS and Secrets Manager.
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { providerResourceNames } from '../../shared/customer-template/names.ts';
+import {
+  buildCustomerTemplate,
+  registrationTopicArns,
+  resolveCustomerTemplateConfig,
+  trustedPrincipalArns,
+} from '../../shared/customer-template/template.ts';
+import { RULES } from '../../shared/events/rules.ts';
+import { createLogger } from '../../shared/observability.ts';
+import { sendJson } from './aws-protocol.ts';
+import { ensureTable, localDynamoDbClient, startDynamoDbLocal } from './dynamodb-local.ts';
+import { startLocalEndpoint } from './endpoint.ts';
+import { createLocalEventBus } from './event-bus.ts';
+import { createLocalFunctions } from './functions.ts';
+import { createCloudFormationResponses } from './response-receiver.ts';
+import { createLocalSecrets } from './secrets.ts';
+import { createLocalSns } from './sns.ts';
+import { createLocalSts } from './sts.ts';
+
+export const DEFAULT_PORT = 4577;
+export const LOCAL_DEFAULTS = {
+  region: 'us-east-1',
+  providerAccountId: '999988887777',
+  stage: 'local',
+  tableName: 'keyless-local',
+} as const;
+
+/**
+ * The setup API's HTTP API has one `$default` route to the setup-api function, which routes by path
+ * itself (shared/http/router.ts); no route keys are needed here.
+ */
+export const SETUP_API_ROUTES: readonly string[] = [];
+
+export interface LocalSystemOptions {
+  /** 0 picks a free port; default KEYLESS_PORT or 4577. */
+  port?: number;
+  /** Where DynamoDB data, roles and secrets persist; null keeps everything in memory. */
+  dataDir?: string | null;
+  fresh?: boolean;
+  /** Use this DynamoDB (Local) instead of starting one. */
+  dynamoDbEndpoint?: string;
+  tableName?: string;
+  region?: string;
+  providerAccountId?: string;
+  stage?: string;
+  functionsDir?: string;
+  /** Run the scheduled rules on their timers (default true). */
+  schedules?: boolean;
+}
+
+export interface LocalInfo {
+  endpoint: string;
+  region: string;
+  providerAccountId: string;
+  providerRoleArn: string;
+  trustedPrincipalArns: string[];
+  table: string;
+  eventBus: string;
+  eventBusArn: string;
+  registrationTopicArn: string;
+  templateUrl: string;
+  responseOrigin: string;
+  functions: string[];
+  rules: { id: string; target: string; schedule?: string }[];
+}
+
+export type LocalSystem = Awaited<ReturnType<typeof startLocalSystem>>;
+
+export async function startLocalSystem(options: LocalSystemOptions = {}) {
+  const region = options.region ?? LOCAL_DEFAULTS.region;
+  const providerAccountId = options.providerAccountId ?? LOCAL_DEFAULTS.providerAccountId;
+  const stage = options.stage ?? LOCAL_DEFAULTS.stage;
+  const tableName = options.tableName ?? LOCAL_DEFAULTS.tableName;
+  const dataDir = options.dataDir === undefined ? '.keyless' : options.dataDir;
+  const port = options.port ?? (process.env.KEYLESS_PORT ? Number(process.env.KEYLESS_PORT) : DEFAULT_PORT);
+  const log = createLogger('keyless-local');
+
+  if (dataDir) {
+    if (options.fresh) rmSync(dataDir, { recursive: true, force: true });
+    mkdirSync(dataDir, { recursive: true });
+  }
+  const dynamo = options.dynamoDbEndpoint
+    ? undefined
+    : await startDynamoDbLocal(dataDir ? { dataDir: join(dataDir, 'dynamodb') } : {});
+  const dynamoDbEndpoint = options.dynamoDbEndpoint ?? (dynamo?.endpoint as string);
+  const tableOutcome = await ensureTable(localDynamoDbClient(dynamoDbEndpoint, region), tableName);
+
+  const templateConfig = { providerAccountId, stage, regions: [region] };
+  const names = providerResourceNames(stage);
+  const resolvedConfig = resolveCustomerTemplateConfig(templateConfig);
+  const trusted = trustedPrincipalArns(resolvedConfig);
+  const topicArns = registrationTopicArns(resolvedConfig);
+  const topicArn = topicArns[region] as string;
+  const providerRoleArn = trusted[0] as string;
+
+  let endpointUrl = '';
+  const functions = createLocalFunctions({
+    functionsDir: options.functionsDir ?? resolve('functions'),
+    region,
+    accountId: providerAccountId,
+    namePrefix: `keyless-${stage}-`,
+    onInvoke: (name, outcome) => {
+      if (outcome.error) {
+        log.error(`${name} failed`, {
+          function: name,
+          durationMs: Math.round(outcome.durationMs),
+          error: outcome.error.errorMessage,
+        });
+      } else {
+        log.debug(`${name} done`, { function: name, durationMs: Math.round(outcome.durationMs) });
+      }
+    },
+  });
+  const eventBus = createLocalEventBus({
+    busName: names.eventBusName,
+    region,
+    accountId: providerAccountId,
+    rules: Object.values(RULES),
+    invoke: (target, event) => functions.invoke(target, event),
+    onDelivery: ({ rule, target, event, attempt }) =>
+      log.info(`event "${event['detail-type']}" → ${target}`, {
+        rule,
+        eventId: event.id,
+        ...(attempt > 1 ? { attempt } : {}),
+      }),
+  });
+  const sns = createLocalSns({
+    topics: Object.values(topicArns).map((arn) => ({ arn, subscriber: 'registration-callback' })),
+    endpoint: () => endpointUrl,
+    invoke: (target, event) => functions.invoke(target, event),
+    onDelivery: ({ target, attempt }) =>
+      log.info(`sns publish → ${target}`, {
+        topic: names.registrationTopicName,
+        ...(attempt > 1 ? { attempt } : {}),
+      }),
+  });
+  const sts = createLocalSts({
+    providerAccountId,
+    providerRoleArn,
+    persistPath: dataDir ? join(dataDir, 'roles.json') : undefined,
+  });
+  const secrets = createLocalSecrets({
+    region,
+    accountId: providerAccountId,
+    persistPath: dataDir ? join(dataDir, 'secrets.json') : undefined,
+  });
+  const responses = createCloudFormationResponses({ origin: () => endpointUrl });
+  const templatePath = '/_local/templates/customer.json';
+
+  const info = (): LocalInfo => ({
+    endpoint: endpointUrl,
+    region,
+    providerAccountId,
+    providerRoleArn,
+    trustedPrincipalArns: trusted,
+    table: tableName,
+    eventBus: names.eventBusName,
+    eventBusArn: eventBus.busArn,
+    registrationTopicArn: topicArn,
+    templateUrl: `${endpointUrl}${templatePath}`,
+    responseOrigin: endpointUrl,
+    functions: functions.list(),
+    rules: Object.values(RULES).map((rule) => ({
+      id: rule.id,
+      target: rule.target,
+      ...('schedule' in rule ? { schedule: rule.schedule } : {}),
+    })),
+  });
+
+  const endpoint = await startLocalEndpoint(
+    {
+      dynamoDbEndpoint,
+      region,
+      accountId: providerAccountId,
+      sts,
+      sns,
+      eventBus,
+      secrets,
+      functions,
+      responses,
+      apiRoutes: SETUP_API_ROUTES,
+      apiFunction: 'setup-api',
+      info: () => ({ ...info() }),
+      localRoutes: async (request, response) => {
+        if (request.method === 'GET' && request.url === templatePath) {
+          sendJson(response, 200, buildCustomerTemplate(templateConfig));
+          return true;
+        }
+        return false;
+      },
+      onError: (error, request) =>
+        log.error('local endpoint error', {
+          method: request.method,
+          url: request.url,
+          error: error as Error,
+        }),
+    },
+    { port },
+  );
+  endpointUrl = endpoint.url;
+
+  // What the functions read at cold start: the same variables the CDK stack sets, pointing here.
+  const environment: Record<string, string> = {
+    AWS_ENDPOINT_URL: endpointUrl,
+    AWS_REGION: region,
+    AWS_DEFAULT_REGION: region,
+    AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'AKIAKEYLESSLOCAL0000',
+    AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    TABLE_NAME: tableName,
+    EVENT_BUS_NAME: names.eventBusName,
+    PROVIDER_ACCOUNT_ID: providerAccountId,
+    HOME_REGION: region,
+    TEMPLATE_URL: `${endpointUrl}${templatePath}`,
+    REGISTRATION_TOPIC_ARNS: JSON.stringify(topicArns),
+    LOCAL_RESPONSE_ORIGIN: endpointUrl,
+    STAGE: stage,
+  };
+  for (const variable of Object.keys(process.env)) {
+    if (variable.startsWith('AWS_ENDPOINT_URL_')) delete process.env[variable];
+  }
+  Object.assign(process.env, environment);
+  if (options.schedules !== false) eventBus.startSchedules();
+
+  return {
+    endpoint: endpointUrl,
+    port: endpoint.port,
+    info,
+    environment,
+    tableOutcome,
+    functions,
+    eventBus,
+    sns,
+    sts,
+    responses,
+    /** Resolves once every event and message under way has been delivered. */
+    async idle(): Promise<void> {
+      await Promise.all([eventBus.idle(), sns.idle()]);
+      await Promise.all([eventBus.idle(), sns.idle()]);
+    },
+    async stop(): Promise<void> {
+      eventBus.stop();
+      await endpoint.close();
+      await dynamo?.stop();
+    },
+  };
+}
