@@ -1,0 +1,223 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { CustomResourceRequest } from '../../../shared/cloudformation/request.ts';
+import { DETAIL_TYPES } from '../../../shared/events/catalog.ts';
+import { createConnectionStore } from '../../../shared/store/connection-store.ts';
+import { buildLegacyConnection, randomAccountId } from '../../support/builders.ts';
+import { createTestTable } from '../../support/dynamodb.ts';
+import { loadEvent } from '../../support/events.ts';
+import { createContext } from '../../support/lambda-context.ts';
+import { createRequest, openSetup, publishedEvents, uniqueCustomer } from '../../support/onboarding.ts';
+import { startResponseServer } from '../../support/response-server.ts';
+
+const eventBridge = mockClient(EventBridgeClient);
+const sts = mockClient(STSClient);
+let table: Awaited<ReturnType<typeof createTestTable>>;
+let server: Awaited<ReturnType<typeof startResponseServer>>;
+let store: ReturnType<typeof createConnectionStore>;
+let callback: typeof import('../../../functions/registration-callback/handler.ts').handler;
+let validator: typeof import('../../../functions/role-validator/handler.ts').handler;
+
+const credentials = {
+  AccessKeyId: 'ASIAEXAMPLE',
+  SecretAccessKey: 'secret',
+  SessionToken: 'token',
+  Expiration: new Date(Date.now() + 900_000),
+};
+const accessDenied = () =>
+  Object.assign(new Error('not authorized to perform sts:AssumeRole'), {
+    name: 'AccessDenied',
+    $metadata: { httpStatusCode: 403 },
+  });
+
+beforeAll(async () => {
+  table = await createTestTable();
+  server = await startResponseServer();
+  process.env.TABLE_NAME = table.tableName;
+  process.env.EVENT_BUS_NAME = 'keyless-test';
+  process.env.LOCAL_RESPONSE_ORIGIN = server.origin;
+  ({ handler: callback } = await import('../../../functions/registration-callback/handler.ts'));
+  ({ handler: validator } = await import('../../../functions/role-validator/handler.ts'));
+  store = createConnectionStore({ client: table.documentClient, tableName: table.tableName });
+});
+afterAll(async () => {
+  await server.close();
+  await table.drop();
+});
+beforeEach(() => {
+  eventBridge.reset();
+  sts.reset();
+  eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
+});
+
+/** STS as a customer role would answer: with the External ID it works, without it is denied. */
+function roleTrusting(accountId: string, externalId: string) {
+  sts.on(AssumeRoleCommand).rejects(accessDenied());
+  sts.on(AssumeRoleCommand, { ExternalId: externalId }).resolves({ Credentials: credentials });
+  sts.on(GetCallerIdentityCommand).resolves({ Account: accountId });
+}
+
+/** Registers through the callback and returns the Role Registered event it emitted, as EventBridge delivers it. */
+async function register(request: CustomResourceRequest) {
+  await callback(request, createContext());
+  const [emitted] = publishedEvents(eventBridge);
+  if (emitted?.detailType !== DETAIL_TYPES.roleRegistered) throw new Error('no Role Registered event');
+  eventBridge.resetHistory();
+  return { ...loadEvent('eventbridge/role-registered'), detail: emitted.detail };
+}
+
+async function scenario() {
+  const customerId = uniqueCustomer();
+  const accountId = randomAccountId();
+  const setup = await openSetup(store, customerId);
+  const request = createRequest({
+    customerId,
+    accountId,
+    externalId: setup.externalId,
+    responseUrl: server.url,
+  });
+  return { customerId, accountId, setup, request };
+}
+
+describe('role-validator handler', () => {
+  it('activates a proven role and answers SUCCESS through the ResponseURL', async () => {
+    // Prepare
+    const { customerId, accountId, setup, request } = await scenario();
+    roleTrusting(accountId, setup.externalId);
+    const event = await register(request);
+    // Act
+    const result = await validator(event, createContext());
+    // Assess
+    expect(result).toMatchObject({ kind: 'validated' });
+    const stored = await store.getConnection(customerId, accountId);
+    expect(stored).toMatchObject({ status: 'ACTIVE', version: 2, validatedAt: expect.any(String) });
+    expect(stored).not.toHaveProperty('pendingAnswer');
+    const put = server.requests.find((r) => r.path.includes(request.RequestId));
+    expect(put?.method).toBe('PUT');
+    expect(put?.headers['content-type'] ?? '').toBe('');
+    expect(JSON.parse(put?.body ?? '{}')).toEqual({
+      Status: 'SUCCESS',
+      PhysicalResourceId: `keyless-${customerId}-${accountId}`,
+      StackId: request.StackId,
+      RequestId: request.RequestId,
+      LogicalResourceId: 'KeylessRegistration',
+      NoEcho: false,
+      Data: { RoleArn: `arn:aws:iam::${accountId}:role/KeylessAccess` },
+    });
+    expect(publishedEvents(eventBridge)).toEqual([
+      {
+        detailType: DETAIL_TYPES.roleValidated,
+        detail: expect.objectContaining({ customerId, accountId, version: 2 }),
+      },
+    ]);
+    expect(sts).toHaveReceivedCommandWith(AssumeRoleCommand, {
+      RoleSessionName: expect.stringMatching(new RegExp(`^keyless-validate-${accountId}-\\d+$`)),
+      ExternalId: setup.externalId,
+    });
+  });
+
+  it('rejects a role that can be assumed without the External ID and answers FAILED with that reason', async () => {
+    const { customerId, accountId, request } = await scenario();
+    sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
+    sts.on(GetCallerIdentityCommand).resolves({ Account: accountId });
+    const event = await register(request);
+    await validator(event, createContext());
+    expect(await store.getConnection(customerId, accountId)).toMatchObject({
+      status: 'FAILED',
+      lastError: expect.stringMatching(/can be assumed without the External ID/),
+    });
+    expect(server.answersFor(request.RequestId)).toEqual([
+      expect.objectContaining({
+        Status: 'FAILED',
+        Reason: expect.stringMatching(/sts:ExternalId condition/),
+      }),
+    ]);
+    expect(publishedEvents(eventBridge)[0]?.detailType).toBe(DETAIL_TYPES.roleValidationFailed);
+  });
+
+  it('rejects a role whose assumed identity reports another account', async () => {
+    const { customerId, accountId, setup, request } = await scenario();
+    roleTrusting(accountId, setup.externalId);
+    sts.on(GetCallerIdentityCommand).resolves({ Account: '999999999999' });
+    await validator(await register(request), createContext());
+    expect((await store.getConnection(customerId, accountId))?.status).toBe('FAILED');
+    expect(server.answersFor(request.RequestId)[0]).toMatchObject({
+      Reason: expect.stringMatching(/999999999999/),
+    });
+  });
+
+  it('answers a request exactly once when the event is delivered twice', async () => {
+    const { accountId, setup, request } = await scenario();
+    roleTrusting(accountId, setup.externalId);
+    const event = await register(request);
+    await validator(event, createContext());
+    const again = await validator(event, createContext());
+    expect(again).toMatchObject({ kind: 'skipped' });
+    expect(server.answersFor(request.RequestId)).toHaveLength(1);
+  });
+
+  it('moves a legacy connection onto the proven role and out of the legacy index', async () => {
+    const customerId = uniqueCustomer();
+    const legacy = await store.createLegacyConnection(buildLegacyConnection({ customerId }), {
+      actor: 'test',
+      reason: 'legacy',
+    });
+    const setup = await openSetup(store, customerId);
+    roleTrusting(legacy.accountId, setup.externalId);
+    const request = createRequest({
+      customerId,
+      accountId: legacy.accountId,
+      externalId: setup.externalId,
+      responseUrl: server.url,
+    });
+    await validator(await register(request), createContext());
+    const stored = await store.getConnection(customerId, legacy.accountId);
+    expect(stored).toMatchObject({
+      status: 'ACTIVE',
+      authMethod: 'ROLE',
+      roleArn: `arn:aws:iam::${legacy.accountId}:role/KeylessAccess`,
+      externalId: setup.externalId,
+      stackId: request.StackId,
+    });
+    for (const field of ['secretRef', 'pendingRoleArn', 'pendingExternalId', 'pendingAnswer']) {
+      expect(stored).not.toHaveProperty(field);
+    }
+    const legacyIndex = await store.queryLegacyConnections({
+      createdBefore: new Date(Date.now() + 60_000).toISOString(),
+    });
+    expect(legacyIndex.items.map((i) => i.accountId)).not.toContain(legacy.accountId);
+    expect(server.answersFor(request.RequestId)).toEqual([expect.objectContaining({ Status: 'SUCCESS' })]);
+  });
+
+  it('keeps a legacy connection on its keys when the role fails validation', async () => {
+    const customerId = uniqueCustomer();
+    const legacy = await store.createLegacyConnection(buildLegacyConnection({ customerId }), {
+      actor: 'test',
+      reason: 'legacy',
+    });
+    const setup = await openSetup(store, customerId);
+    sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
+    sts.on(GetCallerIdentityCommand).resolves({ Account: legacy.accountId });
+    const request = createRequest({
+      customerId,
+      accountId: legacy.accountId,
+      externalId: setup.externalId,
+      responseUrl: server.url,
+    });
+    await validator(await register(request), createContext());
+    const stored = await store.getConnection(customerId, legacy.accountId);
+    expect(stored).toMatchObject({
+      status: 'ACTIVE',
+      authMethod: 'ACCESS_KEYS',
+      secretRef: legacy.secretRef,
+    });
+    expect(stored).not.toHaveProperty('pendingRoleArn');
+    expect(server.answersFor(request.RequestId)).toEqual([expect.objectContaining({ Status: 'FAILED' })]);
+  });
+
+  it('refuses an input that is neither a Role Registered event nor a re-validation request', async () => {
+    await expect(validator({ mode: 'explode' } as never, createContext())).rejects.toThrow(/Invalid request/);
+  });
+});
