@@ -1,0 +1,105 @@
+/**
+ * Every Keyless Lambda, by its folder under `functions/`: what it is for, how it is invoked, the
+ * environment it reads (names from shared/config.ts) and the access it needs. The stack turns each
+ * entry into one KeylessFunction and its grants; nothing else in the stack is per-function.
+ */
+import type { environmentVariables } from '../../shared/config.ts';
+
+export type EnvironmentName = keyof typeof environmentVariables;
+
+export interface FunctionSpec {
+  description: string;
+  /** How events reach it: `async` functions get retries, an on-failure queue and a depth alarm. */
+  invocation: 'api' | 'async';
+  environment: readonly EnvironmentName[];
+  table: 'read' | 'read-write';
+  publishesEvents: boolean;
+  /** sts:AssumeRole (+ SetSourceIdentity, TagSession) on customer roles, by name pattern only. */
+  assumesCustomerRoles: boolean;
+  /** secretsmanager:GetSecretValue on the legacy access-key secrets. */
+  readsLegacySecrets: boolean;
+  timeoutSeconds: number;
+  memoryMiB: number;
+  /**
+   * The role name, when customer templates must name it in their trust policy (see
+   * shared/customer-template/names.ts); the other roles are named after the function.
+   */
+  trustedRole?: 'validator' | 'broker';
+}
+
+const CORE_ENV = ['TABLE_NAME', 'EVENT_BUS_NAME', 'PROVIDER_ACCOUNT_ID', 'HOME_REGION'] as const;
+
+export const FUNCTIONS = {
+  'setup-api': {
+    description: 'Setup API: issues External IDs and launch URLs, lists, revokes and rotates connections.',
+    invocation: 'api',
+    environment: [...CORE_ENV, 'TEMPLATE_URL', 'REGISTRATION_TOPIC_ARNS', 'SETUP_TTL_DAYS'],
+    table: 'read-write',
+    publishesEvents: true,
+    assumesCustomerRoles: false,
+    readsLegacySecrets: false,
+    timeoutSeconds: 10,
+    memoryMiB: 512,
+  },
+  'registration-callback': {
+    description: 'Records custom-resource requests from customer stacks (via SNS); never assumes roles.',
+    invocation: 'async',
+    environment: [...CORE_ENV, 'SETUP_TTL_DAYS'],
+    table: 'read-write',
+    publishesEvents: true,
+    assumesCustomerRoles: false,
+    readsLegacySecrets: false,
+    timeoutSeconds: 30,
+    memoryMiB: 512,
+  },
+  'role-validator': {
+    description: 'Proves a customer role (with and without the External ID) and answers CloudFormation.',
+    invocation: 'async',
+    environment: [...CORE_ENV],
+    table: 'read-write',
+    publishesEvents: true,
+    assumesCustomerRoles: true,
+    readsLegacySecrets: false,
+    // Retries through IAM propagation (10–60 s) before it answers; well within the template's ServiceTimeout.
+    timeoutSeconds: 300,
+    memoryMiB: 512,
+    trustedRole: 'validator',
+  },
+  revocation: {
+    description: 'Revokes a connection when its customer stack is deleted.',
+    invocation: 'async',
+    environment: [...CORE_ENV],
+    table: 'read-write',
+    publishesEvents: true,
+    assumesCustomerRoles: false,
+    readsLegacySecrets: false,
+    timeoutSeconds: 30,
+    memoryMiB: 512,
+  },
+  'migration-reminder': {
+    description: 'Daily: finds connections still on access keys past the grace period and emits reminders.',
+    invocation: 'async',
+    environment: [...CORE_ENV, 'LEGACY_GRACE_DAYS', 'REMINDER_INTERVAL_DAYS'],
+    table: 'read-write',
+    publishesEvents: true,
+    assumesCustomerRoles: false,
+    readsLegacySecrets: false,
+    timeoutSeconds: 300,
+    memoryMiB: 512,
+  },
+  'example-worker': {
+    description: 'Example downstream worker: reaches customer accounts through the credential broker.',
+    invocation: 'async',
+    environment: [...CORE_ENV, 'CREDENTIAL_REFRESH_BUFFER_SECONDS', 'REVOCATION_STALENESS_SECONDS'],
+    table: 'read',
+    publishesEvents: false,
+    assumesCustomerRoles: true,
+    readsLegacySecrets: true,
+    timeoutSeconds: 60,
+    memoryMiB: 512,
+    trustedRole: 'broker',
+  },
+} as const satisfies Record<string, FunctionSpec>;
+
+export type FunctionName = keyof typeof FUNCTIONS;
+export const FUNCTION_NAMES = Object.keys(FUNCTIONS) as FunctionName[];

@@ -1,0 +1,80 @@
+/**
+ * Deployment settings, read once from CDK context (cdk.json, or `-c key=value`) and the environment the
+ * CDK CLI provides, validated with one error that names every bad setting.
+ */
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { z } from 'zod';
+import { STAGE_PATTERN } from '../../shared/customer-template/names.ts';
+
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+const ACCOUNT = /^\d{12}$/;
+
+/** Context values arrive as JSON from cdk.json and as strings from `-c`: accept both for lists. */
+const list = (item: z.ZodString) =>
+  z.preprocess(
+    (value) =>
+      typeof value === 'string'
+        ? value
+            .split(',')
+            .map((part) => part.trim())
+            .filter(Boolean)
+        : (value ?? []),
+    z.array(item),
+  );
+
+const settingsSchema = z.object({
+  stage: z.string().regex(STAGE_PATTERN, 'must be 1–20 lower-case letters, digits or dashes'),
+  /** The region of the core (table, bus, functions). */
+  homeRegion: z.string().regex(REGION, 'must be an AWS region name'),
+  /** Further regions customers launch stacks in: each gets a thin ingress stack with its own topic. */
+  ingressRegions: list(z.string().regex(REGION, 'must list AWS region names')),
+  /** Only principals of this AWS Organization may publish registrations (empty: any account). */
+  allowedPrincipalOrgId: z
+    .string()
+    .regex(/^(o-[a-z0-9]{10,32})?$/, 'must be an AWS Organization id (o-…)')
+    .default(''),
+  /** Only these accounts may publish registrations (empty: any account). */
+  allowedCustomerAccounts: list(z.string().regex(ACCOUNT, 'must list 12-digit AWS account ids')),
+  /** Caps the registration callback, so a flood of (possibly forged) requests cannot starve the account. */
+  callbackReservedConcurrency: z.coerce.number().int().min(1).max(1000).default(10),
+  logRetentionDays: z.coerce
+    .number()
+    .refine(
+      (days) => Object.values(logs.RetentionDays).includes(days),
+      'must be a CloudWatch Logs retention (e.g. 30, 90, 365)',
+    )
+    .default(90),
+  logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+  /** How long a customer stack waits for the registration answer (the template's ServiceTimeout). */
+  serviceTimeoutSeconds: z.coerce.number().int().min(60).max(3600).default(900),
+  setupTtlDays: z.coerce.number().int().positive().default(7),
+  legacyGraceDays: z.coerce.number().int().positive().default(90),
+  reminderIntervalDays: z.coerce.number().int().positive().default(7),
+});
+
+export type KeylessSettings = z.output<typeof settingsSchema>;
+
+/** Reads the settings from a context lookup; `homeRegion` falls back to the CLI's region, then us-east-1. */
+export function readSettings(
+  context: (key: string) => unknown,
+  env: Record<string, string | undefined> = process.env,
+): KeylessSettings {
+  const keys = Object.keys(settingsSchema.shape);
+  const raw = Object.fromEntries(keys.map((key) => [key, blankToUndefined(context(key))]));
+  raw.stage ??= 'dev';
+  raw.homeRegion ??= env.CDK_DEFAULT_REGION ?? env.AWS_REGION ?? 'us-east-1';
+  const result = settingsSchema.safeParse(raw);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`);
+    throw new Error(`Invalid Keyless deployment settings (CDK context): ${problems.join('; ')}.`);
+  }
+  const settings = result.data;
+  return {
+    ...settings,
+    ingressRegions: [...new Set(settings.ingressRegions)].filter((r) => r !== settings.homeRegion),
+  };
+}
+
+function blankToUndefined(value: unknown): unknown {
+  return value === '' || value === null ? undefined : value;
+}
