@@ -47,8 +47,8 @@ export const POLICY_NAMES = { ongoing: 'keyless-ongoing', setup: 'keyless-setup-
 
 /** STS's ExternalId charset and length, as a CloudFormation AllowedPattern (matched against the whole value). */
 export const EXTERNAL_ID_ALLOWED_PATTERN = '[\\w+=,.@:/-]{2,1224}';
-/** Customer ids end up in a tag value: the intersection of the tag charset and what the setup API issues. */
-export const CUSTOMER_ID_ALLOWED_PATTERN = '[A-Za-z0-9_.:/=+@-]{1,128}';
+/** What the setup API accepts as a customer id (shared/onboarding/identifiers.ts); every character is valid in a tag value. */
+export const CUSTOMER_ID_ALLOWED_PATTERN = '[A-Za-z0-9][\\w.@+=:-]{0,127}';
 export const SOURCE_IP_ALLOWED_PATTERN =
   '|((25[0-5]|2[0-4]\\d|1?\\d?\\d)\\.){3}(25[0-5]|2[0-4]\\d|1?\\d?\\d)/(3[0-2]|[12]?\\d)';
 
@@ -213,7 +213,7 @@ export function buildCustomerTemplate(input: CustomerTemplateConfig): CloudForma
         MinLength: 1,
         MaxLength: 128,
         AllowedPattern: CUSTOMER_ID_ALLOWED_PATTERN,
-        ConstraintDescription: '1–128 characters of letters, digits and _.:/=+@-',
+        ConstraintDescription: '1–128 letters, digits and _ . @ + = : -, starting with a letter or digit',
       },
       [P.roleName]: {
         Type: 'String',

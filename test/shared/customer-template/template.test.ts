@@ -13,6 +13,7 @@ import {
 } from '../../../shared/customer-template/template.ts';
 import { generateExternalId } from '../../../shared/domain/external-id.ts';
 import { EXTERNAL_ID_PATTERN, ROLE_MAX_SESSION_SECONDS } from '../../../shared/domain/sts-limits.ts';
+import { customerIdSchema } from '../../../shared/onboarding/identifiers.ts';
 
 const PROVIDER = '111111111111';
 const CUSTOMER = '222222222222';
@@ -46,6 +47,24 @@ describe('buildCustomerTemplate', () => {
     it('accepts every External ID the provider generates', () => {
       for (const customerId of ['acme-corp', 'a', 'Ünïcode Customer', 'x'.repeat(128)]) {
         expect(allowed(Parameters.ExternalId!.AllowedPattern, generateExternalId(customerId))).toBe(true);
+      }
+    });
+
+    it('accepts exactly the customer ids the setup API accepts', () => {
+      const samples = [
+        'acme-corp',
+        'a',
+        'A.b@c+d=e:f_g-h',
+        '-acme',
+        'acme/corp',
+        'acme#1',
+        'x'.repeat(128),
+        'x'.repeat(129),
+      ];
+      for (const sample of samples) {
+        expect(allowed(Parameters.CustomerId!.AllowedPattern, sample)).toBe(
+          customerIdSchema.safeParse(sample).success,
+        );
       }
     });
 
