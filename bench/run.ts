@@ -8,6 +8,7 @@ import { loadAverage, machineInfo } from './harness/machine.ts';
 import { type BenchOptions, parseOptions, type ScenarioName } from './harness/options.ts';
 import { type BenchResults, RESULTS_FILE, writeResults } from './harness/results.ts';
 import { runColdStart } from './scenarios/cold-start.ts';
+import { runPipeline } from './scenarios/pipeline.ts';
 import { runReminder } from './scenarios/reminder.ts';
 import { runVending } from './scenarios/vending.ts';
 
@@ -40,8 +41,10 @@ const RUNNERS: Record<ScenarioName, Runner> = {
     results.singleFlight = singleFlight ?? null;
     return report;
   },
-  async pipeline() {
-    return '\nPipeline: not wired yet.\n';
+  async pipeline(options, results) {
+    const { result, report } = await runPipeline(options);
+    results.pipeline = result;
+    return report;
   },
 };
 
