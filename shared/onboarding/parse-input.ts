@@ -5,10 +5,15 @@ import { ValidationError } from '../errors.ts';
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown, where = ''): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const issues = result.error.issues.map((issue) => ({
-    path: [where, ...issue.path.map(String)].filter(Boolean).join('.') || 'body',
-    message: issue.message,
-  }));
+  const issues = result.error.issues.flatMap((issue) => {
+    const at = (extra: string[]) =>
+      [where, ...issue.path.map(String), ...extra].filter(Boolean).join('.') || 'body';
+    // An unknown field is named as the field itself: "admin is not a field of this request".
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({ path: at([key]), message: 'is not a field of this request' }));
+    }
+    return [{ path: at([]), message: issue.message }];
+  });
   throw new ValidationError(
     `Invalid request: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}.`,
     issues,

@@ -1,0 +1,188 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createConnectionStore } from '../../../shared/store/connection-store.ts';
+import { createTestTable } from '../../support/dynamodb.ts';
+import { loadEvent, type Sample } from '../../support/events.ts';
+import { createContext } from '../../support/lambda-context.ts';
+import { activeConnection, uniqueCustomer } from '../../support/onboarding.ts';
+
+const eventBridge = mockClient(EventBridgeClient);
+const TEMPLATE_URL = 'https://keyless-templates.s3.us-east-1.amazonaws.com/customer/v1.json';
+let table: Awaited<ReturnType<typeof createTestTable>>;
+let store: ReturnType<typeof createConnectionStore>;
+let handler: typeof import('../../../functions/setup-api/handler.ts').handler;
+
+beforeAll(async () => {
+  table = await createTestTable();
+  Object.assign(process.env, {
+    TABLE_NAME: table.tableName,
+    EVENT_BUS_NAME: 'keyless-test',
+    TEMPLATE_URL,
+    HOME_REGION: 'us-east-1',
+    REGISTRATION_TOPIC_ARNS: JSON.stringify({
+      'us-east-1': 'arn:aws:sns:us-east-1:999988887777:keyless-prod-registrations',
+      'eu-west-1': 'arn:aws:sns:eu-west-1:999988887777:keyless-prod-registrations',
+    }),
+  });
+  ({ handler } = await import('../../../functions/setup-api/handler.ts'));
+  store = createConnectionStore({ client: table.documentClient, tableName: table.tableName });
+});
+afterAll(() => table.drop());
+beforeEach(() => {
+  eventBridge.reset();
+  eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
+});
+
+type ApiEvent = Sample<'api/post-setups'>;
+const request = (base: ApiEvent, method: string, path: string, body?: unknown): ApiEvent => ({
+  ...base,
+  rawPath: path,
+  requestContext: { ...base.requestContext, http: { ...base.requestContext.http, method } },
+  ...(body === undefined
+    ? { body: undefined }
+    : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+});
+async function call(event: ApiEvent) {
+  const response = await handler(event, createContext());
+  return { statusCode: response.statusCode, body: JSON.parse(response.body) as Record<string, unknown> };
+}
+
+describe('setup-api handler', () => {
+  describe('POST /setups', () => {
+    it('issues an External ID and a quick-create link with every parameter pre-filled', async () => {
+      // Act
+      const { statusCode, body } = await call(loadEvent('api/post-setups'));
+      // Assess
+      expect(statusCode).toBe(201);
+      expect(body).toMatchObject({
+        setupId: expect.any(String),
+        externalId: expect.stringMatching(/^keyless-acme-corp-[0-9a-f]{32}$/),
+        templateUrl: TEMPLATE_URL,
+        stackName: 'keyless-acme-corp',
+        expiresAt: expect.any(String),
+      });
+      const launch = new URL(String(body.launchUrl));
+      expect(launch.origin).toBe('https://us-east-1.console.aws.amazon.com');
+      expect(launch.pathname).toBe('/cloudformation/home');
+      expect(launch.searchParams.get('region')).toBe('us-east-1');
+      const [route, query] = launch.hash.slice(1).split('?');
+      expect(route).toBe('/stacks/quickcreate');
+      const params = new URLSearchParams(query);
+      expect(Object.fromEntries(params)).toEqual({
+        templateURL: TEMPLATE_URL,
+        stackName: 'keyless-acme-corp',
+        param_ExternalId: body.externalId,
+        param_CustomerId: 'acme-corp',
+        param_RoleName: 'KeylessAccess',
+        param_SetupPhase: 'true',
+      });
+      expect(query).toContain(`templateURL=${encodeURIComponent(TEMPLATE_URL)}`);
+      const stored = await store.getSetup('acme-corp', String(body.setupId));
+      expect(stored).toMatchObject({ status: 'OPEN', externalId: body.externalId });
+    });
+
+    it.each([
+      ['a missing customerId', { region: 'us-east-1' }, 'customerId', /is required/],
+      ['a customerId with a #', { customerId: 'acme#1' }, 'customerId', /may contain only/],
+      ['a numeric setupPhase', { customerId: 'acme', setupPhase: 1 }, 'setupPhase', /true or false/],
+      ['an unknown field', { customerId: 'acme', admin: true }, 'admin', /.+/],
+      ['a region without a topic', { customerId: 'acme', region: 'ap-south-2' }, 'region', /must be one of/],
+    ])('answers 400 naming the field for %s', async (_what, input, field, message) => {
+      const { statusCode, body } = await call(
+        request(loadEvent('api/post-setups'), 'POST', '/setups', input),
+      );
+      expect(statusCode).toBe(400);
+      expect(body.issues).toEqual(
+        expect.arrayContaining([{ path: field, message: expect.stringMatching(message) }]),
+      );
+    });
+
+    it('answers 400 to a body that is not JSON', async () => {
+      const { statusCode, body } = await call(
+        request(loadEvent('api/post-setups'), 'POST', '/setups', '{nope'),
+      );
+      expect(statusCode).toBe(400);
+      expect(body.message).toMatch(/JSON/);
+    });
+  });
+
+  describe('connections', () => {
+    it('lists a customer’s connections without External IDs or pre-signed URLs', async () => {
+      const active = await activeConnection(store, { customerId: uniqueCustomer() });
+      const event = request(
+        loadEvent('api/get-connections'),
+        'GET',
+        `/customers/${active.customerId}/connections`,
+      );
+      const { statusCode, body } = await call(event);
+      expect(statusCode).toBe(200);
+      expect(body.connections).toEqual([
+        expect.objectContaining({
+          accountId: active.accountId,
+          roleArn: active.roleArn,
+          status: 'ACTIVE',
+          validatedAt: expect.any(String),
+        }),
+      ]);
+      expect(JSON.stringify(body)).not.toContain(active.externalId);
+    });
+
+    it('revokes a connection by hand and says so; a repeat changes nothing', async () => {
+      const active = await activeConnection(store, { customerId: uniqueCustomer() });
+      const path = `/customers/${active.customerId}/connections/${active.accountId}/revoke`;
+      const first = await call(request(loadEvent('api/post-revoke'), 'POST', path));
+      const second = await call(request(loadEvent('api/post-revoke'), 'POST', path));
+      expect(first).toMatchObject({
+        statusCode: 200,
+        body: { revoked: true, connection: { status: 'REVOKED' } },
+      });
+      expect(second).toMatchObject({ statusCode: 200, body: { revoked: false } });
+      expect((await store.getConnection(active.customerId, active.accountId))?.status).toBe('REVOKED');
+    });
+
+    it('issues a rotation setup bound to the account with a link to update the stack', async () => {
+      const active = await activeConnection(store, { customerId: uniqueCustomer() });
+      const path = `/customers/${active.customerId}/connections/${active.accountId}/rotate`;
+      const { statusCode, body } = await call(request(loadEvent('api/post-rotate'), 'POST', path));
+      expect(statusCode).toBe(201);
+      expect(body).toMatchObject({ stackId: active.stackId, parameters: { ExternalId: body.externalId } });
+      expect(String(body.updateUrl)).toMatch(
+        /^https:\/\/us-east-1\.console\.aws\.amazon\.com\/cloudformation\/home\?region=us-east-1#\/stacks\/update\?stackId=/,
+      );
+      expect(await store.getSetup(active.customerId, String(body.setupId))).toMatchObject({
+        rotatesAccountId: active.accountId,
+      });
+    });
+
+    it('answers 404 for an unknown connection and 400 for a malformed account id', async () => {
+      const notFound = await call(
+        request(loadEvent('api/post-revoke'), 'POST', '/customers/nobody/connections/123456789012/revoke'),
+      );
+      const malformed = await call(
+        request(loadEvent('api/post-revoke'), 'POST', '/customers/nobody/connections/12/revoke'),
+      );
+      expect(notFound.statusCode).toBe(404);
+      expect(malformed).toMatchObject({ statusCode: 400, body: { issues: [{ path: 'accountId' }] } });
+    });
+  });
+
+  it('answers 404 for an unknown route and 405 for a wrong method', async () => {
+    const unknown = await call(request(loadEvent('api/get-connections'), 'GET', '/nothing-here'));
+    const wrongMethod = await call(request(loadEvent('api/get-connections'), 'DELETE', '/setups'));
+    expect(unknown.statusCode).toBe(404);
+    expect(wrongMethod.statusCode).toBe(405);
+  });
+
+  it('answers 500 without internals when the store fails', async () => {
+    const failing = {
+      ...loadEvent('api/get-connections'),
+      rawPath: '/customers/acme/connections',
+      queryStringParameters: { cursor: Buffer.from('{"PK":{"bad":1}}').toString('base64url') },
+    };
+    const { statusCode, body } = await call(failing);
+    expect(statusCode).toBe(500);
+    expect(Object.keys(body).sort()).toEqual(['message', 'requestId']);
+    expect(JSON.stringify(body)).not.toMatch(/at .*\.ts|Exception/);
+  });
+});
