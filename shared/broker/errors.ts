@@ -110,3 +110,18 @@ export class AssumeRoleFailedError extends CredentialBrokerError {
 export class LegacyKeysUnavailableError extends CredentialBrokerError {
   override readonly name = 'LegacyKeysUnavailableError';
 }
+
+/**
+ * True when retrying cannot help until the customer (or an operator) acts: not onboarded, failed
+ * or broken, revoked, misconfigured, or denied by the role. A worker drops such work; anything
+ * else (validation pending, throttling, a transient read failure) is worth a retry.
+ */
+export function isPermanentRefusal(error: unknown): error is CredentialBrokerError {
+  return (
+    error instanceof NotOnboardedError ||
+    error instanceof ConnectionFailedError ||
+    error instanceof ConnectionRevokedError ||
+    error instanceof ConnectionMisconfiguredError ||
+    error instanceof AssumeRoleDeniedError
+  );
+}
