@@ -15,7 +15,12 @@ import {
   SESSION_DURATION_MIN_SECONDS,
 } from '../../shared/domain/sts-limits.ts';
 
-export type PolicyDocument = { Version?: string; Statement: unknown } & Record<string, unknown>;
+/** An IAM policy document (trust or identity policy), as IAM stores it. */
+export interface PolicyDocument {
+  Version?: string;
+  Id?: string;
+  Statement: unknown;
+}
 
 /** An error as STS answers it: code, message, HTTP status, and the fault side. */
 export class StsError extends Error {
