@@ -1,5 +1,5 @@
 /** Builds the Keyless app for assertions: bundling skipped (fast), every catalogue function present. */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -10,8 +10,11 @@ import { readSettings } from '../../infra/stacks/settings.ts';
 
 export const ACCOUNT = '111111111111';
 
+let stubRoot: string | undefined;
+
 /** A functions folder with a stub handler per catalogue entry, for wiring tests that do not bundle. */
 export function stubFunctionsRoot(): string {
+  if (stubRoot) return stubRoot;
   // Entries must sit under the project root (esbuild resolves from it): use the untracked cache folder.
   const cache = path.join(REPOSITORY_ROOT, 'node_modules', '.cache');
   mkdirSync(cache, { recursive: true });
@@ -20,6 +23,8 @@ export function stubFunctionsRoot(): string {
     mkdirSync(path.join(root, name));
     writeFileSync(path.join(root, name, 'handler.ts'), 'export const handler = async () => ({});\n');
   }
+  process.once('exit', () => rmSync(root, { recursive: true, force: true }));
+  stubRoot = root;
   return root;
 }
 
