@@ -274,14 +274,12 @@ describe('createValidator', () => {
     it('leaves a connection unchanged when STS is only throttling', async () => {
       const { validator } = setup();
       const active = await activeConnection(store, { customerId: uniqueCustomer() });
-      sts
-        .on(AssumeRoleCommand, { ExternalId: active.externalId })
-        .rejects(
-          Object.assign(new Error('Rate exceeded'), {
-            name: 'Throttling',
-            $metadata: { httpStatusCode: 400 },
-          }),
-        );
+      sts.on(AssumeRoleCommand, { ExternalId: active.externalId }).rejects(
+        Object.assign(new Error('Rate exceeded'), {
+          name: 'Throttling',
+          $metadata: { httpStatusCode: 400 },
+        }),
+      );
       const result = await validator.revalidate(
         { customerId: active.customerId },
         { remainingMs: () => 900_000, eventId: 'sched-3' },
