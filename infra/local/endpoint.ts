@@ -408,6 +408,9 @@ async function handleLocal(
 ): Promise<void> {
   const path = url.pathname;
   if (path === '/_local/info' && request.method === 'GET') return sendJson(response, 200, deps.info());
+  if (path === '/_local/stats' && request.method === 'GET') {
+    return sendJson(response, 200, { assumeRole: deps.sts.assumeRoleCalls() });
+  }
   if (path.startsWith(deps.responses.pathPrefix)) return deps.responses.handle(request, response, url, body);
   if (path === '/_local/cloudformation-responses' && request.method === 'POST') {
     // A simulated stack asks for a ResponseURL, as CloudFormation pre-signs one per request.

@@ -127,6 +127,13 @@ export function createLocalSts({
 }: LocalStsOptions) {
   const roles = new Map<string, LocalRole>(loadRoles(persistPath));
   const sessions = new Map<string, Session>();
+  /** AssumeRole calls per role ARN and outcome, for `/_local/stats` (how often the broker really calls STS). */
+  const calls = new Map<string, { granted: number; denied: number }>();
+  const count = (roleArn: string, outcome: 'granted' | 'denied') => {
+    const entry = calls.get(roleArn) ?? { granted: 0, denied: 0 };
+    entry[outcome] += 1;
+    calls.set(roleArn, entry);
+  };
   const providerRole = ROLE_ARN_PATTERN.exec(providerRoleArn);
   if (!providerRole) throw new Error(`The provider role ARN "${providerRoleArn}" is not an IAM role ARN.`);
   const providerRoleName = (providerRole[3] ?? '').split('/').pop() ?? '';
@@ -212,6 +219,21 @@ export function createLocalSts({
     input: AssumeRoleInput,
     sourceIp: string,
   ): Promise<AssumeRoleOutput> {
+    try {
+      const output = await evaluateAssumeRole(caller, input, sourceIp);
+      count(input.RoleArn, 'granted');
+      return output;
+    } catch (error) {
+      if (error instanceof StsError && error.code === 'AccessDenied') count(input.RoleArn, 'denied');
+      throw error;
+    }
+  }
+
+  async function evaluateAssumeRole(
+    caller: StsCaller,
+    input: AssumeRoleInput,
+    sourceIp: string,
+  ): Promise<AssumeRoleOutput> {
     validate(input, caller);
     const role = roles.get(input.RoleArn);
     const denied = new StsError(
@@ -281,6 +303,7 @@ export function createLocalSts({
     callerFor,
     assumeRole,
     getCallerIdentity,
+    assumeRoleCalls: () => Object.fromEntries(calls),
   };
 }
 

@@ -1,0 +1,84 @@
+/**
+ * Starts the whole local system (`npm start`) as a child process on a free port, in memory, on the
+ * test run's DynamoDB Local with a table of its own, and stops it again. Tests then reach it only
+ * through its endpoint, as any AWS SDK would.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
+import type { LocalInfo } from '../../infra/local/system.ts';
+
+export interface RunningLocalSystem {
+  info: LocalInfo;
+  endpoint: string;
+  /** Everything the system printed, for a failing test's message. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const tsxCli = createRequire(import.meta.url).resolve('tsx/cli');
+
+export async function startLocalSystemProcess({ timeoutMs = 60_000 } = {}): Promise<RunningLocalSystem> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    KEYLESS_READY_LINE: '1',
+    KEYLESS_LOG_FORMAT: 'pretty',
+    NO_COLOR: '1',
+  };
+  for (const name of Object.keys(env)) if (name.startsWith('AWS_ENDPOINT_URL')) delete env[name];
+  env.POWERTOOLS_LOG_LEVEL = process.env.KEYLESS_E2E_LOG_LEVEL ?? 'WARN';
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      tsxCli,
+      'infra/local/start.ts',
+      '--port',
+      '0',
+      '--in-memory',
+      '--no-schedules',
+      '--dynamodb-endpoint',
+      inject('dynamoEndpoint'),
+      '--table-name',
+      `keyless-e2e-${randomUUID()}`,
+    ],
+    { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  const info = await new Promise<LocalInfo>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`The local system did not start in ${timeoutMs} ms:\n${output}`)),
+      timeoutMs,
+    );
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const line = output.split('\n').find((candidate) => candidate.startsWith('KEYLESS_READY '));
+      if (line) {
+        clearTimeout(timer);
+        resolve(JSON.parse(line.slice('KEYLESS_READY '.length)) as LocalInfo);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`The local system exited (code ${code}) before it was ready:\n${output}`));
+    });
+  });
+  child.removeAllListeners('exit');
+  return {
+    info,
+    endpoint: info.endpoint,
+    output: () => output,
+    stop: () =>
+      new Promise<void>((done) => {
+        if (child.exitCode !== null) return done();
+        child.once('exit', () => done());
+        child.kill('SIGTERM');
+      }),
+  };
+}
