@@ -13,12 +13,12 @@ export function runInChild<Input, Output>(
   input: Input,
   {
     env = {},
-    stdout = 'inherit',
+    quiet = false,
     timeoutMs = 900_000,
   }: {
     env?: Record<string, string>;
-    /** 'ignore' sends what the child logs (e.g. Powertools' JSON lines) to /dev/null. */
-    stdout?: 'inherit' | 'ignore';
+    /** Sends what the child logs (the handlers' Powertools lines) to /dev/null; errors still come back. */
+    quiet?: boolean;
     timeoutMs?: number;
   } = {},
 ): Promise<Output> {
@@ -26,7 +26,7 @@ export function runInChild<Input, Output>(
     const child = fork(fileURLToPath(script), [], {
       execArgv: TS_EXEC_ARGV,
       env: { ...process.env, ...env },
-      stdio: ['ignore', stdout, 'inherit', 'ipc'],
+      stdio: quiet ? ['ignore', 'ignore', 'ignore', 'ipc'] : ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     let output: { ok: true; value: Output } | { ok: false; error: string } | undefined;
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);

@@ -9,6 +9,8 @@ export interface BenchOptions {
   quick: boolean;
   /** The scenarios to run; the others keep their figures from the previous results.json. */
   only: readonly ScenarioName[];
+  /** Let the measured processes' own logs through (they are discarded otherwise). */
+  verbose: boolean;
 }
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
@@ -17,15 +19,17 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     options: {
       quick: { type: 'boolean', default: false },
       only: { type: 'string', multiple: true },
+      verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
   });
   if (values.help) {
     console.log(
-      `Usage: npm run bench -- [--quick] [--only ${SCENARIOS.join('|')} ...]\n` +
+      `Usage: npm run bench -- [--quick] [--only ${SCENARIOS.join('|')} ...] [--verbose]\n` +
         '  --quick  smaller sizes (under two minutes on 2 cores); the sizes are printed with the results\n' +
-        '  --only   run only these scenarios; the others keep their figures in bench/results.json',
+        '  --only   run only these scenarios; the others keep their figures in bench/results.json\n' +
+        "  --verbose  show the measured processes' own logs (handlers, broker)",
     );
     process.exit(0);
   }
@@ -33,5 +37,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   for (const name of only)
     if (!SCENARIOS.includes(name as ScenarioName))
       throw new Error(`Unknown scenario "${name}": choose from ${SCENARIOS.join(', ')}.`);
-  return { quick: values.quick, only: only.length ? (only as ScenarioName[]) : SCENARIOS };
+  return {
+    quick: values.quick,
+    only: only.length ? (only as ScenarioName[]) : SCENARIOS,
+    verbose: values.verbose,
+  };
 }

@@ -14,13 +14,14 @@ const WORKER = new URL('./pipeline-worker.ts', import.meta.url);
 
 export async function runPipeline({
   quick,
+  verbose,
 }: BenchOptions): Promise<{ result: PipelineResult; report: string }> {
   const input: PipelineInput = quick
     ? { onboardings: 20, concurrency: 5, baselineOnboardings: 5 }
     : { onboardings: 100, concurrency: 10, baselineOnboardings: 10 };
   const { measured, baseline } = await runInChild<PipelineInput, PipelineOutput>(WORKER, input, {
     env: { POWERTOOLS_LOG_LEVEL: 'INFO' },
-    stdout: 'ignore',
+    quiet: !verbose,
   });
   const failures = [...baseline.failures, ...measured.failures];
   if (failures.length) throw new Error(`${failures.length} onboarding(s) failed, e.g. ${failures[0]}`);

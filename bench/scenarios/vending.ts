@@ -35,7 +35,7 @@ export interface VendingPlan {
 
 export const plan = (quick: boolean): VendingPlan =>
   quick
-    ? { concurrencies: [16, 64, 256], requests: 10_000, naiveRequests: 1_000, singleFlightRequests: 1_000 }
+    ? { concurrencies: [16, 64, 256], requests: 5_000, naiveRequests: 500, singleFlightRequests: 1_000 }
     : { concurrencies: [16, 64, 256], requests: 100_000, naiveRequests: 5_000, singleFlightRequests: 1_000 };
 
 const IMPLS: readonly VendingImpl[] = ['keyless', 'sdk-fromTemporaryCredentials', 'naive'];
@@ -129,7 +129,7 @@ interface Measured {
 }
 
 export async function runVending(
-  { quick }: BenchOptions,
+  { quick, verbose }: BenchOptions,
   parts: { load: boolean; singleFlight: boolean },
 ): Promise<{ rows: VendingRow[]; singleFlight: SingleFlightResult | undefined; report: string }> {
   const sizes = plan(quick);
@@ -163,7 +163,7 @@ export async function runVending(
             stalenessSeconds: STALENESS_SECONDS,
             seed: 8,
           },
-          { env: { POWERTOOLS_LOG_LEVEL: 'INFO', AWS_REGION: 'us-east-1' }, stdout: 'ignore' },
+          { env: { POWERTOOLS_LOG_LEVEL: 'INFO', AWS_REGION: 'us-east-1' }, quiet: !verbose },
         );
         return {
           row: {
