@@ -420,7 +420,10 @@ export function createConnectionStore({
           ExpressionAttributeNames: { '#pk': LEGACY_INDEX.partitionKey, '#sk': LEGACY_INDEX.sortKey },
           // '$' sorts after '#', so every key whose createdAt equals the bound is included.
           ExpressionAttributeValues: { ':pk': LEGACY_INDEX.partitionValue, ':before': `${createdBefore}$` },
-          ExclusiveStartKey: decodeCursor(cursor),
+          ExclusiveStartKey: decodeCursor(cursor, {
+            attribute: LEGACY_INDEX.partitionKey,
+            value: LEGACY_INDEX.partitionValue,
+          }),
           Limit: limit,
         }),
       );
@@ -560,7 +563,10 @@ export function createConnectionStore({
         KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
         ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey, '#sk': TABLE_KEYS.sortKey },
         ExpressionAttributeValues: { ':pk': keys.customer(customerId), ':prefix': prefix },
-        ExclusiveStartKey: decodeCursor(cursor),
+        ExclusiveStartKey: decodeCursor(cursor, {
+          attribute: TABLE_KEYS.partitionKey,
+          value: keys.customer(customerId),
+        }),
         Limit: limit,
       }),
     );

@@ -11,11 +11,25 @@ export function encodeCursor(key: Record<string, unknown> | undefined): string |
   return key ? Buffer.from(JSON.stringify(key), 'utf8').toString('base64url') : undefined;
 }
 
-export function decodeCursor(cursor: string | undefined): Record<string, unknown> | undefined {
+/**
+ * Decodes a cursor. With `partition`, the cursor must point into that partition (key attribute and
+ * value), so a caller cannot steer a query into another customer's items with a crafted cursor.
+ */
+export function decodeCursor(
+  cursor: string | undefined,
+  partition?: { attribute: string; value: string },
+): Record<string, unknown> | undefined {
   if (cursor === undefined) return undefined;
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+    if (
+      value &&
+      typeof value === 'object' &&
+      !Array.isArray(value) &&
+      (!partition || (value as Record<string, unknown>)[partition.attribute] === partition.value)
+    ) {
+      return value as Record<string, unknown>;
+    }
   } catch {
     // fall through to the error below
   }

@@ -282,3 +282,15 @@ describe('ConnectionStore', () => {
     });
   });
 });
+
+describe('ConnectionStore cursors', () => {
+  it("refuses a cursor that points into another customer's partition", async () => {
+    const other = Buffer.from(JSON.stringify({ PK: 'CUSTOMER#victim', SK: 'CONN#111122223333' })).toString(
+      'base64url',
+    );
+    await expect(store.listConnections('attacker', { cursor: other })).rejects.toMatchObject({
+      name: 'ValidationError',
+      statusCode: 400,
+    });
+  });
+});
