@@ -31,14 +31,9 @@ export function round(value: number): number {
   return Math.round(value * factor) / factor;
 }
 
-/**
- * A headline figure against its baseline from the same run, e.g. `12.4× the SDK` or `0.003× naive`.
- * `higherIsBetter` only chooses the wording of the verdict.
- */
+/** A headline figure against its baseline from the same run, to two significant digits: `3.5×`, `0.0026×`. */
 export function ratio(value: number, baseline: number): string {
   if (baseline === 0) return value === 0 ? '1×' : '∞×';
   const r = value / baseline;
-  if (r >= 100) return `${Math.round(r)}×`;
-  if (r >= 0.01) return `${round(r)}×`;
-  return `${r.toPrecision(2)}×`;
+  return r >= 100 ? `${Math.round(r)}×` : `${Number(r.toPrecision(2))}×`;
 }
