@@ -32,10 +32,12 @@ export function buildTestApp({
   context = {},
   functionsRoot = stubFunctionsRoot(),
   bundle = false,
+  account = ACCOUNT,
 }: {
   context?: Record<string, unknown>;
   functionsRoot?: string;
   bundle?: boolean;
+  account?: string | undefined;
 } = {}) {
   const app = new App({
     context: {
@@ -46,6 +48,6 @@ export function buildTestApp({
     },
   });
   const settings = readSettings((key) => app.node.tryGetContext(key), {});
-  const stacks = buildKeylessApp(app, settings, { account: ACCOUNT, functionsRoot });
+  const stacks = buildKeylessApp(app, settings, { account, functionsRoot });
   return { app, settings, ...stacks, template: () => Template.fromStack(stacks.core) };
 }
