@@ -12,7 +12,12 @@ export function createLogger(serviceName: string): Logger {
 }
 
 export function createMetrics(serviceName: string): Metrics {
-  return new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'Keyless', serviceName });
+  return new Metrics({
+    namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'Keyless',
+    serviceName,
+    // Local runtime only: the metrics' own warnings become pretty log lines, filtered by log level.
+    ...(process.env.KEYLESS_LOG_FORMAT === 'pretty' ? { logger: createLogger(serviceName) } : {}),
+  });
 }
 
 /*

@@ -409,7 +409,10 @@ async function handleLocal(
   const path = url.pathname;
   if (path === '/_local/info' && request.method === 'GET') return sendJson(response, 200, deps.info());
   if (path === '/_local/stats' && request.method === 'GET') {
-    return sendJson(response, 200, { assumeRole: deps.sts.assumeRoleCalls() });
+    return sendJson(response, 200, {
+      assumeRole: deps.sts.assumeRoleCalls(),
+      events: deps.eventBus.acceptedEvents(),
+    });
   }
   if (path.startsWith(deps.responses.pathPrefix)) return deps.responses.handle(request, response, url, body);
   if (path === '/_local/cloudformation-responses' && request.method === 'POST') {

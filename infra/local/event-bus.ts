@@ -68,6 +68,8 @@ export function createLocalEventBus({
     .map((rule) => ({ rule, matches: compileEventPattern(rule.pattern as Record<string, unknown>) }));
   const inFlight = new Set<Promise<void>>();
   const timers = new Set<NodeJS.Timeout>();
+  /** Events accepted per detail-type, for `/_local/stats`. */
+  const accepted = new Map<string, number>();
 
   function track(work: Promise<void>) {
     inFlight.add(work);
@@ -139,6 +141,7 @@ export function createLocalEventBus({
     const results = entries.map((entry): PutEventsResultEntry => {
       const event = toEvent(entry);
       if ('ErrorCode' in event) return event;
+      accepted.set(event['detail-type'], (accepted.get(event['detail-type']) ?? 0) + 1);
       route(event);
       return { EventId: event.id };
     });
@@ -196,5 +199,16 @@ export function createLocalEventBus({
     timers.clear();
   }
 
-  return { busName, busArn, putEvents, route, fireSchedule, scheduledEvent, startSchedules, idle, stop };
+  return {
+    busName,
+    busArn,
+    acceptedEvents: () => Object.fromEntries(accepted),
+    putEvents,
+    route,
+    fireSchedule,
+    scheduledEvent,
+    startSchedules,
+    idle,
+    stop,
+  };
 }
