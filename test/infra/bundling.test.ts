@@ -1,0 +1,45 @@
+/**
+ * The one test that really bundles: every landed function (`functions/<name>/handler.ts`) is in the stack,
+ * bundles with the local esbuild (no Docker), and its bundle exports what the function's Handler names.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FUNCTIONS_ROOT, KeylessFunction } from '../../infra/constructs/keyless-function.ts';
+import { FUNCTION_NAMES } from '../../infra/stacks/function-catalogue.ts';
+import { buildTestApp } from './support.ts';
+
+type LambdaResource = { Properties: { FunctionName: string; Handler: string; Code: { S3Key: string } } };
+
+const landed = readdirSync(FUNCTIONS_ROOT).filter((name) => KeylessFunction.exists(name));
+let assemblyDir: string;
+let functions: LambdaResource[];
+
+beforeAll(() => {
+  const { app, template } = buildTestApp({ functionsRoot: FUNCTIONS_ROOT, bundle: true });
+  functions = Object.values(template().findResources('AWS::Lambda::Function')) as LambdaResource[];
+  assemblyDir = app.synth().directory;
+}, 120_000);
+
+describe('function bundles', () => {
+  it('leave no landed function out of the catalogue', () => {
+    expect(landed.filter((name) => !(FUNCTION_NAMES as string[]).includes(name))).toEqual([]);
+  });
+
+  it.each(landed)('put %s in the stack', (name) => {
+    expect(functions.map((fn) => fn.Properties.FunctionName)).toContain(`keyless-test-${name}`);
+  });
+
+  it.each(landed)('bundle %s as ESM exporting the handler its Handler names', (name) => {
+    const fn = functions.find((f) => f.Properties.FunctionName === `keyless-test-${name}`)!;
+    const [file, exported] = fn.Properties.Handler.split('.');
+    const asset = path.join(assemblyDir, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}`);
+    const bundle = readFileSync(path.join(asset, `${file}.mjs`), 'utf8');
+    expect(bundle).toMatch(
+      new RegExp(
+        `export\\s*\\{[^}]*\\bas ${exported}\\b[^}]*\\}|export\\s*\\{[^}]*\\b${exported}\\b[^}]*\\}`,
+      ),
+    );
+    expect(readdirSync(asset)).toContain(`${file}.mjs.map`);
+  });
+});
