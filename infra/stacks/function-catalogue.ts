@@ -13,6 +13,8 @@ export interface FunctionSpec {
   invocation: 'api' | 'async';
   environment: readonly EnvironmentName[];
   table: 'read' | 'read-write';
+  /** dynamodb:DeleteItem, for the one function that deletes an item it owns (the reminder job's run marker). */
+  deletesItems?: boolean;
   publishesEvents: boolean;
   /** sts:AssumeRole (+ SetSourceIdentity, TagSession) on customer roles, by name pattern only. */
   assumesCustomerRoles: boolean;
@@ -81,6 +83,7 @@ export const FUNCTIONS = {
     invocation: 'async',
     environment: [...CORE_ENV, 'LEGACY_GRACE_DAYS', 'REMINDER_INTERVAL_DAYS'],
     table: 'read-write',
+    deletesItems: true,
     publishesEvents: true,
     assumesCustomerRoles: false,
     readsLegacySecrets: false,

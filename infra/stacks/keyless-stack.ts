@@ -246,16 +246,14 @@ export class KeylessStack extends Stack {
     fn.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'KeylessTable',
-        actions:
-          spec.table === 'read'
-            ? ['dynamodb:GetItem', 'dynamodb:Query']
-            : [
-                'dynamodb:GetItem',
-                'dynamodb:Query',
-                'dynamodb:PutItem',
-                'dynamodb:UpdateItem',
-                'dynamodb:ConditionCheckItem',
-              ],
+        actions: [
+          'dynamodb:GetItem',
+          'dynamodb:Query',
+          ...(spec.table === 'read-write'
+            ? ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem']
+            : []),
+          ...('deletesItems' in spec && spec.deletesItems ? ['dynamodb:DeleteItem'] : []),
+        ],
         resources: tableResources,
       }),
     );
