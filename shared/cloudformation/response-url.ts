@@ -27,12 +27,18 @@ export type ResponseUrlPolicy = (responseUrl: string) => ResponseUrlVerdict;
 
 const BUCKET_PREFIX = 'cloudformation-custom-resource-response-';
 const REGION = '[a-z]{2}(?:-[a-z]+)+-\\d';
+/**
+ * A region without its dashes, as CloudFormation names its response buckets (`useast1`,
+ * `apsoutheast2`, `usgovwest1`, `cnnorth1`). Anyone can create a bucket called
+ * `cloudformation-custom-resource-response-<anything>`, so the suffix must be a region's.
+ */
+const BUCKET_REGION = '[a-z]{2}(?:gov)?(?:central|(?:north|south)?(?:east|west)|north|south)\\d';
 /** `s3`, `s3.<region>`, `s3-<region>`, `s3.dualstack.<region>`, `s3-fips[.dualstack].<region>`. */
 const ENDPOINT = `s3(?:(?:\\.|-|\\.dualstack\\.|-fips\\.|-fips\\.dualstack\\.)(${REGION}))?`;
 const SUFFIX = '\\.amazonaws\\.com(\\.cn)?';
-const VIRTUAL_HOSTED = new RegExp(`^${BUCKET_PREFIX}([a-z0-9]+)\\.${ENDPOINT}${SUFFIX}$`);
+const VIRTUAL_HOSTED = new RegExp(`^${BUCKET_PREFIX}(${BUCKET_REGION})\\.${ENDPOINT}${SUFFIX}$`);
 const PATH_STYLE_HOST = new RegExp(`^${ENDPOINT}${SUFFIX}$`);
-const PATH_STYLE_BUCKET = new RegExp(`^/${BUCKET_PREFIX}([a-z0-9]+)/.+`);
+const PATH_STYLE_BUCKET = new RegExp(`^/${BUCKET_PREFIX}(${BUCKET_REGION})/.+`);
 const MAX_URL_LENGTH = 4096;
 
 const compact = (region: string) => region.replaceAll('-', '');
@@ -48,6 +54,7 @@ function checkBucket(
   chinaSuffix: string | undefined,
 ): ResponseUrlVerdict {
   const bucketInChina = bucketRegion.startsWith('cn');
+  const bucketInGovCloud = bucketRegion.startsWith('usgov');
   if (endpointRegion !== undefined) {
     if (compact(endpointRegion) !== bucketRegion)
       return deny('the response bucket does not belong to the endpoint region');
@@ -55,8 +62,10 @@ function checkBucket(
       return deny('the endpoint domain does not match the region partition');
     return { allowed: true };
   }
-  // The global endpoint (s3.amazonaws.com) exists only in the aws partition.
-  if (chinaSuffix !== undefined || bucketInChina) return deny('no global S3 endpoint in this partition');
+  // The global endpoint (s3.amazonaws.com) exists only in the aws partition: a China or GovCloud
+  // bucket name there would be another partition's bucket, owned by anyone.
+  if (chinaSuffix !== undefined || bucketInChina || bucketInGovCloud)
+    return deny('no global S3 endpoint in this partition');
   return { allowed: true };
 }
 
