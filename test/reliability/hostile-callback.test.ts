@@ -1,0 +1,175 @@
+/**
+ * Hostile custom-resource requests (DESIGN.md §5.2, §5.3, §5.8): generated Create / Update /
+ * Delete requests, direct and SNS-wrapped, each carrying one defect an attacker would try. Every
+ * one is answered as it must be (FAILED with a reason, or SUCCESS without effect for a Delete),
+ * or — with no ResponseURL Keyless may contact — nothing is sent at all; none writes a record,
+ * emits an event, reaches a host outside the allow-list or makes the handler throw.
+ */
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { mockClient } from 'aws-sdk-client-mock';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RegistrationEvent } from '../../shared/cloudformation/request.ts';
+import { createContext } from '../support/lambda-context.ts';
+import { activeConnection, openSetup, stackIdFor, uniqueCustomer } from '../support/onboarding.ts';
+import { createFigures } from './support/figures.ts';
+import { type HostileCase, hostileRequest, snsWrap, type Targets } from './support/hostile.ts';
+import { FUZZ_RUNS, FUZZ_SEED } from './support/settings.ts';
+import { createWorld, type World } from './support/world.ts';
+
+const eventBridge = mockClient(EventBridgeClient);
+const figures = createFigures(import.meta.filename);
+/** This file's share of the suite's hostile cases. */
+const RUNS = Math.ceil(FUZZ_RUNS * 0.7);
+
+let world: World;
+let targets: Targets;
+let seededAudit = 0;
+
+beforeAll(async () => {
+  world = await createWorld();
+  const { store } = world;
+  eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
+
+  const victim = await activeConnection(store);
+  const victimSetup = await openSetup(store, victim.customerId);
+  const otherId = uniqueCustomer();
+  const other = await openSetup(store, otherId);
+  const expiredId = uniqueCustomer();
+  const expired = await openSetup(store, expiredId, {
+    expiresAt: new Date(Date.now() - 60_000).toISOString(),
+  });
+  const revokedConnection = await activeConnection(store);
+  await store.updateConnection({
+    connection: revokedConnection,
+    to: 'REVOKED',
+    audit: { actor: 'test', reason: 'revoked for the test' },
+  });
+  targets = {
+    victim: {
+      customerId: victim.customerId,
+      accountId: victim.accountId,
+      stackId: victim.stackId,
+      externalId: victim.externalId,
+      openExternalId: victimSetup.externalId,
+    },
+    other: { customerId: otherId, externalId: other.externalId },
+    expired: { customerId: expiredId, externalId: expired.externalId },
+    revoked: {
+      customerId: revokedConnection.customerId,
+      accountId: revokedConnection.accountId,
+      stackId: revokedConnection.stackId,
+      externalId: revokedConnection.externalId,
+    },
+  };
+  for (const customerId of [victim.customerId, revokedConnection.customerId]) {
+    seededAudit += (await store.listAllAudit(customerId)).length;
+  }
+});
+
+afterAll(async () => {
+  figures.add('outboundObserved', world.outbound.wire.length);
+  figures.write();
+  await world.close();
+});
+
+async function deliver(hostile: HostileCase, index: number) {
+  const event = hostile.viaSns ? snsWrap(hostile.request, `hostile-${index}`) : hostile.request;
+  return world.handlers.callback(event as RegistrationEvent, createContext());
+}
+
+describe('registration callback under hostile input', () => {
+  it(`answers ${RUNS} generated hostile requests correctly, with no record, event, forbidden request or crash`, async () => {
+    let index = 0;
+    const seen = new Map<string, number>();
+    await fc.assert(
+      fc.asyncProperty(hostileRequest(targets, world.recorder.url), async (hostile) => {
+        // Prepare
+        index++;
+        world.outbound.reset();
+        world.writes.length = 0;
+        eventBridge.resetHistory();
+        seen.set(hostile.defect, (seen.get(hostile.defect) ?? 0) + 1);
+        // Act: the handler must not throw, whatever arrives.
+        const result = await deliver(hostile, index);
+        // Assess
+        figures.add('hostileCases');
+        const answers = world.outbound.answers();
+        expect(world.outbound.forbidden()).toEqual([]);
+        expect(world.writes).toEqual([]);
+        expect(eventBridge.commandCalls(PutEventsCommand)).toHaveLength(0);
+        if (hostile.expectation === 'silent') {
+          expect(result.outcomes).toEqual(['ignored']);
+          expect(world.outbound.requests).toEqual([]);
+          return;
+        }
+        expect(answers).toHaveLength(1);
+        const [answer] = answers;
+        const put = world.outbound.requests[0]!;
+        expect(put.method).toBe('PUT');
+        expect(put.contentType).toBe('');
+        expect(Buffer.byteLength(put.body, 'utf8')).toBeLessThanOrEqual(4096);
+        expect(answer).toMatchObject({
+          Status: hostile.expectation === 'failed' ? 'FAILED' : 'SUCCESS',
+          StackId: hostile.request.StackId,
+          RequestId: hostile.request.RequestId,
+          LogicalResourceId: hostile.request.LogicalResourceId,
+          PhysicalResourceId: expect.stringMatching(/^.{1,1024}$/s),
+        });
+        if (hostile.expectation === 'failed') expect(answer?.Reason).toMatch(/\S/);
+        const physical = hostile.request.PhysicalResourceId;
+        if (typeof physical === 'string') expect(answer?.PhysicalResourceId).toBe(physical);
+      }),
+      { numRuns: RUNS, ...(FUZZ_SEED === undefined ? {} : { seed: FUZZ_SEED }) },
+    );
+    // Every kind of defect was tried, many times.
+    expect(seen.size).toBeGreaterThanOrEqual(15);
+    // Nothing changed in the table: the seeded connections are as they were, no other appeared.
+    const { victim, revoked } = targets;
+    expect(await world.store.getConnection(victim.customerId, victim.accountId)).toMatchObject({
+      status: 'ACTIVE',
+      version: 2,
+    });
+    expect(await world.store.getConnection(revoked.customerId, revoked.accountId)).toMatchObject({
+      status: 'REVOKED',
+      version: 3,
+    });
+    let audit = 0;
+    for (const customerId of [victim.customerId, revoked.customerId, targets.other.customerId]) {
+      audit += (await world.store.listAllAudit(customerId)).length;
+      expect(await world.store.listAllConnections(customerId)).toHaveLength(
+        customerId === targets.other.customerId ? 0 : 1,
+      );
+    }
+    expect(audit).toBe(seededAudit);
+  });
+
+  it('refuses a look-alike stack of another account that points at the victim connection', async () => {
+    // Prepare: an attacker's own stack, with the victim's customer id and open External ID
+    // but a role in the attacker's account that differs from the stack's.
+    const attackerAccount = '123456789012';
+    world.outbound.reset();
+    const request = {
+      RequestType: 'Create',
+      ResponseURL: world.recorder.url('attacker-1'),
+      StackId: stackIdFor(attackerAccount),
+      RequestId: 'attacker-1',
+      LogicalResourceId: 'KeylessRegistration',
+      ResourceProperties: {
+        CustomerId: targets.victim.customerId,
+        ExternalId: targets.victim.openExternalId,
+        RoleArn: `arn:aws:iam::${targets.victim.accountId}:role/KeylessAccess`,
+      },
+    };
+    // Act
+    await world.handlers.callback(request as RegistrationEvent, createContext());
+    // Assess
+    expect(world.outbound.answersFor('attacker-1')).toEqual([
+      expect.objectContaining({
+        Status: 'FAILED',
+        Reason: expect.stringMatching(/not in this stack's account/),
+      }),
+    ]);
+    expect(await world.store.getConnection(targets.victim.customerId, attackerAccount)).toBeUndefined();
+  });
+});
