@@ -1,7 +1,14 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_NAMES, FUNCTIONS } from '../../infra/stacks/function-catalogue.ts';
-import { SETUP_API_ROUTES, TEMPLATE_KEY_PREFIX } from '../../infra/stacks/keyless-stack.ts';
+import {
+  SETUP_API_ROUTES,
+  TEMPLATE_KEY_PREFIX,
+  TEMPLATE_OBJECT_KEY,
+} from '../../infra/stacks/keyless-stack.ts';
+import { buildCustomerTemplate } from '../../shared/customer-template/template.ts';
 import { RULES } from '../../shared/events/rules.ts';
 import { setupApiRoutes } from '../../shared/onboarding/setup-api.ts';
 import { createTableInput, LEGACY_INDEX, TTL_ATTRIBUTE } from '../../shared/store/table-definition.ts';
@@ -372,6 +379,16 @@ describe('the Keyless stack', () => {
         VersioningConfiguration: { Status: 'Enabled' },
         PublicAccessBlockConfiguration: { BlockPublicAcls: true, IgnorePublicAcls: true },
       });
+    });
+
+    it('is the generated template for this account, stage and regions', () => {
+      const assembly = buildTestApp({ context: { ingressRegions: [INGRESS] } }).app.synth();
+      const published = readdirSync(assembly.directory)
+        .map((entry) => path.join(assembly.directory, entry, TEMPLATE_OBJECT_KEY))
+        .find((file) => existsSync(file));
+      expect(JSON.parse(readFileSync(published!, 'utf8'))).toEqual(
+        buildCustomerTemplate({ providerAccountId: ACCOUNT, stage: 'test', regions: [HOME, INGRESS] }),
+      );
     });
 
     it('is published by the stack', () => {
