@@ -23,7 +23,7 @@ import { LOGICAL_IDS } from '../../shared/customer-template/template.ts';
 export const TAMPERS = {
   'no-external-id': 'the trust policy lacks the sts:ExternalId condition',
   'wrong-principal': 'the trust policy names another account as principal',
-  'missing-permissions': 'the role has no permission policies',
+  'missing-permissions': 'the trust policy leaves out sts:SetSourceIdentity and sts:TagSession',
   'wrong-role-arn': 'the custom resource reports a role ARN of another account',
 } as const;
 export type Tamper = keyof typeof TAMPERS;
@@ -114,7 +114,10 @@ function tamperWith(stack: InstantiatedCustomerStack, tamper: Tamper | undefined
       for (const statement of statements) statement.Principal = { AWS: 'arn:aws:iam::123456789012:root' };
       break;
     case 'missing-permissions':
-      copy.role.policies = [];
+      for (const statement of statements) {
+        const actions = ([] as unknown[]).concat(statement.Action ?? []);
+        statement.Action = actions.filter((action) => action === 'sts:AssumeRole');
+      }
       break;
     case 'wrong-role-arn':
       copy.registration.properties.RoleArn = String(copy.registration.properties.RoleArn).replace(
