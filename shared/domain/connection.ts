@@ -53,6 +53,11 @@ interface ConnectionBase {
   createdAt: string;
   updatedAt: string;
   lastError?: string;
+  /**
+   * The last CloudFormation requests answered after validation (RequestIds, newest last, bounded),
+   * so a late redelivery of one is recognised and neither re-processed nor answered again.
+   */
+  answeredRequestIds?: string[];
 }
 
 /** A connection reached by assuming the customer's role with the External ID. */

@@ -230,6 +230,13 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
       await emitRegistered(existing, valid, reasonFor(existing, valid));
       return { kind: 'pending', connection: existing, duplicate: true };
     }
+    // A late redelivery of a request the validator already answered: answering again (or, after a
+    // rotation or a revocation, deciding again on its old values) would contradict that answer.
+    if (existing?.answeredRequestIds?.includes(target.requestId)) {
+      logger.info('Redelivery of a request already answered; ignored', { requestId: target.requestId });
+      metrics.addMetric('DuplicateRequestIgnored', MetricUnit.Count, 1);
+      return { kind: 'ignored', reason: 'already answered' };
+    }
 
     const knownId =
       existing?.authMethod === 'ROLE' &&

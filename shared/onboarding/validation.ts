@@ -20,6 +20,8 @@ export const ANSWER_RESERVE_MS = 10_000;
 /** How long one connection may take in re-validation (an existing role needs no propagation wait). */
 export const REVALIDATION_BUDGET_MS = 15_000;
 const PENDING_FIELDS = ['pendingAnswer', 'pendingRoleArn', 'pendingExternalId'] as const;
+/** How many answered request ids a connection remembers (a stack has at most a few in flight). */
+export const ANSWERED_REQUESTS_KEPT = 10;
 
 export interface ValidatorDependencies extends OnboardingDependencies {
   prover: RoleProver;
@@ -164,9 +166,11 @@ export function createValidator(deps: ValidatorDependencies) {
     let updated: Connection | undefined;
     for (let attempt = 1; attempt <= 3 && !updated; attempt++) {
       try {
-        updated = await store.updateConnection(
-          verdictUpdate(connection, candidate, pending, proof, now(), eventId),
+        const verdict = verdictUpdate(connection, candidate, pending, proof, now(), eventId);
+        const answeredRequestIds = [...(connection.answeredRequestIds ?? []), pending.requestId].slice(
+          -ANSWERED_REQUESTS_KEPT,
         );
+        updated = await store.updateConnection({ ...verdict, set: { ...verdict.set, answeredRequestIds } });
       } catch (error) {
         if (!(error instanceof ConflictError)) throw error;
         connection = await store.getConnection(detail.customerId, detail.accountId);
@@ -272,7 +276,7 @@ export function createValidator(deps: ValidatorDependencies) {
             (!scope.accountId || c.accountId === scope.accountId) &&
             (c.status === 'ACTIVE' || c.status === 'BROKEN'),
         )
-      : store.scanConnections(['ACTIVE', 'BROKEN']);
+      : store.connectionsByStatus(['ACTIVE', 'BROKEN']);
     let batch: Connection[] = [];
     let stopped = false;
     const flush = async () => {
