@@ -207,8 +207,8 @@ export async function runVending(
     await warmUp(table.documentClient, table.tableName, connections);
     const measured: Measured[] = [];
     let turn = 0;
+    // Who goes first rotates, so neither contender always meets a colder or warmer database.
     for (const revocationCheck of parts.load ? [true, false] : [])
-      // Who goes first rotates, so neither contender always meets a colder or warmer database.
       for (const concurrency of sizes.concurrencies)
         for (const impl of rotate(IMPLS, turn++))
           measured.push(
