@@ -88,7 +88,11 @@ export async function startLocalSystem(options: LocalSystemOptions = {}) {
   }
   const dynamo = options.dynamoDbEndpoint
     ? undefined
-    : await startDynamoDbLocal(dataDir ? { dataDir: join(dataDir, 'dynamodb') } : {});
+    : await startDynamoDbLocal({
+        ...(dataDir ? { dataDir: join(dataDir, 'dynamodb') } : {}),
+        // A fixed DynamoDB Local port, for tools that want to reach it directly.
+        ...(process.env.KEYLESS_DYNAMODB_PORT ? { port: Number(process.env.KEYLESS_DYNAMODB_PORT) } : {}),
+      });
   const dynamoDbEndpoint = options.dynamoDbEndpoint ?? (dynamo?.endpoint as string);
   const tableOutcome = await ensureTable(localDynamoDbClient(dynamoDbEndpoint, region), tableName);
 
