@@ -36,7 +36,12 @@ import {
 } from '../../shared/customer-template/template.ts';
 import { type EventPattern, RULES } from '../../shared/events/rules.ts';
 import { LEGACY_SECRET_PREFIX } from '../../shared/legacy/register-legacy-connection.ts';
-import { LEGACY_INDEX, TABLE_KEYS, TTL_ATTRIBUTE } from '../../shared/store/table-definition.ts';
+import {
+  LEGACY_INDEX,
+  STATUS_INDEX,
+  TABLE_KEYS,
+  TTL_ATTRIBUTE,
+} from '../../shared/store/table-definition.ts';
 import { KeylessFunction } from '../constructs/keyless-function.ts';
 import { RegistrationTopic } from '../constructs/registration-topic.ts';
 import { type EnvironmentName, FUNCTION_NAMES, FUNCTIONS, type FunctionName } from './function-catalogue.ts';
@@ -106,6 +111,12 @@ export class KeylessStack extends Stack {
       sortKey: { name: LEGACY_INDEX.sortKey, type: dynamodb.AttributeType.STRING },
       projectionType: dynamodb.ProjectionType.INCLUDE,
       nonKeyAttributes: [...LEGACY_INDEX.projectedAttributes],
+    });
+    this.table.addGlobalSecondaryIndex({
+      indexName: STATUS_INDEX.indexName,
+      partitionKey: { name: STATUS_INDEX.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: STATUS_INDEX.sortKey, type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
     });
 
     this.bus = new events.EventBus(this, 'Bus', { eventBusName: names.eventBusName });
@@ -242,7 +253,11 @@ export class KeylessStack extends Stack {
       alarmTopic: alarms,
     });
 
-    const tableResources = [this.table.tableArn, `${this.table.tableArn}/index/${LEGACY_INDEX.indexName}`];
+    const tableResources = [
+      this.table.tableArn,
+      `${this.table.tableArn}/index/${LEGACY_INDEX.indexName}`,
+      `${this.table.tableArn}/index/${STATUS_INDEX.indexName}`,
+    ];
     fn.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'KeylessTable',

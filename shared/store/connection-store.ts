@@ -11,7 +11,6 @@ import {
   GetCommand,
   PutCommand,
   paginateQuery,
-  paginateScan,
   QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
@@ -30,7 +29,7 @@ import {
 import { isSetupAcceptingCallbacks, type Setup } from '../domain/setup.ts';
 import { ConflictError, ForbiddenTransitionError } from '../errors.ts';
 import { decodeCursor, encodeCursor, type Page } from './pagination.ts';
-import { keys, LEGACY_INDEX, TABLE_KEYS, TTL_ATTRIBUTE } from './table-definition.ts';
+import { keys, LEGACY_INDEX, STATUS_INDEX, TABLE_KEYS, TTL_ATTRIBUTE } from './table-definition.ts';
 
 /** Why and by whom a change is made; becomes the audit entry. */
 export interface AuditInput {
@@ -516,21 +515,24 @@ export function createConnectionStore({
     },
 
     /**
-     * Every role connection in one of the given statuses, across customers, page by page: a Scan
-     * filtered on type and status, for the daily re-validation (its cost grows with the table).
+     * Every connection in one of the given statuses, across customers, page by page: a Query of
+     * the status index per status (never a table Scan), for the daily re-validation.
      */
-    async *scanConnections(statuses: readonly ConnectionStatus[]): AsyncGenerator<Connection> {
-      const values = Object.fromEntries(statuses.map((status, i) => [`:s${i}`, status]));
-      const pages = paginateScan(
-        { client },
-        {
-          TableName: tableName,
-          FilterExpression: `#type = :connection AND #status IN (${Object.keys(values).join(', ')})`,
-          ExpressionAttributeNames: { '#type': 'type', '#status': 'status' },
-          ExpressionAttributeValues: { ':connection': 'CONNECTION', ...values },
-        },
-      );
-      for await (const page of pages) for (const item of page.Items ?? []) yield toConnection(item);
+    async *connectionsByStatus(statuses: readonly ConnectionStatus[]): AsyncGenerator<Connection> {
+      for (const status of statuses) {
+        const pages = paginateQuery(
+          { client },
+          {
+            TableName: tableName,
+            IndexName: STATUS_INDEX.indexName,
+            KeyConditionExpression: '#status = :status',
+            FilterExpression: '#type = :connection',
+            ExpressionAttributeNames: { '#status': STATUS_INDEX.partitionKey, '#type': 'type' },
+            ExpressionAttributeValues: { ':status': status, ':connection': 'CONNECTION' },
+          },
+        );
+        for await (const page of pages) for (const item of page.Items ?? []) yield toConnection(item);
+      }
     },
 
     /** Marks a setup EXPIRED (e.g. superseded by a newer one); idempotent. */

@@ -21,6 +21,16 @@ export const LEGACY_INDEX = {
   projectedAttributes: ['customerId', 'accountId', 'createdAt', 'lastRemindedAt', 'status', 'version'],
 } as const;
 
+/**
+ * Connections by status, for the daily re-validation of live roles: a Query per status instead of
+ * a table Scan. Only items carrying `status` appear (connections and setups; never audit entries).
+ */
+export const STATUS_INDEX = {
+  indexName: 'by-status',
+  partitionKey: 'status',
+  sortKey: TABLE_KEYS.partitionKey,
+} as const;
+
 /** Epoch seconds; DynamoDB deletes expired setups on its own (DynamoDB Local accepts but does not enforce it). */
 export const TTL_ATTRIBUTE = 'ttl';
 
@@ -44,6 +54,7 @@ export function createTableInput(tableName: string): CreateTableCommandInput {
       { AttributeName: TABLE_KEYS.sortKey, AttributeType: 'S' },
       { AttributeName: LEGACY_INDEX.partitionKey, AttributeType: 'S' },
       { AttributeName: LEGACY_INDEX.sortKey, AttributeType: 'S' },
+      { AttributeName: STATUS_INDEX.partitionKey, AttributeType: 'S' },
     ],
     KeySchema: [
       { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' },
@@ -57,6 +68,15 @@ export function createTableInput(tableName: string): CreateTableCommandInput {
           { AttributeName: LEGACY_INDEX.sortKey, KeyType: 'RANGE' },
         ],
         Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...LEGACY_INDEX.projectedAttributes] },
+      },
+      {
+        IndexName: STATUS_INDEX.indexName,
+        KeySchema: [
+          { AttributeName: STATUS_INDEX.partitionKey, KeyType: 'HASH' },
+          { AttributeName: STATUS_INDEX.sortKey, KeyType: 'RANGE' },
+        ],
+        // Re-validation needs the whole connection (role, External ID, version).
+        Projection: { ProjectionType: 'ALL' },
       },
     ],
   };

@@ -294,3 +294,16 @@ describe('ConnectionStore cursors', () => {
     });
   });
 });
+
+describe('ConnectionStore connectionsByStatus', () => {
+  it('finds connections of the given statuses across customers through the status index', async () => {
+    const active = await registered();
+    await store.updateConnection({ connection: active, to: 'ACTIVE', audit });
+    const stillRegistered = await registered();
+    const found = [];
+    for await (const c of store.connectionsByStatus(['ACTIVE', 'BROKEN']))
+      found.push(`${c.customerId}/${c.accountId}`);
+    expect(found).toContain(`${active.customerId}/${active.accountId}`);
+    expect(found).not.toContain(`${stillRegistered.customerId}/${stillRegistered.accountId}`);
+  });
+});
