@@ -144,6 +144,30 @@ describe('registration callback under hostile input', () => {
     expect(audit).toBe(seededAudit);
   });
 
+  it('sees the writes and the answer of a genuine registration (the instruments above can fail)', async () => {
+    // Prepare: the other customer's own stack, with its open External ID.
+    world.writes.length = 0;
+    const accountId = '210987654321';
+    const request = {
+      RequestType: 'Create',
+      ResponseURL: world.recorder.url('genuine-1'),
+      StackId: stackIdFor(accountId),
+      RequestId: 'genuine-1',
+      LogicalResourceId: 'KeylessRegistration',
+      ResourceProperties: {
+        CustomerId: targets.other.customerId,
+        ExternalId: targets.other.externalId,
+        RoleArn: `arn:aws:iam::${accountId}:role/KeylessAccess`,
+      },
+    };
+    // Act
+    const result = await world.handlers.callback(request as RegistrationEvent, createContext());
+    // Assess
+    expect(result.outcomes).toEqual(['pending']);
+    expect(world.writes.length).toBeGreaterThan(0);
+    expect(eventBridge.commandCalls(PutEventsCommand).length).toBeGreaterThan(0);
+  });
+
   it('refuses a look-alike stack of another account that points at the victim connection', async () => {
     // Prepare: an attacker's own stack, with the victim's customer id and open External ID
     // but a role in the attacker's account that differs from the stack's.
