@@ -107,6 +107,10 @@ export function createLocalEventBus({
         ErrorMessage: `Parameter ${missing} is not valid. Reason: ${missing} is a required argument.`,
       };
     }
+    if (entry.Source.startsWith('aws.')) {
+      // AWS services' own events reach a bus from the service (or a cross-account rule), never PutEvents.
+      return { ErrorCode: 'NotAuthorizedForSourceException', ErrorMessage: 'Not authorized for the source.' };
+    }
     let detail: unknown;
     try {
       detail = JSON.parse(entry.Detail);

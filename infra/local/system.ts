@@ -178,36 +178,47 @@ export async function startLocalSystem(options: LocalSystemOptions = {}) {
     })),
   });
 
-  const endpoint = await startLocalEndpoint(
-    {
-      dynamoDbEndpoint,
-      region,
-      accountId: providerAccountId,
-      sts,
-      sns,
-      eventBus,
-      secrets,
-      functions,
-      responses,
-      apiRoutes: SETUP_API_ROUTES,
-      apiFunction: 'setup-api',
-      info: () => ({ ...info() }),
-      localRoutes: async (request, response) => {
-        if (request.method === 'GET' && request.url === templatePath) {
-          sendJson(response, 200, buildCustomerTemplate(templateConfig));
-          return true;
-        }
-        return false;
+  let endpoint: Awaited<ReturnType<typeof startLocalEndpoint>>;
+  try {
+    endpoint = await startLocalEndpoint(
+      {
+        dynamoDbEndpoint,
+        region,
+        accountId: providerAccountId,
+        sts,
+        sns,
+        eventBus,
+        secrets,
+        functions,
+        responses,
+        apiRoutes: SETUP_API_ROUTES,
+        apiFunction: 'setup-api',
+        info: () => ({ ...info() }),
+        localRoutes: async (request, response) => {
+          if (request.method === 'GET' && request.url === templatePath) {
+            sendJson(response, 200, buildCustomerTemplate(templateConfig));
+            return true;
+          }
+          return false;
+        },
+        onError: (error, request) =>
+          log.error('local endpoint error', {
+            method: request.method,
+            url: request.url,
+            error: error as Error,
+          }),
       },
-      onError: (error, request) =>
-        log.error('local endpoint error', {
-          method: request.method,
-          url: request.url,
-          error: error as Error,
-        }),
-    },
-    { port },
-  );
+      { port },
+    );
+  } catch (error) {
+    await dynamo?.stop();
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new Error(
+        `Port ${port} is in use (another npm start?): choose another with KEYLESS_PORT or --port.`,
+      );
+    }
+    throw error;
+  }
   endpointUrl = endpoint.url;
 
   // What the functions read at cold start: the same variables the CDK stack sets, pointing here.

@@ -4,6 +4,7 @@
  * checked on its own.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient, GetItemCommand, ListTablesCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
@@ -119,6 +120,38 @@ describe('the local endpoint', () => {
       await system.idle();
       expect(result.Entries?.[0]?.EventId).toBeDefined();
       expect(received()).toEqual([]);
+    });
+
+    it('refuses an aws.* source, as only AWS services may send those', async () => {
+      const result = await events.send(
+        new PutEventsCommand({
+          Entries: [
+            { Source: 'aws.cloudformation', DetailType: 'CloudFormation Stack Status Change', Detail: '{}' },
+          ],
+        }),
+      );
+      await system.idle();
+      expect(result.Entries?.[0]?.ErrorCode).toBe('NotAuthorizedForSourceException');
+      expect(received()).toEqual([]);
+    });
+
+    it("routes a customer account's forwarded stack deletion to revocation", async () => {
+      // Prepare
+      const event = JSON.parse(
+        readFileSync(
+          new URL('../../../events/local/stack-status-change-delete-complete.json', import.meta.url),
+          'utf8',
+        ),
+      );
+      // Act
+      const response = await fetch(`${system.endpoint}/_local/forwarded-events`, {
+        method: 'POST',
+        body: JSON.stringify(event),
+      });
+      await system.idle();
+      // Assess
+      expect(await response.json()).toEqual({ targets: ['revocation'] });
+      expect(received()).toEqual([expect.objectContaining({ name: 'revocation', event })]);
     });
 
     it('refuses an entry for another bus or with malformed detail, entry by entry', async () => {
@@ -359,6 +392,19 @@ describe('the local endpoint', () => {
       expect(untyped.status).toBe(200);
       expect(await system.responses.waitFor(id, 0)).toMatchObject({ body: '{"Status":"SUCCESS"}' });
     });
+  });
+
+  it('refuses to start on a port in use, and says how to choose another', async () => {
+    await expect(
+      startLocalSystem({
+        port: system.port,
+        dataDir: null,
+        dynamoDbEndpoint: inject('dynamoEndpoint'),
+        schedules: false,
+      }),
+    ).rejects.toThrow(
+      `Port ${system.port} is in use (another npm start?): choose another with KEYLESS_PORT or --port.`,
+    );
   });
 
   it('GET /_local/info names the endpoint, functions, topic, bus, table and provider account', async () => {
