@@ -42,8 +42,7 @@ export interface LocalEndpointDependencies {
   secrets: LocalSecrets;
   functions: LocalFunctions;
   responses: CloudFormationResponses;
-  /** The setup API's route keys (`POST /setups`…), served by `apiFunction`. */
-  apiRoutes: readonly string[];
+  /** The function behind the HTTP API's `$default` route. */
   apiFunction: string;
   /** `GET /_local/info`. */
   info: () => Record<string, unknown>;
@@ -390,7 +389,6 @@ async function handleHttpApi(
     return sendJson(response, 503, { message: `The ${deps.apiFunction} function is not built yet.` });
   }
   const event = toHttpApiEvent(request, body, {
-    routes: deps.apiRoutes,
     accountId: deps.accountId,
     sourceIp: sourceIpOf(request),
   });

@@ -6,39 +6,10 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 
-export interface RouteMatch {
-  routeKey: string;
-  pathParameters?: Record<string, string>;
-}
-
-/** Matches `METHOD /path/{param}` route keys, as API Gateway does; `$default` when none matches. */
-export function matchRoute(routes: readonly string[], method: string, path: string): RouteMatch {
-  for (const routeKey of routes) {
-    const [routeMethod, template = ''] = routeKey.split(' ');
-    if (routeMethod !== 'ANY' && routeMethod !== method) continue;
-    const names: string[] = [];
-    const source = template.replace(
-      /\{([^}]+?)(\+)?\}|[.*+?^$()|[\]\\]/g,
-      (token, name: string | undefined, greedy) => {
-        if (!name) return `\\${token}`;
-        names.push(name);
-        return greedy ? '(.+)' : '([^/]+)';
-      },
-    );
-    const match = new RegExp(`^${source}$`).exec(path);
-    if (!match) continue;
-    const pathParameters = Object.fromEntries(
-      names.map((name, i) => [name, decodeURIComponent(match[i + 1] ?? '')]),
-    );
-    return names.length > 0 ? { routeKey, pathParameters } : { routeKey };
-  }
-  return { routeKey: '$default' };
-}
-
 export function toHttpApiEvent(
   request: IncomingMessage,
   body: Buffer,
-  { routes, accountId, sourceIp }: { routes: readonly string[]; accountId: string; sourceIp: string },
+  { accountId, sourceIp }: { accountId: string; sourceIp: string },
 ): APIGatewayProxyEventV2 {
   const url = new URL(request.url ?? '/', 'http://local');
   const method = request.method ?? 'GET';
@@ -49,7 +20,8 @@ export function toHttpApiEvent(
   const query: Record<string, string> = {};
   for (const [name, value] of url.searchParams)
     query[name] = query[name] === undefined ? value : `${query[name]},${value}`;
-  const { routeKey, pathParameters } = matchRoute(routes, method, url.pathname);
+  // One `$default` route to the setup-api function, which routes by path itself (shared/http/router.ts).
+  const routeKey = '$default';
   const now = new Date();
   const textual = /json|text|xml|form-urlencoded/.test(headers['content-type'] ?? 'application/json');
   return {
@@ -59,7 +31,6 @@ export function toHttpApiEvent(
     rawQueryString: url.search.slice(1),
     headers,
     ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
-    ...(pathParameters ? { pathParameters } : {}),
     requestContext: {
       accountId,
       apiId: 'local',

@@ -5,7 +5,7 @@
  * `@cloud-copilot/iam-simulate` is AGPL-3.0: it is a devDependency used by the local runtime and
  * tests only, never imported from `functions/` or `shared/`, so it is never in a Lambda bundle.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import {
@@ -398,6 +398,3 @@ function loadRoles(persistPath: string | undefined): [string, LocalRole][] {
     return [];
   }
 }
-
-/** A request id in the shape AWS uses. */
-export const requestId = () => randomUUID();

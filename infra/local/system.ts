@@ -32,12 +32,6 @@ export const LOCAL_DEFAULTS = {
   tableName: 'keyless-local',
 } as const;
 
-/**
- * The setup API's HTTP API has one `$default` route to the setup-api function, which routes by path
- * itself (shared/http/router.ts); no route keys are needed here.
- */
-export const SETUP_API_ROUTES: readonly string[] = [];
-
 export interface LocalSystemOptions {
   /** 0 picks a free port; default KEYLESS_PORT or 4577. */
   port?: number;
@@ -191,7 +185,6 @@ export async function startLocalSystem(options: LocalSystemOptions = {}) {
         secrets,
         functions,
         responses,
-        apiRoutes: SETUP_API_ROUTES,
         apiFunction: 'setup-api',
         info: () => ({ ...info() }),
         localRoutes: async (request, response) => {
