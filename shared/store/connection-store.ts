@@ -565,10 +565,11 @@ export function createConnectionStore({
         KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
         ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey, '#sk': TABLE_KEYS.sortKey },
         ExpressionAttributeValues: { ':pk': keys.customer(customerId), ':prefix': prefix },
-        ExclusiveStartKey: decodeCursor(cursor, {
-          attribute: TABLE_KEYS.partitionKey,
-          value: keys.customer(customerId),
-        }),
+        ExclusiveStartKey: decodeCursor(
+          cursor,
+          { attribute: TABLE_KEYS.partitionKey, value: keys.customer(customerId) },
+          { attribute: TABLE_KEYS.sortKey, prefix },
+        ),
         Limit: limit,
       }),
     );

@@ -18,6 +18,8 @@ export function encodeCursor(key: Record<string, unknown> | undefined): string |
 export function decodeCursor(
   cursor: string | undefined,
   partition?: { attribute: string; value: string },
+  /** For a table query by sort-key prefix: the cursor holds exactly both keys, inside the prefix. */
+  sortKey?: { attribute: string; prefix: string },
 ): Record<string, unknown> | undefined {
   if (cursor === undefined) return undefined;
   try {
@@ -26,7 +28,13 @@ export function decodeCursor(
       value &&
       typeof value === 'object' &&
       !Array.isArray(value) &&
-      (!partition || (value as Record<string, unknown>)[partition.attribute] === partition.value)
+      // Every key attribute of the table and its indexes is a string; DynamoDB rejects anything
+      // else with a ValidationException that would surface as a 500.
+      Object.values(value).every((v) => typeof v === 'string') &&
+      (!partition || (value as Record<string, unknown>)[partition.attribute] === partition.value) &&
+      (!sortKey ||
+        (Object.keys(value).length === 2 &&
+          String((value as Record<string, unknown>)[sortKey.attribute]).startsWith(sortKey.prefix)))
     ) {
       return value as Record<string, unknown>;
     }
