@@ -1,0 +1,199 @@
+/**
+ * Hostile setup-API requests (DESIGN.md §5.8): generated bodies, paths and queries with missing,
+ * extra and wrong-typed fields, huge strings, unicode, other customers' and unknown accounts,
+ * crafted pagination cursors and unknown routes. Every one is answered 4xx with a message that
+ * says what is wrong, writes nothing and never becomes a 500.
+ */
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { mockClient } from 'aws-sdk-client-mock';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiGatewayEvent } from '../../shared/http/request.ts';
+import { createContext } from '../support/lambda-context.ts';
+import { activeConnection } from '../support/onboarding.ts';
+import { createFigures } from './support/figures.ts';
+import { nastyString, wrongType } from './support/hostile.ts';
+import { FUZZ_RUNS, FUZZ_SEED } from './support/settings.ts';
+import { createWorld, type World } from './support/world.ts';
+
+const eventBridge = mockClient(EventBridgeClient);
+const figures = createFigures(import.meta.filename);
+const RUNS = Math.ceil(FUZZ_RUNS * 0.3);
+const CUSTOMER_ID = /^[A-Za-z0-9][\w.@+=:-]*$/;
+
+let world: World;
+let victim: { customerId: string; accountId: string };
+
+beforeAll(async () => {
+  world = await createWorld('keyless-hostile-api');
+  eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
+  const connection = await activeConnection(world.store);
+  victim = { customerId: connection.customerId, accountId: connection.accountId };
+});
+afterAll(async () => {
+  figures.add('outboundObserved', world.outbound.wire.length);
+  figures.write();
+  await world.close();
+});
+
+function apiEvent(
+  method: string,
+  rawPath: string,
+  body?: string,
+  query?: Record<string, string>,
+): ApiGatewayEvent {
+  return {
+    rawPath,
+    ...(body === undefined ? {} : { body }),
+    isBase64Encoded: false,
+    ...(query ? { queryStringParameters: query } : {}),
+    requestContext: { requestId: 'hostile', stage: '$default', http: { method } },
+  };
+}
+
+const invalidCustomerId = fc.oneof(
+  wrongType,
+  nastyString.filter((s) => s.length > 128 || !CUSTOMER_ID.test(s)),
+);
+const cursor = fc.oneof(
+  nastyString.filter((s) => s !== ''),
+  fc.jsonValue().map((v) => Buffer.from(JSON.stringify(v)).toString('base64url')),
+  fc
+    .record({
+      PK: fc.oneof(fc.string(), fc.constant('CUSTOMER#someone-else'), fc.integer()),
+      SK: fc.oneof(fc.string(), fc.integer()),
+    })
+    .map((key) => Buffer.from(JSON.stringify(key)).toString('base64url')),
+  // The caller's own partition, with a sort key of the wrong type or outside the connections.
+  fc
+    .record({
+      SK: fc.oneof(fc.integer(), fc.constant('SETUP#x'), fc.constant('AUDIT#'), fc.constant(null)),
+      extra: fc.boolean(),
+    })
+    .map(({ SK, extra }) =>
+      Buffer.from(
+        JSON.stringify({ PK: `CUSTOMER#${victim.customerId}`, SK, ...(extra ? { GSI1PK: 'x' } : {}) }),
+      ).toString('base64url'),
+    ),
+);
+const segment = (s: string) => encodeURIComponent(s);
+
+/** A request that must be refused, and the status family it must get. */
+const hostileApiRequest = fc.oneof(
+  // POST /setups with one defect.
+  fc
+    .record({
+      defect: fc.constantFrom('customerId', 'extra', 'region', 'setupPhase', 'customerName'),
+      customerId: invalidCustomerId,
+      extraKey: fc
+        .string({ minLength: 1, maxLength: 20 })
+        .filter((k) => !['customerId', 'customerName', 'region', 'setupPhase'].includes(k)),
+      value: fc.oneof(wrongType, nastyString),
+    })
+    .map(({ defect, customerId, extraKey, value }) => {
+      const body: Record<string, unknown> = { customerId: 'acme-corp' };
+      if (defect === 'customerId') body.customerId = customerId;
+      if (defect === 'extra') body[extraKey] = value;
+      if (defect === 'region')
+        body.region =
+          typeof value === 'string' && /^[a-z]{2}(-[a-z]+)+-\d$/.test(value) ? 'ap-south-9' : value;
+      if (defect === 'setupPhase') body.setupPhase = typeof value === 'boolean' ? String(value) : value;
+      if (defect === 'customerName')
+        body.customerName =
+          typeof value === 'string' && value.trim().length > 0 && value.length <= 256
+            ? 'x'.repeat(300)
+            : value;
+      return { what: `POST /setups (${defect})`, event: apiEvent('POST', '/setups', JSON.stringify(body)) };
+    }),
+  // POST /setups with a body that is not a JSON object.
+  fc
+    .oneof(
+      fc.constantFrom('', '{', 'null', '[]', '42', '"acme"', '{"customerId":', 'x'.repeat(20_000)),
+      fc.string({ maxLength: 60 }).filter((s) => {
+        try {
+          const v = JSON.parse(s);
+          return typeof v !== 'object' || v === null || Array.isArray(v);
+        } catch {
+          return true;
+        }
+      }),
+    )
+    .map((body) => ({ what: 'POST /setups (not an object)', event: apiEvent('POST', '/setups', body) })),
+  // Listing with a bad customer id, limit or cursor.
+  fc
+    .record({
+      customerId: nastyString.filter((s) => s.length > 128 || !CUSTOMER_ID.test(s)),
+      limit: fc.oneof(fc.constantFrom('0', '-1', '101', '1.5', 'abc', '1e9', ''), fc.string()),
+      cursor,
+      pick: fc.nat(2),
+    })
+    .filter(({ limit }) => !/^\s*(100|[1-9]\d?)\s*$/.test(limit))
+    .map(({ customerId, limit, cursor, pick }) => {
+      if (pick === 0 && customerId.length > 0)
+        return {
+          what: 'GET connections (customer id)',
+          event: apiEvent('GET', `/customers/${segment(customerId)}/connections`),
+        };
+      if (pick === 1)
+        return {
+          what: 'GET connections (limit)',
+          event: apiEvent('GET', `/customers/${victim.customerId}/connections`, undefined, { limit }),
+        };
+      return {
+        what: 'GET connections (cursor)',
+        event: apiEvent('GET', `/customers/${victim.customerId}/connections`, undefined, { cursor }),
+      };
+    }),
+  // Revoke or rotate: another customer's account, an unknown account, a malformed account id.
+  fc
+    .record({
+      action: fc.constantFrom('revoke', 'rotate'),
+      account: fc.oneof(
+        fc.integer({ min: 100_000_000_000, max: 999_999_999_999 }).map(String),
+        nastyString.filter((s) => s.length > 0 && !/^\d{12}$/.test(s)),
+      ),
+      otherCustomer: fc.boolean(),
+    })
+    .map(({ action, account, otherCustomer }) => {
+      const customerId = otherCustomer ? 'someone-else' : victim.customerId;
+      const accountId = account === victim.accountId ? '000000000000' : account;
+      return {
+        what: `POST ${action}`,
+        event: apiEvent('POST', `/customers/${customerId}/connections/${segment(accountId)}/${action}`),
+      };
+    }),
+  // Unknown routes and methods.
+  fc
+    .record({ method: fc.constantFrom('GET', 'PUT', 'DELETE', 'PATCH', 'POST'), path: fc.webPath() })
+    .filter(
+      ({ method, path }) =>
+        !(method === 'POST' && /^\/setups\/?$/.test(path)) && !/^\/customers\/[^/]+\/connections/.test(path),
+    )
+    .map(({ method, path }) => ({ what: 'unknown route', event: apiEvent(method, path || '/') })),
+);
+
+describe('setup API under hostile input', () => {
+  it(`answers ${RUNS} generated hostile requests with a 4xx and a message, writing nothing`, async () => {
+    const seen = new Set<string>();
+    await fc.assert(
+      fc.asyncProperty(hostileApiRequest, async ({ what, event }) => {
+        world.writes.length = 0;
+        seen.add(what);
+        const response = await world.handlers.setupApi(event, createContext());
+        figures.add('hostileCases');
+        expect({ what, statusCode: response.statusCode }).toEqual({ what, statusCode: expect.any(Number) });
+        expect(response.statusCode, `${what}: ${response.body.slice(0, 300)}`).toBeGreaterThanOrEqual(400);
+        expect(response.statusCode, `${what}: ${response.body.slice(0, 300)}`).toBeLessThan(500);
+        const body = JSON.parse(response.body) as { message?: unknown };
+        expect(body.message).toEqual(expect.stringMatching(/\S/));
+        expect(world.writes).toEqual([]);
+      }),
+      { numRuns: RUNS, ...(FUZZ_SEED === undefined ? {} : { seed: FUZZ_SEED }) },
+    );
+    expect(seen.size).toBeGreaterThanOrEqual(10);
+    expect(await world.store.getConnection(victim.customerId, victim.accountId)).toMatchObject({
+      status: 'ACTIVE',
+    });
+    expect(world.outbound.forbidden()).toEqual([]);
+  });
+});
