@@ -33,7 +33,8 @@ export interface LocalFunctionsOptions {
   accountId: string;
   /** Name prefix of the deployed functions (`keyless-<folder>`). */
   namePrefix?: string;
-  timeoutMs?: number;
+  /** Each function's timeout (Lambda's "Task timed out"); a number applies to all. */
+  timeoutMs?: number | ((name: string) => number);
   /** Called around each invocation, for the runtime's own log lines. */
   onInvoke?: (name: string, outcome: { durationMs: number; error?: FunctionError }) => void;
 }
@@ -85,9 +86,11 @@ export function createLocalFunctions({
     return handler;
   }
 
+  const timeoutOf = (name: string) => (typeof timeoutMs === 'function' ? timeoutMs(name) : timeoutMs);
+
   function contextFor(name: string): Context {
     const functionName = `${namePrefix}${name}`;
-    const deadline = Date.now() + timeoutMs;
+    const deadline = Date.now() + timeoutOf(name);
     const requestId = randomUUID();
     return {
       callbackWaitsForEmptyEventLoop: true,
@@ -113,7 +116,11 @@ export function createLocalFunctions({
     try {
       const handler = await load(name);
       // Lambda hands the handler a fresh copy of the JSON payload.
-      const payload = await withTimeout(handler(structuredClone(event), contextFor(name)), timeoutMs, name);
+      const payload = await withTimeout(
+        handler(structuredClone(event), contextFor(name)),
+        timeoutOf(name),
+        name,
+      );
       result = { ok: true, payload: payload === undefined ? null : JSON.parse(JSON.stringify(payload)) };
     } catch (error) {
       result = { ok: false, error: toFunctionError(error) };

@@ -14,6 +14,7 @@ import {
 } from '../../shared/customer-template/template.ts';
 import { RULES } from '../../shared/events/rules.ts';
 import { createLogger } from '../../shared/observability.ts';
+import { FUNCTIONS, type FunctionName } from '../stacks/function-catalogue.ts';
 import { sendJson } from './aws-protocol.ts';
 import { ensureTable, localDynamoDbClient, startDynamoDbLocal } from './dynamodb-local.ts';
 import { startLocalEndpoint } from './endpoint.ts';
@@ -104,6 +105,8 @@ export async function startLocalSystem(options: LocalSystemOptions = {}) {
     region,
     accountId: providerAccountId,
     namePrefix: `keyless-${stage}-`,
+    // The same timeouts as the deployed functions (infra/stacks/function-catalogue.ts).
+    timeoutMs: (name) => (FUNCTIONS[name as FunctionName]?.timeoutSeconds ?? 60) * 1000,
     onInvoke: (name, outcome) => {
       if (outcome.error) {
         log.error(`${name} failed`, {

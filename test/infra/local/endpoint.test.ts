@@ -419,6 +419,7 @@ describe('the local endpoint', () => {
         'revocation',
         'role-validator',
         'setup-api',
+        'slow',
       ],
       registrationTopicArn: `arn:aws:sns:${region}:999988887777:keyless-local-registrations`,
       eventBus: 'keyless-local',
