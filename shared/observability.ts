@@ -5,8 +5,22 @@
 import { Logger, type LogItem, LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 
+/**
+ * Attribute names whose values are credentials (an AssumeRole result, a legacy key, a secret).
+ * Whatever object reaches the logger, these values are printed as `[redacted]`.
+ */
+const SECRET_ATTRIBUTES = new Set(['secretaccesskey', 'sessiontoken', 'secretstring', 'secretbinary']);
+
+/** Powertools `jsonReplacerFn`: redacts credential values at any depth of a log item. */
+export function redactSecrets(key: string, value: unknown): unknown {
+  return value !== undefined && SECRET_ATTRIBUTES.has(key.toLowerCase()) ? '[redacted]' : value;
+}
+
 export function createLogger(serviceName: string): Logger {
-  const options = { serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? serviceName };
+  const options = {
+    serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? serviceName,
+    jsonReplacerFn: redactSecrets,
+  };
   // Local runtime only (see PrettyLogger below); in Lambda the variable is never set.
   return process.env.KEYLESS_LOG_FORMAT === 'pretty' ? new PrettyLogger(options) : new Logger(options);
 }
