@@ -128,6 +128,11 @@ try {
   );
   const acmeConnection = await connection(ACME);
   expectThat(acmeConnection?.status === 'ACTIVE', `acme's connection is ${acmeConnection?.status}`);
+  const proof = (await stats()).assumeRole[acme.outcome.stack?.roleArn ?? ''];
+  expectThat(
+    (proof?.granted ?? 0) >= 1 && (proof?.denied ?? 0) >= 1,
+    `the validator's proof of acme's role: ${JSON.stringify(proof)}`,
+  );
   ok(
     `acme: stack CREATE_COMPLETE in ${acme.ms} ms; role proven (assumable with the External ID, not without) → ACTIVE`,
   );

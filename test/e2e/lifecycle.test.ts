@@ -4,13 +4,18 @@
  * of the custom resource request, the ResponseURL answer), workers through Lambda Invoke, and
  * STS through the SDK.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSimulatedAccounts } from '../../infra/local/simulated-stack.ts';
+import { createDocumentClient } from '../../shared/clients/dynamodb.ts';
+import { registerLegacyConnection } from '../../shared/legacy/register-legacy-connection.ts';
+import { createConnectionStore } from '../../shared/store/connection-store.ts';
 import { type RunningLocalSystem, startLocalSystemProcess } from '../support/local-system.ts';
 
 const HEALTHY = { customerId: 'acme-e2e', accountId: '111122223333' };
@@ -150,5 +155,38 @@ describe('the Keyless lifecycle on the local system', { timeout: 60_000 }, () =>
     expect(outcome.status, system.output()).toBe('DELETE_COMPLETE');
     expect(connection?.status).toBe('REVOKED');
     expect(refused.payload).toEqual({ status: 'skipped', reason: 'ConnectionRevokedError' });
+  });
+
+  it('reminds a customer still on access keys past the grace period', async () => {
+    // Prepare: a customer from before Keyless, on keys for 120 days (keys in Secrets Manager).
+    const endpoint = { endpoint: system.endpoint, region: system.info.region, credentials };
+    await registerLegacyConnection(
+      {
+        customerId: 'initech-e2e',
+        accountId: '777788889999',
+        keys: { accessKeyId: 'AKIAINITECHE2E000000', secretAccessKey: 'e2e-secret-not-a-real-key' },
+        createdAt: new Date(Date.now() - 120 * 86_400_000).toISOString(),
+      },
+      {
+        store: createConnectionStore({
+          client: createDocumentClient(new DynamoDBClient(endpoint)),
+          tableName: system.info.table,
+        }),
+        secretsManager: new SecretsManagerClient(endpoint),
+      },
+    );
+    const scheduled = JSON.parse(
+      readFileSync(new URL('../../events/local/scheduled-migration-reminder.json', import.meta.url), 'utf8'),
+    );
+    // Act
+    const result = await lambda.send(
+      new InvokeCommand({ FunctionName: 'migration-reminder', Payload: JSON.stringify(scheduled) }),
+    );
+    const stats = (await api<{ events: Record<string, number> }>('GET', '/_local/stats')).body;
+    // Assess
+    expect(JSON.parse(Buffer.from(result.Payload ?? []).toString()), system.output()).toMatchObject({
+      reminded: 1,
+    });
+    expect(stats.events['Migration Reminder Due']).toBe(1);
   });
 });
