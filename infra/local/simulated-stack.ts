@@ -198,18 +198,17 @@ export function createSimulatedAccounts({
     if (!templateResponse.ok)
       throw new Error(`Cannot fetch the template at ${launch.templateUrl}: HTTP ${templateResponse.status}`);
     const template = (await templateResponse.json()) as CloudFormationTemplate;
+    // Template errors (a parameter breaking its constraint…) fail here, before anything exists, as in CloudFormation.
+    const resolved = instantiateCustomerTemplate(template, {
+      accountId,
+      region: launch.region,
+      stackName: launch.stackName,
+      parameters: launch.parameters,
+    });
+    // Every stack gets its own id, as CloudFormation gives it (the instantiation uses a placeholder).
     const stackId = `arn:aws:cloudformation:${launch.region}:${accountId}:stack/${launch.stackName}/${randomUUID()}`;
     const instantiated = tamperWith(
-      JSON.parse(
-        JSON.stringify(
-          instantiateCustomerTemplate(template, {
-            accountId,
-            region: launch.region,
-            stackName: launch.stackName,
-            parameters: launch.parameters,
-          }),
-        ).replaceAll(/arn:aws:cloudformation:[^"]*?\/00000000-0000-4000-8000-000000000000/g, stackId),
-      ) as InstantiatedCustomerStack,
+      JSON.parse(JSON.stringify(resolved).replaceAll(resolved.stackId, stackId)) as InstantiatedCustomerStack,
       tamper,
     );
     events.push(`CREATE_IN_PROGRESS ${launch.stackName} (account ${accountId}, ${launch.region})`);
