@@ -202,7 +202,7 @@ describe('faults', () => {
         status: 'ACTIVE',
         version: 3,
       });
-      const trail = await store.listAllAudit(customerId);
+      const trail = (await store.listAllAudit(customerId)).sort((a, b) => a.version - b.version);
       expect(trail.map((e) => `${e.from}->${e.to}`)).toEqual(['NONE->REGISTERED', 'REGISTERED->ACTIVE']);
       expect(server.answersFor(request.RequestId)).toHaveLength(1);
     });

@@ -39,6 +39,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   process.env.POWERTOOLS_LOG_LEVEL = previousLevel;
+  figures.add('outboundObserved', world.outbound.wire.length);
+  figures.add('forbiddenOutbound', world.outbound.forbidden().length);
   figures.write();
   await world.close();
 });
