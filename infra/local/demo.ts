@@ -6,7 +6,8 @@
  *    condition, so the validator rejects it and globex's stack rolls back with that reason;
  * 2. a worker gets credentials for acme twice; the second vend comes from the broker's cache;
  * 3. acme deletes its stack: the connection is REVOKED and the broker refuses;
- * 4. initech, on access keys for 120 days, gets a migration reminder.
+ * 4. initech, on access keys for 120 days, is still served from Secrets Manager and gets a
+ *    migration reminder.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -198,6 +199,12 @@ try {
     },
   );
   say(`initech: on access keys since ${createdAt.slice(0, 10)} (120 days; keys in Secrets Manager)`);
+  const legacy = await worker(INITECH);
+  expectThat(
+    legacy.status === 'done' && legacy.account === INITECH.accountId,
+    `initech's worker: ${JSON.stringify(legacy)}`,
+  );
+  ok(`a worker still reaches initech with its access keys (the deprecated path): ${legacy.arn}`);
   const remindersBefore = (await stats()).events['Migration Reminder Due'] ?? 0;
   const scheduled = system.eventBus.scheduledEvent({
     id: 'migration-reminder-daily',

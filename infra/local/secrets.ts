@@ -25,6 +25,7 @@ interface StoredSecret {
   versionId: string;
   secretString: string;
   createdDate: number;
+  tags?: Record<string, string>;
 }
 
 export type LocalSecrets = ReturnType<typeof createLocalSecrets>;
@@ -55,7 +56,12 @@ export function createLocalSecrets({
     return secret;
   };
 
-  function createSecret(input: { Name?: string; SecretString?: string; ClientRequestToken?: string }) {
+  function createSecret(input: {
+    Name?: string;
+    SecretString?: string;
+    ClientRequestToken?: string;
+    Tags?: { Key?: string; Value?: string }[];
+  }) {
     if (!input.Name)
       throw new SecretsManagerError(
         'InvalidParameterException',
@@ -81,6 +87,7 @@ export function createLocalSecrets({
       versionId: input.ClientRequestToken ?? randomUUID(),
       secretString: input.SecretString,
       createdDate: Date.now() / 1000,
+      tags: Object.fromEntries((input.Tags ?? []).map(({ Key = '', Value = '' }) => [Key, Value])),
     };
     secrets.set(secret.name, secret);
     persist();
@@ -114,7 +121,27 @@ export function createLocalSecrets({
     return { ARN: secret.arn, Name: secret.name, DeletionDate: Date.now() / 1000 };
   }
 
-  return { createSecret, getSecretValue, putSecretValue, deleteSecret };
+  /**
+   * The customer account an access key belongs to, when a stored secret holds it (the legacy path
+   * tags its secrets with `keyless:accountId`): lets the local STS answer for legacy keys as the
+   * customer's IAM user, as AWS would.
+   */
+  function accessKeyOwner(accessKeyId: string): { accountId: string } | undefined {
+    for (const secret of secrets.values()) {
+      const accountId = secret.tags?.['keyless:accountId'];
+      if (!accountId) continue;
+      try {
+        if ((JSON.parse(secret.secretString) as { accessKeyId?: unknown }).accessKeyId === accessKeyId) {
+          return { accountId };
+        }
+      } catch {
+        // not a JSON secret
+      }
+    }
+    return undefined;
+  }
+
+  return { createSecret, getSecretValue, putSecretValue, deleteSecret, accessKeyOwner };
 }
 
 function load(persistPath: string | undefined): [string, StoredSecret][] {

@@ -100,6 +100,8 @@ export interface LocalStsOptions {
   providerRoleArn: string;
   /** Where deployed roles are kept between runs; in memory when absent. */
   persistPath?: string | undefined;
+  /** The account of a long-lived key that is not the provider's (a legacy customer's IAM user key). */
+  keyOwner?: (accessKeyId: string) => { accountId: string } | undefined;
   now?: () => number;
 }
 
@@ -123,6 +125,7 @@ export function createLocalSts({
   providerAccountId,
   providerRoleArn,
   persistPath,
+  keyOwner,
   now = Date.now,
 }: LocalStsOptions) {
   const roles = new Map<string, LocalRole>(loadRoles(persistPath));
@@ -194,12 +197,25 @@ export function createLocalSts({
   }
 
   /**
-   * The principal behind an access key: a session this STS issued, or — for any other key, such as
-   * the dummy keys of the local functions or the AWS CLI — the provider's own role.
+   * The principal behind an access key: a session this STS issued, a legacy customer's IAM user key
+   * (see `keyOwner`), or — for any other key, such as the dummy keys of the local functions or the
+   * AWS CLI — the provider's own role.
    */
   function callerFor(accessKeyId: string | undefined): StsCaller {
     const session = accessKeyId ? sessions.get(accessKeyId) : undefined;
-    if (!session) return providerCaller();
+    if (!session) {
+      const owner = accessKeyId ? keyOwner?.(accessKeyId) : undefined;
+      if (!owner) return providerCaller();
+      const userArn = `arn:aws:iam::${owner.accountId}:user/keyless-legacy-access`;
+      return {
+        arn: userArn,
+        principalArn: userArn,
+        accountId: owner.accountId,
+        userId: 'AIDALOCALLEGACYUSER00',
+        identityPolicies: {},
+        isAssumedRoleSession: false,
+      };
+    }
     if (session.credentials.Expiration.getTime() <= now()) {
       throw new StsError('ExpiredToken', 'The security token included in the request is expired', 400);
     }

@@ -142,15 +142,16 @@ export async function startLocalSystem(options: LocalSystemOptions = {}) {
         ...(attempt > 1 ? { attempt } : {}),
       }),
   });
-  const sts = createLocalSts({
-    providerAccountId,
-    providerRoleArn,
-    persistPath: dataDir ? join(dataDir, 'roles.json') : undefined,
-  });
   const secrets = createLocalSecrets({
     region,
     accountId: providerAccountId,
     persistPath: dataDir ? join(dataDir, 'secrets.json') : undefined,
+  });
+  const sts = createLocalSts({
+    keyOwner: (accessKeyId) => secrets.accessKeyOwner(accessKeyId),
+    providerAccountId,
+    providerRoleArn,
+    persistPath: dataDir ? join(dataDir, 'roles.json') : undefined,
   });
   const responses = createCloudFormationResponses({ origin: () => endpointUrl });
   const templatePath = '/_local/templates/customer.json';

@@ -157,7 +157,7 @@ describe('the Keyless lifecycle on the local system', { timeout: 60_000 }, () =>
     expect(refused.payload).toEqual({ status: 'skipped', reason: 'ConnectionRevokedError' });
   });
 
-  it('reminds a customer still on access keys past the grace period', async () => {
+  it('serves a customer still on access keys from Secrets Manager, and reminds them past the grace period', async () => {
     // Prepare: a customer from before Keyless, on keys for 120 days (keys in Secrets Manager).
     const endpoint = { endpoint: system.endpoint, region: system.info.region, credentials };
     await registerLegacyConnection(
@@ -183,10 +183,12 @@ describe('the Keyless lifecycle on the local system', { timeout: 60_000 }, () =>
       new InvokeCommand({ FunctionName: 'migration-reminder', Payload: JSON.stringify(scheduled) }),
     );
     const stats = (await api<{ events: Record<string, number> }>('GET', '/_local/stats')).body;
+    const legacyWork = await work({ customerId: 'initech-e2e', accountId: '777788889999' });
     // Assess
     expect(JSON.parse(Buffer.from(result.Payload ?? []).toString()), system.output()).toMatchObject({
       reminded: 1,
     });
     expect(stats.events['Migration Reminder Due']).toBe(1);
+    expect(legacyWork.payload).toMatchObject({ status: 'done', account: '777788889999' });
   });
 });

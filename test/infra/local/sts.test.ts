@@ -177,6 +177,19 @@ describe('createLocalSts', () => {
     });
   });
 
+  it("answers for a legacy customer's long-lived key as that customer's IAM user", () => {
+    const withLegacy = createLocalSts({
+      providerAccountId: PROVIDER,
+      providerRoleArn: validatorRoleArn,
+      keyOwner: (key) => (key === 'AKIALEGACYCUSTOMER00' ? { accountId: '777788889999' } : undefined),
+    });
+    expect(withLegacy.getCallerIdentity(withLegacy.callerFor('AKIALEGACYCUSTOMER00'))).toMatchObject({
+      Account: '777788889999',
+      Arn: 'arn:aws:iam::777788889999:user/keyless-legacy-access',
+    });
+    expect(withLegacy.getCallerIdentity(withLegacy.callerFor('AKIAOTHER0000000000')).Account).toBe(PROVIDER);
+  });
+
   it('treats keys it did not issue as the provider role', () => {
     expect(sts.getCallerIdentity(sts.callerFor('AKIAIOSFODNN7EXAMPLE'))).toMatchObject({
       Arn: `arn:aws:sts::${PROVIDER}:assumed-role/keyless-local-role-validator/keyless-local`,
