@@ -174,6 +174,18 @@ const hostileApiRequest = fc.oneof(
 );
 
 describe('setup API under hostile input', () => {
+  it('refuses an External ID chosen by the caller and names the field', async () => {
+    // Prepare
+    world.writes.length = 0;
+    const body = JSON.stringify({ customerId: 'acme-corp', externalId: 'keyless-acme-corp-chosen-by-me' });
+    // Act
+    const response = await world.handlers.setupApi(apiEvent('POST', '/setups', body), createContext());
+    // Assess
+    expect(response.statusCode).toBe(400);
+    expect(response.body).toMatch(/externalId/);
+    expect(world.writes).toEqual([]);
+  });
+
   it(
     `answers ${RUNS} generated hostile requests with a 4xx and a message, writing nothing`,
     async () => {

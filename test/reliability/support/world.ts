@@ -32,7 +32,28 @@ const WRITE_COMMANDS = new Set([
   'BatchWriteItemCommand',
 ]);
 
+/**
+ * The handlers' logMetrics middleware warns on every invocation that publishes no metric (metrics
+ * are disabled in tests); thousands of hostile cases would print thousands of these lines.
+ */
+function muteEmptyMetricsWarning(): () => void {
+  const originals = [process.stdout, process.stderr].map((stream) => {
+    const write = stream.write;
+    stream.write = function filteredWrite(this: typeof stream, chunk: unknown, ...rest: unknown[]) {
+      if (String(chunk).includes('No application metrics to publish')) return true;
+      return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
+    } as typeof stream.write;
+    return () => {
+      stream.write = write;
+    };
+  });
+  return () => {
+    for (const restore of originals) restore();
+  };
+}
+
 export async function createWorld(prefix = 'keyless-reliability') {
+  const unmute = muteEmptyMetricsWarning();
   const table = await createTestTable(prefix);
   const recorder = await startResponseServer();
   const outbound = installOutboundGuard({ localOrigins: [recorder.origin] });
@@ -87,6 +108,7 @@ export async function createWorld(prefix = 'keyless-reliability') {
     },
     async close() {
       documentClient.middlewareStack.remove('reliabilityWriteCounter');
+      unmute();
       outbound.uninstall();
       await recorder.close();
       await table.drop();
