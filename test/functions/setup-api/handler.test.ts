@@ -1,4 +1,5 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createConnectionStore } from '../../../shared/store/connection-store.ts';
@@ -175,14 +176,21 @@ describe('setup-api handler', () => {
   });
 
   it('answers 500 without internals when the store fails', async () => {
-    const failing = {
-      ...loadEvent('api/get-connections'),
-      rawPath: '/customers/acme/connections',
-      queryStringParameters: { cursor: Buffer.from('{"PK":{"bad":1}}').toString('base64url') },
-    };
-    const { statusCode, body } = await call(failing);
-    expect(statusCode).toBe(500);
-    expect(Object.keys(body).sort()).toEqual(['message', 'requestId']);
-    expect(JSON.stringify(body)).not.toMatch(/at .*\.ts|Exception/);
+    // Prepare: DynamoDB failing on demand is a branch the real database cannot produce.
+    const dynamo = mockClient(DynamoDBDocumentClient);
+    dynamo.onAnyCommand().rejects(new Error('ProvisionedThroughputExceededException at store.ts:1'));
+    try {
+      // Act
+      const { statusCode, body } = await call({
+        ...loadEvent('api/get-connections'),
+        rawPath: '/customers/acme/connections',
+      });
+      // Assess
+      expect(statusCode).toBe(500);
+      expect(Object.keys(body).sort()).toEqual(['message', 'requestId']);
+      expect(JSON.stringify(body)).not.toMatch(/at .*\.ts|Exception/);
+    } finally {
+      dynamo.restore();
+    }
   });
 });
