@@ -3,6 +3,7 @@
  * POWERTOOLS_* environment (service name, log level, metrics namespace).
  */
 import { Logger, type LogItem, LogLevelThreshold } from '@aws-lambda-powertools/logger';
+import { search } from '@aws-lambda-powertools/logger/correlationId';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 
 /**
@@ -20,6 +21,8 @@ export function createLogger(serviceName: string): Logger {
   const options = {
     serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? serviceName,
     jsonReplacerFn: redactSecrets,
+    // Lets each handler's `correlationIdPath` (a JMESPath expression) pick its correlation id.
+    correlationIdSearchFn: search,
   };
   // Local runtime only (see PrettyLogger below); in Lambda the variable is never set.
   return process.env.KEYLESS_LOG_FORMAT === 'pretty' ? new PrettyLogger(options) : new Logger(options);
