@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LOCAL_RESPONSE_PATH_PREFIX } from '../../shared/cloudformation/response-url.ts';
 import { escapeXml, sendJson } from './aws-protocol.ts';
 
 export interface ReceivedResponse {
@@ -15,7 +16,7 @@ export interface ReceivedResponse {
 
 export type CloudFormationResponses = ReturnType<typeof createCloudFormationResponses>;
 
-const PATH_PREFIX = '/_local/cloudformation-responses/';
+const PATH_PREFIX = LOCAL_RESPONSE_PATH_PREFIX;
 
 export function createCloudFormationResponses({ origin }: { origin: () => string }) {
   const received = new Map<string, ReceivedResponse>();

@@ -12,9 +12,13 @@
  *   regions use `amazonaws.com`.
  *
  * When the endpoint names a region, the bucket must be that region's bucket. No userinfo, no
- * port, no IP address, no other scheme. In local mode (LOCAL_RESPONSE_ORIGIN) URLs on exactly
- * that one origin are admitted too, and nothing else.
+ * port, no IP address, no other scheme. In local mode (LOCAL_RESPONSE_ORIGIN) URLs of the one
+ * local ResponseURL receiver (that origin, under LOCAL_RESPONSE_PATH_PREFIX) are admitted too,
+ * and nothing else.
  */
+
+/** Where the local runtime's ResponseURL receiver lives on the local endpoint. */
+export const LOCAL_RESPONSE_PATH_PREFIX = '/_local/cloudformation-responses/';
 
 export type ResponseUrlVerdict = { allowed: true } | { allowed: false; reason: string };
 
@@ -84,7 +88,12 @@ export function createResponseUrlPolicy({ localOrigin }: ResponseUrlPolicyOption
       return deny('the ResponseURL is not a URL');
     }
     if (url.username !== '' || url.password !== '') return deny('the ResponseURL carries credentials');
-    if (local && url.origin === local.origin) return { allowed: true };
+    if (local && url.origin === local.origin) {
+      // URL parsing has already resolved any `..`, so a prefix check cannot be walked out of.
+      return url.pathname.startsWith(LOCAL_RESPONSE_PATH_PREFIX)
+        ? { allowed: true }
+        : deny('the ResponseURL is not the local ResponseURL receiver');
+    }
     if (url.protocol !== 'https:') return deny('the ResponseURL is not https');
     if (url.port !== '') return deny('the ResponseURL names a port');
     const signed =

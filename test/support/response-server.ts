@@ -1,6 +1,7 @@
 /** A local HTTP server standing in for CloudFormation's pre-signed ResponseURL: records every request. */
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { LOCAL_RESPONSE_PATH_PREFIX } from '../../shared/cloudformation/response-url.ts';
 
 export interface RecordedRequest {
   method: string;
@@ -34,11 +35,12 @@ export async function startResponseServer() {
     origin,
     requests,
     /** A ResponseURL on this server, unique per request id. */
-    url: (requestId: string) => `${origin}/cfn/${encodeURIComponent(requestId)}?X-Amz-Signature=test`,
+    url: (requestId: string) =>
+      `${origin}${LOCAL_RESPONSE_PATH_PREFIX}${encodeURIComponent(requestId)}?X-Amz-Signature=test`,
     /** The JSON answers received for one request id. */
     answersFor: (requestId: string) =>
       requests
-        .filter((r) => r.path.startsWith(`/cfn/${encodeURIComponent(requestId)}?`))
+        .filter((r) => r.path.startsWith(`${LOCAL_RESPONSE_PATH_PREFIX}${encodeURIComponent(requestId)}?`))
         .map((r) => JSON.parse(r.body) as Record<string, unknown>),
     failNext: (...codes: number[]) => statuses.push(...codes),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

@@ -78,8 +78,8 @@ describe('createResponseUrlPolicy', () => {
   describe('local mode', () => {
     const local = createResponseUrlPolicy({ localOrigin: 'http://127.0.0.1:4577' });
 
-    it('admits exactly the local origin besides the CloudFormation hosts', () => {
-      expect(local('http://127.0.0.1:4577/cfn/abc')).toEqual({ allowed: true });
+    it('admits exactly the local receiver besides the CloudFormation hosts', () => {
+      expect(local('http://127.0.0.1:4577/_local/cloudformation-responses/abc')).toEqual({ allowed: true });
       expect(
         local(`https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com${KEY}${SIGNED}`),
       ).toEqual({
@@ -93,6 +93,10 @@ describe('createResponseUrlPolicy', () => {
       'https://127.0.0.1:4577/cfn/abc',
       'http://user:pass@127.0.0.1:4577/cfn/abc',
       'http://127.0.0.1:4577.evil.example/cfn/abc',
+      'http://127.0.0.1:4577/cfn/abc',
+      'http://127.0.0.1:4577/2015-03-31/functions/revocation/invocations',
+      'http://127.0.0.1:4577/_local/cloudformation-responses/../roles',
+      'http://127.0.0.1:4577/_local/cloudformation-responses',
     ])('refuses the look-alike %s', (url) => {
       expect(local(url).allowed).toBe(false);
     });
