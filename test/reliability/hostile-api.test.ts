@@ -128,7 +128,11 @@ const hostileApiRequest = fc.oneof(
       cursor,
       pick: fc.nat(2),
     })
-    .filter(({ limit }) => !/^\s*(100|[1-9]\d?)\s*$/.test(limit))
+    // The schema coerces with Number(): '01', ' 7', '1e1' and '0x10' are valid limits.
+    .filter(({ limit }) => {
+      const n = Number(limit);
+      return !(Number.isInteger(n) && n >= 1 && n <= 100);
+    })
     .map(({ customerId, limit, cursor, pick }) => {
       if (pick === 0 && customerId.length > 0)
         return {
