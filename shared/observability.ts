@@ -69,7 +69,7 @@ const prettyValue = (value: unknown): string => {
   if (value && typeof value === 'object' && 'message' in value && 'name' in value) {
     return JSON.stringify(`${String(value.name)}: ${String(value.message)}`);
   }
-  return JSON.stringify(value) ?? String(value);
+  return JSON.stringify(value, redactSecrets) ?? String(value);
 };
 
 /** `12:00:01.123 INFO  registration-callback  Registered  customerId=acme accountId=…` */
@@ -80,7 +80,7 @@ export function formatPrettyLogLine(attributes: Record<string, unknown>, colour:
     colour && code ? `\u001b[${code}m${text}\u001b[0m` : text;
   const fields = Object.entries(attributes)
     .filter(([key, value]) => !PRETTY_SKIPPED_KEYS.has(key) && value !== undefined)
-    .map(([key, value]) => `${paint('2', `${key}=`)}${prettyValue(value)}`);
+    .map(([key, value]) => `${paint('2', `${key}=`)}${prettyValue(redactSecrets(key, value))}`);
   return [
     paint('90', time),
     paint(LEVEL_COLOURS[level], level.padEnd(5)),

@@ -66,3 +66,26 @@ describe('createLogger', () => {
     ]);
   });
 });
+
+describe('formatPrettyLogLine redaction', () => {
+  it('redacts credential values at any depth, as the JSON logger does', () => {
+    const line = formatPrettyLogLine(
+      {
+        level: 'INFO',
+        message: 'assumed',
+        SecretAccessKey: 'canary-top-level',
+        result: {
+          Credentials: {
+            AccessKeyId: 'ASIAEXAMPLE',
+            SecretAccessKey: 'canary-nested',
+            SessionToken: 'canary-token',
+          },
+        },
+      },
+      false,
+    );
+    expect(line).not.toMatch(/canary/);
+    expect(line).toContain('ASIAEXAMPLE');
+    expect(line).toContain('[redacted]');
+  });
+});
