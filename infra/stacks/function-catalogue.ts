@@ -27,6 +27,8 @@ export interface FunctionSpec {
    * shared/customer-template/names.ts); the other roles are named after the function.
    */
   trustedRole?: 'validator' | 'broker';
+  /** Reserved concurrency, when more than this many copies at once would only waste work. */
+  reservedConcurrency?: number;
 }
 
 const CORE_ENV = ['TABLE_NAME', 'EVENT_BUS_NAME', 'PROVIDER_ACCOUNT_ID', 'HOME_REGION'] as const;
@@ -89,6 +91,9 @@ export const FUNCTIONS = {
     readsLegacySecrets: false,
     timeoutSeconds: 300,
     memoryMiB: 512,
+    // Overlapping runs are safe (conditional writes on lastRemindedAt) but would read and skip the same
+    // connections twice: a retried schedule waits for the running copy instead.
+    reservedConcurrency: 1,
   },
   'example-worker': {
     description: 'Example downstream worker: reaches customer accounts through the credential broker.',

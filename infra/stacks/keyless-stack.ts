@@ -249,7 +249,9 @@ export class KeylessStack extends Stack {
       asynchronous: spec.invocation === 'async',
       ...(name === 'registration-callback'
         ? { reservedConcurrentExecutions: this.settings.callbackReservedConcurrency }
-        : {}),
+        : 'reservedConcurrency' in spec
+          ? { reservedConcurrentExecutions: spec.reservedConcurrency }
+          : {}),
       alarmTopic: alarms,
     });
 

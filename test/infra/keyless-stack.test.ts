@@ -108,6 +108,16 @@ describe('the Keyless stack', () => {
       expect(functionNamed('registration-callback').Properties.ReservedConcurrentExecutions).toBe(10);
     });
 
+    it('runs one migration reminder at a time, so a retried schedule never reads the index twice over', () => {
+      expect(functionNamed('migration-reminder').Properties.ReservedConcurrentExecutions).toBe(1);
+    });
+
+    it('leaves the other functions without reserved concurrency', () => {
+      for (const name of ['setup-api', 'role-validator', 'revocation', 'example-worker']) {
+        expect(functionNamed(name).Properties.ReservedConcurrentExecutions).toBeUndefined();
+      }
+    });
+
     it('names the validator and broker roles as the customer template trusts them', () => {
       const roles = core.findResources('AWS::IAM::Role') as Record<string, Resource>;
       expect(roles[roleOf('role-validator')]?.Properties.RoleName).toBe('keyless-test-role-validator');
