@@ -28,12 +28,26 @@ export function createLogger(serviceName: string): Logger {
   return process.env.KEYLESS_LOG_FORMAT === 'pretty' ? new PrettyLogger(options) : new Logger(options);
 }
 
+/** Powertools' notice for an invocation that emitted no metric: routine here, so it is logged at DEBUG. */
+const NO_METRICS_NOTICE = 'No application metrics to publish';
+
 export function createMetrics(serviceName: string): Metrics {
+  // The metrics' own messages go through the function's logger (JSON in Lambda, pretty locally),
+  // filtered by log level like every other line.
+  const logger = createLogger(serviceName);
   return new Metrics({
     namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'Keyless',
     serviceName,
-    // Local runtime only: the metrics' own warnings become pretty log lines, filtered by log level.
-    ...(process.env.KEYLESS_LOG_FORMAT === 'pretty' ? { logger: createLogger(serviceName) } : {}),
+    logger: {
+      trace: (...args: unknown[]) => logger.trace(...(args as [string])),
+      debug: (...args: unknown[]) => logger.debug(...(args as [string])),
+      info: (...args: unknown[]) => logger.info(...(args as [string])),
+      error: (...args: unknown[]) => logger.error(...(args as [string])),
+      warn: (...args: unknown[]) =>
+        String(args[0]).startsWith(NO_METRICS_NOTICE)
+          ? logger.debug(...(args as [string]))
+          : logger.warn(...(args as [string])),
+    },
   });
 }
 

@@ -49,7 +49,7 @@ try {
       `  functions: ${info.functions.join(', ') || '(none yet)'}${missing.length ? `  — not built yet: ${missing.join(', ')}` : ''}`,
       `  provider account ${info.providerAccountId}; unrecognised keys act as ${info.providerRoleArn}`,
       '',
-      `  export AWS_ENDPOINT_URL=${info.endpoint} AWS_REGION=${info.region} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local`,
+      `  export AWS_ENDPOINT_URL=${info.endpoint} AWS_REGION=${info.region} AWS_DEFAULT_REGION=${info.region} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local`,
       `  curl -s -X POST ${info.endpoint}/setups -d '{"customerId":"acme"}'`,
       `  npm run customer -- deploy --launch-url '<launchUrl>' --account 111122223333`,
       '',
