@@ -6,6 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { parseStackArn } from '../cloudformation/stack-arn.ts';
+import { DEFAULT_CUSTOMER_ROLE_NAME } from '../customer-template/names.ts';
+import { PARAMETERS } from '../customer-template/template.ts';
 import type { RoleConnection } from '../domain/connection.ts';
 import { externalIdCustomerPart, generateExternalId } from '../domain/external-id.ts';
 import type { Setup } from '../domain/setup.ts';
@@ -13,15 +15,6 @@ import { NotFoundError, ValidationError } from '../errors.ts';
 import type { ConnectionStore } from '../store/connection-store.ts';
 import { customerIdSchema } from './identifiers.ts';
 import { secureEquals } from './secure-compare.ts';
-
-/** The customer template's parameters the launch link fills in (the template's contract). */
-export const TEMPLATE_PARAMETERS = {
-  externalId: 'ExternalId',
-  customerId: 'CustomerId',
-  roleName: 'RoleName',
-  setupPhase: 'SetupPhase',
-} as const;
-export const DEFAULT_ROLE_NAME = 'KeylessAccess';
 
 export interface SetupSettings {
   templateUrl: string;
@@ -70,8 +63,10 @@ export function stackNameFor(customerId: string): string {
 }
 
 /**
- * CloudFormation quick-create link: `https://<region>.console…/cloudformation/home?region=<region>
- * #/stacks/quickcreate?templateURL=<encoded>&stackName=<name>&param_<Name>=<value>…`.
+ * CloudFormation quick-create link, in the form the CloudFormation user guide documents
+ * ("Create quick-create links for stacks"): `https://<region>.console…/cloudformation/home
+ * ?region=<region>#/stacks/create/review?templateURL=<encoded>&stackName=<name>&param_<Name>=<value>…`.
+ * Parameter names are the generated template's own (`PARAMETERS`), so the link cannot drift from it.
  */
 export function quickCreateUrl({
   region,
@@ -86,7 +81,7 @@ export function quickCreateUrl({
 }): string {
   const query = new URLSearchParams({ templateURL: templateUrl, stackName });
   for (const [name, value] of Object.entries(parameters)) query.set(`param_${name}`, value);
-  return `${consoleOrigin(region)}/cloudformation/home?region=${region}#/stacks/quickcreate?${query.toString()}`;
+  return `${consoleOrigin(region)}/cloudformation/home?region=${region}#/stacks/create/review?${query.toString()}`;
 }
 
 /** The console page where the customer updates an existing stack (to bring in a rotated External ID). */
@@ -142,10 +137,10 @@ export async function createSetup(
       templateUrl: settings.templateUrl,
       stackName,
       parameters: {
-        [TEMPLATE_PARAMETERS.externalId]: setup.externalId,
-        [TEMPLATE_PARAMETERS.customerId]: input.customerId,
-        [TEMPLATE_PARAMETERS.roleName]: DEFAULT_ROLE_NAME,
-        [TEMPLATE_PARAMETERS.setupPhase]: String(input.setupPhase ?? true),
+        [PARAMETERS.externalId]: setup.externalId,
+        [PARAMETERS.customerId]: input.customerId,
+        [PARAMETERS.roleName]: DEFAULT_CUSTOMER_ROLE_NAME,
+        [PARAMETERS.setupPhase]: String(input.setupPhase ?? true),
       },
     }),
     templateUrl: settings.templateUrl,
@@ -194,7 +189,7 @@ export async function startRotation(
     expiresAt: setup.expiresAt,
     stackId: role.stackId,
     updateUrl: stackUpdateUrl(role.stackId),
-    parameters: { [TEMPLATE_PARAMETERS.externalId]: setup.externalId },
+    parameters: { [PARAMETERS.externalId]: setup.externalId },
   };
 }
 

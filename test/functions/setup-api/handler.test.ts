@@ -2,6 +2,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { buildCustomerTemplate } from '../../../shared/customer-template/template.ts';
 import { createConnectionStore } from '../../../shared/store/connection-store.ts';
 import { createTestTable } from '../../support/dynamodb.ts';
 import { loadEvent, type Sample } from '../../support/events.ts';
@@ -68,7 +69,8 @@ describe('setup-api handler', () => {
       expect(launch.pathname).toBe('/cloudformation/home');
       expect(launch.searchParams.get('region')).toBe('us-east-1');
       const [route, query] = launch.hash.slice(1).split('?');
-      expect(route).toBe('/stacks/quickcreate');
+      // The form the CloudFormation user guide documents for quick-create links.
+      expect(route).toBe('/stacks/create/review');
       const params = new URLSearchParams(query);
       expect(Object.fromEntries(params)).toEqual({
         templateURL: TEMPLATE_URL,
@@ -81,6 +83,35 @@ describe('setup-api handler', () => {
       expect(query).toContain(`templateURL=${encodeURIComponent(TEMPLATE_URL)}`);
       const stored = await store.getSetup('acme-corp', String(body.setupId));
       expect(stored).toMatchObject({ status: 'OPEN', externalId: body.externalId });
+    });
+
+    it('pre-fills only parameters the generated customer template declares, each within its constraints', async () => {
+      // Prepare: the template the stack publishes, built from the same generator
+      const { Parameters } = buildCustomerTemplate({
+        providerAccountId: '999988887777',
+        stage: 'prod',
+        regions: ['us-east-1', 'eu-west-1'],
+      });
+      // Act
+      const { body } = await call(
+        request(loadEvent('api/post-setups'), 'POST', '/setups', {
+          customerId: 'Acme_Corp.EU',
+          setupPhase: false,
+        }),
+      );
+      // Assess: a name the template does not declare would be silently ignored by the console
+      const query = new URLSearchParams(new URL(String(body.launchUrl)).hash.split('?')[1]);
+      const prefilled = [...query.keys()].filter((k) => k.startsWith('param_'));
+      expect(prefilled.length).toBeGreaterThan(0);
+      for (const key of prefilled) {
+        const parameter = Parameters[key.slice('param_'.length)];
+        expect(parameter, key).toBeDefined();
+        const value = query.get(key)!;
+        if (parameter?.AllowedPattern)
+          expect(new RegExp(`^(?:${parameter.AllowedPattern})$`).test(value), key).toBe(true);
+        if (parameter?.AllowedValues) expect(parameter.AllowedValues, key).toContain(value);
+      }
+      expect(query.get('stackName')).toMatch(/^[A-Za-z][A-Za-z0-9-]{0,127}$/);
     });
 
     it.each([
