@@ -37,8 +37,13 @@ import { publishOrThrow } from './dependencies.ts';
 import { secureEquals } from './secure-compare.ts';
 import { findSetupForExternalId } from './setups.ts';
 
-/** How long the validator has to answer: under the template's default ServiceTimeout (900 s). */
+/**
+ * How long the validator has to answer when the request does not say (no ServiceTimeout in its
+ * properties): under the template's default ServiceTimeout (900 s).
+ */
 export const DEFAULT_ANSWER_WINDOW_MS = 840_000;
+/** Kept free before CloudFormation's ServiceTimeout runs out (delivery, clock skew): 10 %, at most 60 s. */
+const SERVICE_TIMEOUT_MARGIN_MS = 60_000;
 const ACTOR = 'registration-callback';
 
 export type RegistrationOutcome =
@@ -50,6 +55,7 @@ export type RegistrationOutcome =
   | { kind: 'pending'; connection: Connection; duplicate: boolean };
 
 export interface RegistrationOptions extends AnsweringDependencies {
+  /** The answer window when a request brings no ServiceTimeout (default DEFAULT_ANSWER_WINDOW_MS). */
   answerWindowMs?: number;
 }
 
@@ -186,7 +192,11 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
       logicalResourceId: valid.target.logicalResourceId,
       stackId: valid.target.stackId,
       physicalResourceId: valid.target.physicalResourceId,
-      deadline: answerDeadline(valid.target.responseUrl, at, answerWindowMs),
+      deadline: answerDeadline(
+        valid.target.responseUrl,
+        at,
+        answerWindowFor(valid.request.ResourceProperties, answerWindowMs),
+      ),
     };
   }
 
@@ -467,6 +477,22 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
 
 function existingExternalId(connection: Connection): string {
   return connection.authMethod === 'ROLE' ? connection.externalId : '';
+}
+
+/**
+ * How long CloudFormation waits for this request's answer, less a margin: CloudFormation passes
+ * the template's `ServiceTimeout` (1–3600 s, as a string) in ResourceProperties. Without a usable
+ * value, `fallbackMs`. The value is attacker-controlled, but it can only shorten or lengthen the
+ * wait for its own answer, which stays bounded by the 1-hour maximum, the pre-signed URL's expiry
+ * and the validator's own invocation time.
+ */
+export function answerWindowFor(properties: Record<string, unknown> | undefined, fallbackMs: number): number {
+  const raw = properties?.ServiceTimeout;
+  const text = typeof raw === 'number' ? String(raw) : raw;
+  if (typeof text !== 'string' || !/^\d{1,4}$/.test(text)) return fallbackMs;
+  const timeoutMs = Number(text) * 1000;
+  if (timeoutMs < 1000 || timeoutMs > 3_600_000) return fallbackMs;
+  return timeoutMs - Math.min(SERVICE_TIMEOUT_MARGIN_MS, timeoutMs / 10);
 }
 
 /**

@@ -4,6 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CustomResourceRequest } from '../../../shared/cloudformation/request.ts';
 import { DETAIL_TYPES } from '../../../shared/events/catalog.ts';
+import { DEFAULT_ANSWER_WINDOW_MS } from '../../../shared/onboarding/registration.ts';
 import { createConnectionStore } from '../../../shared/store/connection-store.ts';
 import { buildLegacyConnection, randomAccountId } from '../../support/builders.ts';
 import { createTestTable } from '../../support/dynamodb.ts';
@@ -116,6 +117,37 @@ describe('registration-callback handler', () => {
       expect((await store.getConnection(customerId, accountId))?.version).toBe(1);
       expect(await store.listAllAudit(customerId)).toHaveLength(1);
       expect(server.answersFor(request.RequestId)).toEqual([]);
+    });
+
+    it.each([
+      ['the template’s ServiceTimeout', '300', 270_000],
+      ['the default ServiceTimeout', '900', 840_000],
+      ['the fallback when the request has no ServiceTimeout', undefined, DEFAULT_ANSWER_WINDOW_MS],
+      ['the fallback when ServiceTimeout is not 1–3600 seconds', '86400', DEFAULT_ANSWER_WINDOW_MS],
+      ['the fallback when ServiceTimeout is not a number', 'soon', DEFAULT_ANSWER_WINDOW_MS],
+    ])('sets the pending answer’s deadline from %s', async (_what, serviceTimeout, windowMs) => {
+      // Prepare
+      const { customerId, accountId, setup } = await newCustomer();
+      const base = createRequest({
+        customerId,
+        accountId,
+        externalId: setup.externalId,
+        responseUrl: server.url,
+      });
+      const { ServiceTimeout: _dropped, ...properties } = base.ResourceProperties ?? {};
+      const request = {
+        ...base,
+        ResourceProperties: { ...properties, ...(serviceTimeout ? { ServiceTimeout: serviceTimeout } : {}) },
+      };
+      // Act
+      const before = Date.now();
+      await invoke(request);
+      const after = Date.now();
+      // Assess
+      const stored = await store.getConnection(customerId, accountId);
+      const deadline = stored && 'pendingAnswer' in stored ? stored.pendingAnswer?.deadline : undefined;
+      expect(deadline).toBeGreaterThanOrEqual(before + windowMs);
+      expect(deadline).toBeLessThanOrEqual(after + windowMs);
     });
 
     it('answers FAILED with an empty Content-Type when the External ID does not match, leaving no connection', async () => {
