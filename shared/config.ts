@@ -53,6 +53,8 @@ export const environmentVariables = {
   HOME_REGION: z
     .string({ error: 'is required (the region of the Keyless core)' })
     .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region name'),
+  /** The role validator, which the credential broker asks to re-check a role that keeps denying it. */
+  REVALIDATION_FUNCTION_NAME: z.string().trim().min(1).optional(),
   /** Local mode only: the one extra ResponseURL origin the callback may answer to. */
   LOCAL_RESPONSE_ORIGIN: z.url().optional(),
 } as const;

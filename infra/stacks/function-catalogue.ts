@@ -27,6 +27,11 @@ export interface FunctionSpec {
    * shared/customer-template/names.ts); the other roles are named after the function.
    */
   trustedRole?: 'validator' | 'broker';
+  /**
+   * lambda:InvokeFunction on the role validator only, so the credential broker can ask it to re-validate
+   * a role that keeps denying AssumeRole (REVALIDATION_FUNCTION_NAME); it never writes the table.
+   */
+  requestsRevalidation?: boolean;
   /** Reserved concurrency, when more than this many copies at once would only waste work. */
   reservedConcurrency?: number;
 }
@@ -98,7 +103,12 @@ export const FUNCTIONS = {
   'example-worker': {
     description: 'Example downstream worker: reaches customer accounts through the credential broker.',
     invocation: 'async',
-    environment: [...CORE_ENV, 'CREDENTIAL_REFRESH_BUFFER_SECONDS', 'REVOCATION_STALENESS_SECONDS'],
+    environment: [
+      ...CORE_ENV,
+      'CREDENTIAL_REFRESH_BUFFER_SECONDS',
+      'REVOCATION_STALENESS_SECONDS',
+      'REVALIDATION_FUNCTION_NAME',
+    ],
     table: 'read',
     publishesEvents: false,
     assumesCustomerRoles: true,
@@ -106,6 +116,7 @@ export const FUNCTIONS = {
     timeoutSeconds: 60,
     memoryMiB: 512,
     trustedRole: 'broker',
+    requestsRevalidation: true,
   },
 } as const satisfies Record<string, FunctionSpec>;
 

@@ -44,7 +44,13 @@ import {
 } from '../../shared/store/table-definition.ts';
 import { KeylessFunction } from '../constructs/keyless-function.ts';
 import { RegistrationTopic } from '../constructs/registration-topic.ts';
-import { type EnvironmentName, FUNCTION_NAMES, FUNCTIONS, type FunctionName } from './function-catalogue.ts';
+import {
+  type EnvironmentName,
+  FUNCTION_NAMES,
+  FUNCTIONS,
+  type FunctionName,
+  type FunctionSpec,
+} from './function-catalogue.ts';
 import { partitionOf } from './partition.ts';
 import type { KeylessSettings } from './settings.ts';
 
@@ -150,6 +156,9 @@ export class KeylessStack extends Stack {
       CREDENTIAL_REFRESH_BUFFER_SECONDS: '300',
       REVOCATION_STALENESS_SECONDS: '0',
       POWERTOOLS_SERVICE_NAME: 'keyless',
+      REVALIDATION_FUNCTION_NAME: KeylessFunction.exists('role-validator', props.functionsRoot)
+        ? this.functionNameOf('role-validator')
+        : '',
       LOCAL_RESPONSE_ORIGIN: '',
     };
 
@@ -158,6 +167,7 @@ export class KeylessStack extends Stack {
         this.functions[name] = this.addFunction(name, environment, alarms, props.functionsRoot);
       }
     }
+    this.grantRevalidationRequests();
 
     for (const rule of Object.values(RULES)) {
       const fn = this.functions[rule.target as FunctionName];
@@ -238,7 +248,7 @@ export class KeylessStack extends Stack {
     const fn = new KeylessFunction(this, `Fn-${name}`, {
       name,
       ...(functionsRoot ? { functionsRoot } : {}),
-      functionName: `keyless-${this.settings.stage}-${name}`,
+      functionName: this.functionNameOf(name),
       ...(roleName ? { roleName } : {}),
       description: spec.description,
       environment: Object.fromEntries(spec.environment.map((key) => [key, environment[key]])),
@@ -324,6 +334,28 @@ export class KeylessStack extends Stack {
       });
     }
     return fn;
+  }
+
+  private functionNameOf(name: FunctionName): string {
+    return `keyless-${this.settings.stage}-${name}`;
+  }
+
+  /** Brokers may ask the role validator, and nothing else, to re-validate a role that keeps denying them. */
+  private grantRevalidationRequests(): void {
+    const validator = this.functions['role-validator'];
+    if (!validator) return;
+    for (const name of FUNCTION_NAMES) {
+      const spec: FunctionSpec = FUNCTIONS[name];
+      const fn = this.functions[name];
+      if (!fn || !spec.requestsRevalidation) continue;
+      fn.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'RequestRevalidation',
+          actions: ['lambda:InvokeFunction'],
+          resources: [validator.function.functionArn],
+        }),
+      );
+    }
   }
 
   private addSetupApi(setupApi: KeylessFunction): string {

@@ -39,6 +39,7 @@ import {
   NotOnboardedError,
   ValidationPendingError,
 } from './errors.ts';
+import type { RepeatedDenialWatch } from './repeated-denials.ts';
 import { assertSourceIdentity, buildSessionName } from './session-name.ts';
 
 /**
@@ -90,6 +91,11 @@ export interface CredentialBrokerOptions {
   revocationStalenessSeconds?: number;
   /** LRU bound on cached sessions per execution environment. Default 1000. */
   maxCachedSessions?: number;
+  /**
+   * Told of every STS denial and success, so a role that keeps refusing us gets re-validated (and
+   * marked BROKEN by the validator if it is gone). Off when omitted.
+   */
+  repeatedDenials?: RepeatedDenialWatch;
   /** Epoch milliseconds; injectable for tests. */
   clock?: () => number;
 }
@@ -136,6 +142,7 @@ export function createCredentialBroker(options: CredentialBrokerOptions): Creden
     refreshBufferSeconds = 300,
     revocationStalenessSeconds = 0,
     maxCachedSessions = 1000,
+    repeatedDenials,
     clock = Date.now,
   } = options;
   const defaultSourceIdentity = assertSourceIdentity(options.sourceIdentity);
@@ -252,6 +259,8 @@ export function createCredentialBroker(options: CredentialBrokerOptions): Creden
       const code = stsErrorCode(error);
       logger.warn('AssumeRole failed', { customerId, accountId, roleArn, stsErrorCode: code });
       if (code === 'AccessDenied' || code === 'AccessDeniedException') {
+        // Inside the single flight: one STS denial counts once, however many callers waited on it.
+        await repeatedDenials?.denied({ customerId, accountId });
         throw new AssumeRoleDeniedError(customerId, accountId, code, { cause: error });
       }
       throw new AssumeRoleFailedError(customerId, accountId, code, { cause: error });
@@ -260,6 +269,7 @@ export function createCredentialBroker(options: CredentialBrokerOptions): Creden
     if (!AccessKeyId || !SecretAccessKey || !SessionToken || !(Expiration instanceof Date)) {
       throw new AssumeRoleFailedError(customerId, accountId, 'IncompleteCredentials');
     }
+    repeatedDenials?.succeeded({ customerId, accountId });
     // Only what identifies the session is logged; the credentials never are.
     logger.info('Assumed customer role', {
       customerId,

@@ -5,17 +5,21 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { documentClient } from '../clients/dynamodb.ts';
+import { lambdaClient } from '../clients/lambda.ts';
 import { secretsManagerClient } from '../clients/secrets-manager.ts';
 import { stsClient } from '../clients/sts.ts';
 import { loadConfig } from '../config.ts';
 import { createLegacyKeyReader } from '../legacy/legacy-keys.ts';
 import { createConnectionStore } from '../store/connection-store.ts';
 import { type CredentialBroker, createCredentialBroker } from './credential-broker.ts';
+import { createRepeatedDenialWatch } from './repeated-denials.ts';
+import { createRevalidationInvoker } from './revalidation-request.ts';
 
 /**
  * Reads TABLE_NAME, CREDENTIAL_REFRESH_BUFFER_SECONDS, REVOCATION_STALENESS_SECONDS and
  * POWERTOOLS_SERVICE_NAME (the `<service>` of session names); the SourceIdentity is the
- * function's own name (AWS_LAMBDA_FUNCTION_NAME). Throws a ConfigurationError at cold start
+ * function's own name (AWS_LAMBDA_FUNCTION_NAME). With REVALIDATION_FUNCTION_NAME (the role
+ * validator), a role that denies AssumeRole repeatedly is sent for re-validation. Throws a ConfigurationError at cold start
  * when one is missing or invalid.
  */
 export function createBrokerFromEnvironment({
@@ -31,9 +35,11 @@ export function createBrokerFromEnvironment({
       'POWERTOOLS_SERVICE_NAME',
       'CREDENTIAL_REFRESH_BUFFER_SECONDS',
       'REVOCATION_STALENESS_SECONDS',
+      'REVALIDATION_FUNCTION_NAME',
     ],
     env,
   );
+  const revalidationFunction = config.REVALIDATION_FUNCTION_NAME;
   return createCredentialBroker({
     store: createConnectionStore({ client: documentClient, tableName: config.TABLE_NAME }),
     sts: stsClient,
@@ -45,5 +51,16 @@ export function createBrokerFromEnvironment({
     logger,
     refreshBufferSeconds: config.CREDENTIAL_REFRESH_BUFFER_SECONDS,
     revocationStalenessSeconds: config.REVOCATION_STALENESS_SECONDS,
+    ...(revalidationFunction
+      ? {
+          repeatedDenials: createRepeatedDenialWatch({
+            requestRevalidation: createRevalidationInvoker({
+              lambda: lambdaClient,
+              functionName: revalidationFunction,
+            }),
+            logger,
+          }),
+        }
+      : {}),
   });
 }

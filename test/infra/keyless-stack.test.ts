@@ -190,6 +190,29 @@ describe('the Keyless stack', () => {
       expect(JSON.stringify(statement?.Resource)).toContain(`:${HOME}:${ACCOUNT}:secret:keyless/legacy/*`);
     });
 
+    it('lets only the broker invoke a function, and only the role validator, named in its environment', () => {
+      const validator = functionNamed('role-validator');
+      for (const name of FUNCTION_NAMES) {
+        const invokes = statementsOf(core, roleOf(name)).filter((s) =>
+          JSON.stringify(s.Action).includes('lambda:'),
+        );
+        if (name !== 'example-worker') {
+          expect(invokes).toEqual([]);
+          continue;
+        }
+        expect(invokes).toEqual([
+          expect.objectContaining({
+            Action: 'lambda:InvokeFunction',
+            Resource: { 'Fn::GetAtt': [validator.logicalId, 'Arn'] },
+          }),
+        ]);
+      }
+      const { Variables } = functionNamed('example-worker').Properties.Environment as {
+        Variables: Record<string, unknown>;
+      };
+      expect(Variables.REVALIDATION_FUNCTION_NAME).toBe(validator.Properties.FunctionName);
+    });
+
     it('has no IAM statement allowing every action or every resource, in any stack', () => {
       // Deny statements (enforceSSL's "Deny s3:* unless TLS") may be broad: only what is allowed counts.
       for (const template of [core, ingress]) {

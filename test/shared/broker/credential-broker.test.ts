@@ -18,6 +18,7 @@ import {
   NotOnboardedError,
   ValidationPendingError,
 } from '../../../shared/broker/errors.ts';
+import { createRepeatedDenialWatch } from '../../../shared/broker/repeated-denials.ts';
 import type { RoleConnection } from '../../../shared/domain/connection.ts';
 import { SESSION_NAME_PATTERN } from '../../../shared/domain/sts-limits.ts';
 import { ValidationError } from '../../../shared/errors.ts';
@@ -276,6 +277,81 @@ describe('CredentialBroker', () => {
       const vend = broker().getCredentials(requestFor(connection));
       await expect(vend).rejects.toBeInstanceOf(AssumeRoleDeniedError);
       await expect(vend).rejects.toMatchObject({ stsErrorCode: 'AccessDenied' });
+    });
+
+    it('asks for a re-validation of the connection once its role has denied AssumeRole repeatedly', async () => {
+      // Prepare
+      const connection = await active();
+      const other = await active();
+
+      const requests: { customerId: string; accountId: string }[] = [];
+      let statusReads = 0;
+      const b = broker({
+        store: {
+          async getConnectionAccess(customerId, accountId) {
+            const access = await store.getConnectionAccess(customerId, accountId);
+            statusReads += 1;
+            return access;
+          },
+        },
+        repeatedDenials: createRepeatedDenialWatch({
+          requestRevalidation: async (ref) => {
+            requests.push(ref);
+          },
+          logger: new Logger({ serviceName: 'broker-test', logLevel: 'SILENT' }),
+          threshold: 3,
+          clock: () => now,
+        }),
+      });
+      // Act: a hundred callers waiting on one AssumeRole make one denial; two more vends follow.
+      let release = () => {};
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      stsMock
+        .on(AssumeRoleCommand)
+        .callsFakeOnce(async () => {
+          await held;
+          throw stsError('AccessDenied');
+        })
+        .rejects(stsError('AccessDenied'));
+      const waiting = Array.from({ length: 100 }, () => b.getCredentials(requestFor(connection)));
+      // Every caller has read the status and joined the flight before STS answers.
+      await vi.waitFor(() => expect(statusReads).toBe(100));
+      release();
+      await Promise.allSettled(waiting);
+      expect(stsMock.commandCalls(AssumeRoleCommand)).toHaveLength(1);
+      await expect(b.getCredentials(requestFor(other))).rejects.toBeInstanceOf(AssumeRoleDeniedError);
+      await expect(b.getCredentials(requestFor(connection))).rejects.toBeInstanceOf(AssumeRoleDeniedError);
+      expect(requests).toEqual([]);
+      await expect(b.getCredentials(requestFor(connection))).rejects.toBeInstanceOf(AssumeRoleDeniedError);
+      // Assess
+      expect(requests).toEqual([requestFor(connection)]);
+    });
+
+    it('does not count a denial that a successful AssumeRole followed', async () => {
+      const connection = await active();
+      const requests: unknown[] = [];
+      const b = broker({
+        repeatedDenials: createRepeatedDenialWatch({
+          requestRevalidation: async (ref) => {
+            requests.push(ref);
+          },
+          logger: new Logger({ serviceName: 'broker-test', logLevel: 'SILENT' }),
+          threshold: 2,
+          clock: () => now,
+        }),
+      });
+      stsMock
+        .on(AssumeRoleCommand)
+        .rejectsOnce(stsError('AccessDenied'))
+        .callsFakeOnce(async () => stsCredentials())
+        .rejects(stsError('AccessDenied'));
+      await expect(b.getCredentials(requestFor(connection))).rejects.toBeInstanceOf(AssumeRoleDeniedError);
+      await b.getCredentials(requestFor(connection));
+      now += HOUR;
+      await expect(b.getCredentials(requestFor(connection))).rejects.toBeInstanceOf(AssumeRoleDeniedError);
+      expect(requests).toEqual([]);
     });
 
     it('raises AssumeRoleFailedError for a non-denial STS failure', async () => {
