@@ -73,6 +73,11 @@ export interface RoleConnection extends ConnectionBase {
   pendingExternalId?: string;
   /** During an Update: the role to prove before it replaces `roleArn`. */
   pendingRoleArn?: string;
+  /**
+   * The setup whose External ID the pending candidate brought (a rotation or a migration): marked
+   * USED, and recorded as `setupId`, in the same transaction that switches the proven ID in.
+   */
+  pendingSetupId?: string;
 }
 
 /** Migration phase 2: a customer still on access keys. Only a Secrets Manager reference is kept. */

@@ -19,9 +19,12 @@ export interface Setup {
 }
 
 /**
- * A setup accepts callbacks while it is not expired. It stays usable after its first registration
- * (USED) so StackSet instances in other accounts or regions can register with the same External ID.
+ * A setup accepts callbacks while it is not expired. An onboarding setup stays usable after its
+ * first registration (USED) so StackSet instances in other accounts or regions can register with
+ * the same External ID. A rotation setup is single-use: once its External ID has been switched in
+ * (USED), replaying it cannot re-open a rotation of that account.
  */
 export function isSetupAcceptingCallbacks(setup: Setup, now: Date): boolean {
+  if (setup.rotatesAccountId !== undefined && setup.status === 'USED') return false;
   return setup.status !== 'EXPIRED' && Date.parse(setup.expiresAt) > now.getTime();
 }

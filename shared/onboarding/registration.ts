@@ -269,6 +269,11 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
       );
     }
     const setupId = setup?.kind === 'open' ? setup.setup.setupId : undefined;
+    // A candidate ID proven later (rotation, migration) names its setup; the validator marks it
+    // USED when it switches the ID in. Without a setup (a known ID), a stale candidate's is dropped.
+    const pendingSetup = setupId
+      ? { set: { pendingSetupId: setupId }, remove: [] }
+      : { set: {}, remove: ['pendingSetupId' as const] };
 
     try {
       if (!existing || existing.status === 'REVOKED') {
@@ -317,8 +322,9 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
             pendingExternalId: properties.ExternalId,
             stackId: target.stackId,
             pendingAnswer: pendingAnswerFor(valid, at),
-            ...(setupId ? { setupId } : {}),
+            ...pendingSetup.set,
           },
+          remove: pendingSetup.remove,
           audit: { actor: ACTOR, reason: 'migration to a role requested', sourceEventId: target.requestId },
           now: at,
         });
@@ -341,11 +347,12 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
             ...(sameRole ? {} : { pendingRoleArn: properties.RoleArn }),
             ...(sameId ? {} : { pendingExternalId: properties.ExternalId }),
             pendingAnswer: pendingAnswerFor(valid, at),
-            ...(setupId ? { setupId } : {}),
+            ...pendingSetup.set,
           },
           remove: [
             ...(sameRole ? (['pendingRoleArn'] as const) : []),
             ...(sameId ? (['pendingExternalId'] as const) : []),
+            ...pendingSetup.remove,
           ],
           audit: {
             actor: ACTOR,
@@ -361,7 +368,8 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
         );
       }
 
-      // REGISTERED (another request pending) or FAILED: the candidate values are replaced.
+      // REGISTERED (another request pending) or FAILED: the candidate values are replaced, and the
+      // setup that brought a new External ID is used now, in the same transaction.
       const connection = await store.updateConnection({
         connection: existing,
         to: 'REGISTERED',
@@ -372,7 +380,16 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
           pendingAnswer: pendingAnswerFor(valid, at),
           ...(setupId ? { setupId } : {}),
         },
-        remove: ['pendingRoleArn', 'pendingExternalId', 'lastError'],
+        remove: ['pendingRoleArn', 'pendingExternalId', 'pendingSetupId', 'lastError'],
+        ...(setupId
+          ? {
+              useSetup: {
+                customerId: properties.CustomerId,
+                setupId,
+                externalId: properties.ExternalId,
+              },
+            }
+          : {}),
         audit: {
           actor: ACTOR,
           reason: `${valid.request.RequestType} from stack`,

@@ -19,7 +19,7 @@ const ACTOR = 'role-validator';
 export const ANSWER_RESERVE_MS = 10_000;
 /** How long one connection may take in re-validation (an existing role needs no propagation wait). */
 export const REVALIDATION_BUDGET_MS = 15_000;
-const PENDING_FIELDS = ['pendingAnswer', 'pendingRoleArn', 'pendingExternalId'] as const;
+const PENDING_FIELDS = ['pendingAnswer', 'pendingRoleArn', 'pendingExternalId', 'pendingSetupId'] as const;
 /** How many answered request ids a connection remembers (a stack has at most a few in flight). */
 export const ANSWERED_REQUESTS_KEPT = 10;
 
@@ -36,16 +36,23 @@ interface Candidate {
   roleArn: string;
   externalId: string;
   previousExternalId?: string;
+  /** The setup that brought `externalId` (rotation, migration): used when the candidate is switched in. */
+  setupId?: string;
 }
 
 function candidateOf(connection: Connection): Candidate | undefined {
   if (connection.authMethod === 'ACCESS_KEYS') {
-    const { pendingRoleArn, pendingExternalId } = connection as Connection & {
+    const { pendingRoleArn, pendingExternalId, pendingSetupId } = connection as Connection & {
       pendingRoleArn?: string;
       pendingExternalId?: string;
+      pendingSetupId?: string;
     };
     return pendingRoleArn && pendingExternalId
-      ? { roleArn: pendingRoleArn, externalId: pendingExternalId }
+      ? {
+          roleArn: pendingRoleArn,
+          externalId: pendingExternalId,
+          ...(pendingSetupId ? { setupId: pendingSetupId } : {}),
+        }
       : undefined;
   }
   const live = connection.status === 'ACTIVE' || connection.status === 'BROKEN';
@@ -57,6 +64,9 @@ function candidateOf(connection: Connection): Candidate | undefined {
     roleArn: connection.pendingRoleArn ?? connection.roleArn,
     externalId: connection.pendingExternalId ?? connection.externalId,
     ...(rotating ? { previousExternalId: connection.externalId } : {}),
+    ...(connection.pendingExternalId && connection.pendingSetupId
+      ? { setupId: connection.pendingSetupId }
+      : {}),
   };
 }
 
@@ -76,13 +86,19 @@ function verdictUpdate(
       externalId: candidate.externalId,
       stackId: pending.stackId,
       validatedAt: at.toISOString(),
+      ...(candidate.setupId ? { setupId: candidate.setupId } : {}),
     };
+    // The setup that brought the new External ID is used by this very write, never left OPEN.
+    const useSetup = candidate.setupId
+      ? { customerId: connection.customerId, setupId: candidate.setupId, externalId: candidate.externalId }
+      : undefined;
     if (connection.authMethod === 'ACCESS_KEYS') {
       return {
         connection,
         set: { ...proven, authMethod: 'ROLE' },
         remove: [...PENDING_FIELDS, 'secretRef', 'lastRemindedAt', 'lastError'],
         leaveLegacyIndex: true,
+        ...(useSetup ? { useSetup } : {}),
         audit: audit('migrated from access keys to a proven role'),
         now: at,
       };
@@ -92,6 +108,7 @@ function verdictUpdate(
       to: 'ACTIVE',
       set: proven,
       remove: [...PENDING_FIELDS, 'lastError'],
+      ...(useSetup ? { useSetup } : {}),
       audit: audit(connection.status === 'ACTIVE' ? 'change proven and switched' : 'role proven'),
       now: at,
     };

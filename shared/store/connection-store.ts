@@ -56,6 +56,12 @@ export interface UpdateConnectionInput {
   leaveLegacyIndex?: boolean;
   /** Required for a status change; optional for an update that keeps the status. */
   audit?: AuditInput;
+  /**
+   * The setup whose External ID this write switches in: marked USED in the same transaction
+   * (conditional on the setup existing with that External ID), so a setup is never left OPEN
+   * after the stored ID changed, and never marked USED by a write that did not happen.
+   */
+  useSetup?: Pick<Setup, 'customerId' | 'setupId' | 'externalId'>;
   now?: Date;
 }
 
@@ -155,6 +161,23 @@ export function createConnectionStore({
       }
     }
     throw error;
+  }
+
+  /** Marks a setup USED (keeping the first usedAt), conditional on it holding `externalId`. */
+  function useSetupItem(setup: Pick<Setup, 'customerId' | 'setupId' | 'externalId'>, now: Date) {
+    return {
+      Update: {
+        TableName: tableName,
+        Key: {
+          [TABLE_KEYS.partitionKey]: keys.customer(setup.customerId),
+          [TABLE_KEYS.sortKey]: keys.setup(setup.setupId),
+        },
+        UpdateExpression: 'SET #status = :used, usedAt = if_not_exists(usedAt, :now)',
+        ConditionExpression: 'attribute_exists(#pk) AND externalId = :ext',
+        ExpressionAttributeNames: { '#status': 'status', '#pk': TABLE_KEYS.partitionKey },
+        ExpressionAttributeValues: { ':used': 'USED', ':now': now.toISOString(), ':ext': setup.externalId },
+      },
+    };
   }
 
   return {
@@ -325,6 +348,7 @@ export function createConnectionStore({
           },
         },
       ];
+      if (input.useSetup) transactItems.push(useSetupItem(input.useSetup, now));
       if (audit) {
         transactItems.push(
           auditItem(
@@ -341,10 +365,12 @@ export function createConnectionStore({
       try {
         await client.send(new TransactWriteCommand({ TransactItems: transactItems }));
       } catch (error) {
-        conflictFrom(error, (_index, current) =>
-          current
-            ? `Connection ${connection.customerId}/${connection.accountId} changed since it was read: expected ${connection.status} v${connection.version}, found ${String(current.status)} v${String(current.version)}.`
-            : `Connection ${connection.customerId}/${connection.accountId} no longer exists.`,
+        conflictFrom(error, (index, current) =>
+          input.useSetup && index === 1
+            ? `Setup ${input.useSetup.setupId} of customer ${connection.customerId} does not exist with this External ID.`
+            : current
+              ? `Connection ${connection.customerId}/${connection.accountId} changed since it was read: expected ${connection.status} v${connection.version}, found ${String(current.status)} v${String(current.version)}.`
+              : `Connection ${connection.customerId}/${connection.accountId} no longer exists.`,
         );
       }
       const next: Record<string, unknown> = { ...connection, ...set, status: to, version: nextVersion };

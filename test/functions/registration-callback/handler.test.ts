@@ -334,10 +334,77 @@ describe('registration-callback handler', () => {
       expect(await store.getConnection(active.customerId, active.accountId)).toMatchObject({
         status: 'ACTIVE',
         externalId: active.externalId,
+        setupId: active.setupId,
         pendingExternalId: rotation.externalId,
+        pendingSetupId: rotation.setupId,
         pendingAnswer: expect.objectContaining({ requestId: update.RequestId, requestType: 'Update' }),
       });
+      // Used only when the validator switches the proven ID in.
+      expect((await store.getSetup(active.customerId, rotation.setupId))?.status).toBe('OPEN');
       expect(publishedEvents(eventBridge)[0]?.detail).toMatchObject({ reason: 'rotation' });
+    });
+
+    it('refuses an Update that replays a rotation setup already used, leaving the connection as it was', async () => {
+      // Prepare: a rotation whose External ID was switched in before (its setup is USED)
+      const active = await activeConnection(store);
+      const used = await openSetup(store, active.customerId, {
+        rotatesAccountId: active.accountId,
+        status: 'USED',
+      });
+      const create = createRequest({
+        customerId: active.customerId,
+        accountId: active.accountId,
+        externalId: active.externalId,
+        responseUrl: server.url,
+        stackId: active.stackId,
+      });
+      const replay = followUp('Update', create, server.url, { ExternalId: used.externalId });
+      // Act
+      await invoke(replay);
+      // Assess
+      expect(server.answersFor(replay.RequestId)).toEqual([
+        expect.objectContaining({
+          Status: 'FAILED',
+          Reason: expect.stringMatching(/does not match an open setup/),
+        }),
+      ]);
+      const stored = await store.getConnection(active.customerId, active.accountId);
+      expect(stored).toMatchObject({
+        status: 'ACTIVE',
+        version: active.version,
+        externalId: active.externalId,
+      });
+      expect(publishedEvents(eventBridge)).toEqual([]);
+    });
+
+    it('uses the new setup in the same write when an Update re-registers a FAILED connection with its External ID', async () => {
+      // Prepare: a Create that failed validation, then a fresh setup for the customer
+      const { customerId, accountId, setup } = await newCustomer();
+      const create = createRequest({
+        customerId,
+        accountId,
+        externalId: setup.externalId,
+        responseUrl: server.url,
+      });
+      await invoke(create);
+      const registered = (await store.getConnection(customerId, accountId))!;
+      await store.updateConnection({
+        connection: registered,
+        to: 'FAILED',
+        remove: ['pendingAnswer'],
+        audit: { actor: 'test', reason: 'role not assumable' },
+      });
+      const fresh = await openSetup(store, customerId);
+      const update = followUp('Update', create, server.url, { ExternalId: fresh.externalId });
+      // Act
+      await invoke(update);
+      // Assess
+      expect(await store.getConnection(customerId, accountId)).toMatchObject({
+        status: 'REGISTERED',
+        externalId: fresh.externalId,
+        setupId: fresh.setupId,
+      });
+      expect((await store.getSetup(customerId, fresh.setupId))?.status).toBe('USED');
     });
 
     it('refuses a rotation setup issued for another account', async () => {

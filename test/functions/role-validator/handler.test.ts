@@ -180,10 +180,18 @@ describe('role-validator handler', () => {
       roleArn: `arn:aws:iam::${legacy.accountId}:role/KeylessAccess`,
       externalId: setup.externalId,
       stackId: request.StackId,
+      setupId: setup.setupId,
     });
-    for (const field of ['secretRef', 'pendingRoleArn', 'pendingExternalId', 'pendingAnswer']) {
+    for (const field of [
+      'secretRef',
+      'pendingRoleArn',
+      'pendingExternalId',
+      'pendingSetupId',
+      'pendingAnswer',
+    ]) {
       expect(stored).not.toHaveProperty(field);
     }
+    expect((await store.getSetup(customerId, setup.setupId))?.status).toBe('USED');
     const legacyIndex = await store.queryLegacyConnections({
       createdBefore: new Date(Date.now() + 60_000).toISOString(),
     });

@@ -6,14 +6,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { createAnswerSender } from '../../../shared/cloudformation/answer.ts';
 import { createResponseUrlPolicy } from '../../../shared/cloudformation/response-url.ts';
 import type { PendingCloudFormationAnswer, RoleConnection } from '../../../shared/domain/connection.ts';
-import { generateExternalId } from '../../../shared/domain/external-id.ts';
 import { DETAIL_TYPES } from '../../../shared/events/catalog.ts';
 import { createEventPublisher } from '../../../shared/events/publisher.ts';
 import { createRoleProver } from '../../../shared/onboarding/role-proof.ts';
 import { createValidator } from '../../../shared/onboarding/validation.ts';
 import { createConnectionStore } from '../../../shared/store/connection-store.ts';
 import { createTestTable } from '../../support/dynamodb.ts';
-import { activeConnection, publishedEvents, uniqueCustomer } from '../../support/onboarding.ts';
+import { activeConnection, openSetup, publishedEvents, uniqueCustomer } from '../../support/onboarding.ts';
 import { startResponseServer } from '../../support/response-server.ts';
 
 const eventBridge = mockClient(EventBridgeClient);
@@ -175,14 +174,15 @@ describe('createValidator', () => {
       expect(server.answersFor(pending.requestId)).toHaveLength(1);
     });
 
-    it('switches a rotated External ID only once the old one is denied', async () => {
+    it('switches a rotated External ID only once the old one is denied, using up the rotation setup', async () => {
       const { validator, clock } = setup();
       const active = await activeConnection(store, { customerId: uniqueCustomer() });
-      const newId = generateExternalId(active.customerId);
+      const rotation = await openSetup(store, active.customerId, { rotatesAccountId: active.accountId });
+      const newId = rotation.externalId;
       const pending = pendingAnswer(active, clock.now() + 600_000);
       const rotating = (await store.updateConnection({
         connection: active,
-        set: { pendingExternalId: newId, pendingAnswer: pending },
+        set: { pendingExternalId: newId, pendingSetupId: rotation.setupId, pendingAnswer: pending },
       })) as RoleConnection;
       sts.on(AssumeRoleCommand, { ExternalId: newId }).resolves({ Credentials: credentials });
       sts.on(GetCallerIdentityCommand).resolves({ Account: active.accountId });
@@ -190,21 +190,22 @@ describe('createValidator', () => {
         { ...detailFor(rotating, pending), reason: 'rotation' },
         { remainingMs: () => 900_000, eventId: 'ev-4' },
       );
-      expect(await store.getConnection(active.customerId, active.accountId)).toMatchObject({
-        status: 'ACTIVE',
-        externalId: newId,
-      });
+      const stored = await store.getConnection(active.customerId, active.accountId);
+      expect(stored).toMatchObject({ status: 'ACTIVE', externalId: newId, setupId: rotation.setupId });
+      expect(stored).not.toHaveProperty('pendingSetupId');
+      expect((await store.getSetup(active.customerId, rotation.setupId))?.status).toBe('USED');
       expect(sts).toHaveReceivedCommandWith(AssumeRoleCommand, { ExternalId: active.externalId });
     });
 
     it('answers FAILED and keeps the old External ID when the old one still works after a rotation', async () => {
       const { validator, clock } = setup();
       const active = await activeConnection(store, { customerId: uniqueCustomer() });
-      const newId = generateExternalId(active.customerId);
+      const rotation = await openSetup(store, active.customerId, { rotatesAccountId: active.accountId });
+      const newId = rotation.externalId;
       const pending = pendingAnswer(active, clock.now() + 60_000);
       const rotating = (await store.updateConnection({
         connection: active,
-        set: { pendingExternalId: newId, pendingAnswer: pending },
+        set: { pendingExternalId: newId, pendingSetupId: rotation.setupId, pendingAnswer: pending },
       })) as RoleConnection;
       sts.on(AssumeRoleCommand, { ExternalId: newId }).resolves({ Credentials: credentials });
       sts.on(AssumeRoleCommand, { ExternalId: active.externalId }).resolves({ Credentials: credentials });
@@ -214,8 +215,15 @@ describe('createValidator', () => {
         { remainingMs: () => 900_000, eventId: 'ev-5' },
       );
       const stored = await store.getConnection(active.customerId, active.accountId);
-      expect(stored).toMatchObject({ status: 'ACTIVE', externalId: active.externalId });
+      expect(stored).toMatchObject({
+        status: 'ACTIVE',
+        externalId: active.externalId,
+        setupId: active.setupId,
+      });
       expect(stored).not.toHaveProperty('pendingExternalId');
+      expect(stored).not.toHaveProperty('pendingSetupId');
+      // Still OPEN: the customer may fix the trust policy and update the stack with the same ID again.
+      expect((await store.getSetup(active.customerId, rotation.setupId))?.status).toBe('OPEN');
       expect(server.answersFor(pending.requestId)).toEqual([
         expect.objectContaining({
           Status: 'FAILED',

@@ -171,6 +171,69 @@ describe('ConnectionStore', () => {
       expect(await store.listAllAudit(connection.customerId)).toHaveLength(2);
     });
 
+    it('marks the setup it switches in USED in the same transaction', async () => {
+      // Prepare: a live connection and a rotation setup for its account
+      const connection = await registered();
+      const rotation = await store.putSetup(
+        buildSetup({
+          customerId: connection.customerId,
+          setupId: 'rotation-1',
+          externalId: 'keyless-acme-corp-00000000000000000000000000000001',
+          rotatesAccountId: connection.accountId,
+        }),
+      );
+      // Act
+      await store.updateConnection({
+        connection,
+        to: 'ACTIVE',
+        set: { externalId: rotation.externalId, setupId: rotation.setupId },
+        useSetup: rotation,
+        audit,
+      });
+      // Assess
+      expect(await store.getSetup(connection.customerId, rotation.setupId)).toMatchObject({
+        status: 'USED',
+        usedAt: expect.any(String),
+      });
+      expect(await store.getConnection(connection.customerId, connection.accountId)).toMatchObject({
+        externalId: rotation.externalId,
+        setupId: rotation.setupId,
+      });
+    });
+
+    it('leaves the setup OPEN when the connection write loses its race, and the connection when the setup does not match', async () => {
+      // Prepare
+      const connection = await registered();
+      const rotation = await store.putSetup(
+        buildSetup({
+          customerId: connection.customerId,
+          setupId: 'rotation-2',
+          externalId: 'keyless-acme-corp-00000000000000000000000000000002',
+          rotatesAccountId: connection.accountId,
+        }),
+      );
+      await store.updateConnection({ connection, set: { lastError: 'someone else wrote first' } });
+      const current = (await store.getConnection(connection.customerId, connection.accountId))!;
+      // Act + Assess: a stale connection, then a setup that holds another External ID
+      await expect(
+        store.updateConnection({ connection, to: 'ACTIVE', useSetup: rotation, audit }),
+      ).rejects.toBeInstanceOf(ConflictError);
+      await expect(
+        store.updateConnection({
+          connection: current,
+          to: 'ACTIVE',
+          useSetup: { ...rotation, externalId: 'keyless-acme-corp-ffffffffffffffffffffffffffffffff' },
+          audit,
+        }),
+      ).rejects.toThrow(/Setup rotation-2 .* does not exist with this External ID/);
+      expect((await store.getSetup(connection.customerId, rotation.setupId))?.status).toBe('OPEN');
+      expect(await store.getConnection(connection.customerId, connection.accountId)).toMatchObject({
+        status: 'REGISTERED',
+        version: 2,
+      });
+      expect(await store.listAllAudit(connection.customerId)).toHaveLength(1);
+    });
+
     it('leaves one winner among 20 concurrent transitions and typed errors for the rest', async () => {
       // Prepare
       const connection = await registered();
