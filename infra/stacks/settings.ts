@@ -24,6 +24,14 @@ const list = (item: z.ZodString) =>
 
 const settingsSchema = z.object({
   stage: z.string().regex(STAGE_PATTERN, 'must be 1–20 lower-case letters, digits or dashes'),
+  /**
+   * The provider account the stacks deploy to and the customer template trusts; empty: the CDK CLI's
+   * account. Also read by `npm run template`, so the printed template matches the deployed one.
+   */
+  providerAccountId: z
+    .string()
+    .regex(/^(\d{12})?$/, 'must be a 12-digit AWS account id')
+    .default(''),
   /** The region of the core (table, bus, functions). */
   homeRegion: z.string().regex(REGION, 'must be an AWS region name'),
   /** Further regions customers launch stacks in: each gets a thin ingress stack with its own topic. */

@@ -2,7 +2,9 @@
  * `npm run -s template -- --format json|yaml [--account 123456789012] [--stage dev] [--regions us-east-1,eu-west-1]
  *  [--partition aws] [--out file]`: prints the customer template to stdout and nothing else (or writes --out).
  * Stage and regions default to the CDK context in cdk.json (`stage`, `homeRegion`, `ingressRegions`); the
- * account to PROVIDER_ACCOUNT_ID or CDK_DEFAULT_ACCOUNT.
+ * account to PROVIDER_ACCOUNT_ID, then cdk.json's `providerAccountId`, then CDK_DEFAULT_ACCOUNT. With none
+ * of those it refuses: the template trusts exactly one account, and a guessed one would be wrong in
+ * production. `-s` keeps npm's own banner off stdout.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -14,7 +16,13 @@ const USAGE =
   'Usage: npm run -s template -- --format json|yaml --account <provider account id> ' +
   '[--stage <stage>] [--regions <region,region>] [--partition aws|aws-cn|aws-us-gov] [--out <file>]';
 
-function cdkContext(): Record<string, unknown> {
+/** What to do when no provider account is known. */
+export const MISSING_ACCOUNT_HINT =
+  'The template trusts exactly one provider account, and this command will not guess it. Run ' +
+  '`npm run -s template -- --format json --account 123456789012` with your provider account, ' +
+  'or set PROVIDER_ACCOUNT_ID, or set "providerAccountId" in the context of cdk.json.';
+
+export function cdkContext(): Record<string, unknown> {
   try {
     const cdk = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
       context?: Record<string, unknown>;
@@ -30,7 +38,11 @@ const list = (value: unknown): string[] =>
     .map((item) => item.trim())
     .filter(Boolean);
 
-export function renderTemplate(argv: readonly string[], env: Record<string, string | undefined>): string {
+export function renderTemplate(
+  argv: readonly string[],
+  env: Record<string, string | undefined>,
+  context: Record<string, unknown> = cdkContext(),
+): string {
   const { values } = parseArgs({
     args: [...argv],
     options: {
@@ -45,13 +57,12 @@ export function renderTemplate(argv: readonly string[], env: Record<string, stri
   });
   if (values.format !== 'json' && values.format !== 'yaml')
     throw new Error(`--format must be json or yaml. ${USAGE}`);
-  const context = cdkContext();
-  const providerAccountId = values.account ?? env.PROVIDER_ACCOUNT_ID ?? env.CDK_DEFAULT_ACCOUNT;
-  if (!providerAccountId) {
-    throw new Error(
-      `The template trusts one provider account: give it with --account or PROVIDER_ACCOUNT_ID. ${USAGE}`,
-    );
-  }
+  const providerAccountId =
+    values.account ||
+    env.PROVIDER_ACCOUNT_ID ||
+    (typeof context.providerAccountId === 'string' ? context.providerAccountId : '') ||
+    env.CDK_DEFAULT_ACCOUNT;
+  if (!providerAccountId) throw new Error(MISSING_ACCOUNT_HINT);
   const homeRegion = String(context.homeRegion || env.CDK_DEFAULT_REGION || env.AWS_REGION || 'us-east-1');
   const regions = values.regions
     ? list(values.regions)

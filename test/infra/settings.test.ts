@@ -24,6 +24,12 @@ describe('readSettings', () => {
     ]);
   });
 
+  it('takes a pinned provider account, blank by default', () => {
+    expect(from({}).providerAccountId).toBe('');
+    expect(from({ providerAccountId: '123456789012' }).providerAccountId).toBe('123456789012');
+    expect(() => from({ providerAccountId: '1234' })).toThrow(/providerAccountId must be a 12-digit/);
+  });
+
   it('names every invalid setting at once', () => {
     const read = () =>
       from({

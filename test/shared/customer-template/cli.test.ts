@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { renderTemplate } from '../../../shared/customer-template/cli.ts';
+import { cdkContext, MISSING_ACCOUNT_HINT, renderTemplate } from '../../../shared/customer-template/cli.ts';
 import { buildCustomerTemplate } from '../../../shared/customer-template/template.ts';
 
 const env = { PROVIDER_ACCOUNT_ID: '111111111111' };
@@ -37,8 +37,35 @@ describe('the template command', () => {
     expect(text).toContain('arn:aws:iam::999999999999:root');
   });
 
-  it('refuses to guess the provider account', () => {
-    expect(() => renderTemplate(['--format', 'json'], {})).toThrow(/--account or PROVIDER_ACCOUNT_ID/);
+  it('refuses to guess the provider account, and says exactly how to give it', () => {
+    expect(() => renderTemplate(['--format', 'json'], {}, {})).toThrow(MISSING_ACCOUNT_HINT);
+    expect(MISSING_ACCOUNT_HINT).toContain('npm run -s template -- --format json --account 123456789012');
+  });
+
+  it('takes the account from providerAccountId in the CDK context when nothing else names it', () => {
+    const text = renderTemplate(
+      ['--format', 'json', '--regions', 'us-east-1'],
+      {},
+      {
+        providerAccountId: '222222222222',
+      },
+    );
+    expect(text).toContain('arn:aws:iam::222222222222:root');
+  });
+
+  it('prefers PROVIDER_ACCOUNT_ID to the CDK context, and the context to the CDK CLI account', () => {
+    const context = { providerAccountId: '222222222222' };
+    const args = ['--regions', 'us-east-1'];
+    expect(renderTemplate(args, { PROVIDER_ACCOUNT_ID: '333333333333' }, context)).toContain(
+      'arn:aws:iam::333333333333:root',
+    );
+    expect(renderTemplate(args, { CDK_DEFAULT_ACCOUNT: '444444444444' }, context)).toContain(
+      'arn:aws:iam::222222222222:root',
+    );
+  });
+
+  it('ships a cdk.json whose providerAccountId is blank, so nothing trusts a sample account', () => {
+    expect(cdkContext().providerAccountId).toBe('');
   });
 
   it('refuses an unknown format', () => {
