@@ -64,6 +64,12 @@ export interface KeylessStackProps extends StackProps {
 export const TEMPLATE_KEY_PREFIX = 'templates/';
 export const TEMPLATE_OBJECT_KEY = `keyless-customer-v${CUSTOMER_TEMPLATE_VERSION}.json`;
 
+/** The only events customer accounts may put on the bus, when forwarding is on. */
+export const FORWARDED_STACK_EVENT = {
+  source: 'aws.cloudformation',
+  detailType: 'CloudFormation Stack Status Change',
+} as const;
+
 /** The routes of the setup API; every one needs SigV4 (IAM) authorisation. */
 export const SETUP_API_ROUTES = [
   { method: apigateway.HttpMethod.POST, path: '/setups' },
@@ -126,6 +132,7 @@ export class KeylessStack extends Stack {
     });
 
     this.bus = new events.EventBus(this, 'Bus', { eventBusName: names.eventBusName });
+    if (settings.acceptForwardedStackEvents) this.acceptForwardedStackEvents();
 
     const registrations = new RegistrationTopic(this, 'Registrations', {
       topicName: names.registrationTopicName,
@@ -334,6 +341,35 @@ export class KeylessStack extends Stack {
       });
     }
     return fn;
+  }
+
+  /**
+   * Customer accounts may put only CloudFormation's own stack status changes on the bus (EventBridge
+   * refuses `aws.*` sources on a direct PutEvents, so these can only be their stacks' real events, forwarded
+   * by a rule); never a `keyless` event. The revocation function still matches each one to a stored stack
+   * of the same account before it revokes anything.
+   */
+  private acceptForwardedStackEvents(): void {
+    const { allowedCustomerAccounts, allowedPrincipalOrgId } = this.settings;
+    this.bus.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CustomerAccountsForwardStackStatusChanges',
+        effect: iam.Effect.ALLOW,
+        principals:
+          allowedCustomerAccounts.length > 0
+            ? allowedCustomerAccounts.map((account) => new iam.AccountPrincipal(account))
+            : [new iam.AnyPrincipal()],
+        actions: ['events:PutEvents'],
+        resources: [this.bus.eventBusArn],
+        conditions: {
+          'ForAllValues:StringEquals': { 'events:source': [FORWARDED_STACK_EVENT.source] },
+          StringEquals: {
+            'events:detail-type': FORWARDED_STACK_EVENT.detailType,
+            ...(allowedPrincipalOrgId ? { 'aws:PrincipalOrgID': allowedPrincipalOrgId } : {}),
+          },
+        },
+      }),
+    );
   }
 
   private functionNameOf(name: FunctionName): string {

@@ -43,6 +43,15 @@ const settingsSchema = z.object({
     .default(''),
   /** Only these accounts may publish registrations (empty: any account). */
   allowedCustomerAccounts: list(z.string().regex(ACCOUNT, 'must list 12-digit AWS account ids')),
+  /**
+   * Let customer accounts (the same Organization / account list as the topics) forward their own
+   * "CloudFormation Stack Status Change" events to the Keyless bus, so a stack deleted without its
+   * custom resource answering still revokes. Off by default: forwarding needs a rule in each customer
+   * account, and the bus accepts nothing from outside until it is on.
+   */
+  acceptForwardedStackEvents: z
+    .preprocess((value) => (typeof value === 'string' ? value === 'true' : value), z.boolean())
+    .default(false),
   /** Caps the registration callback, so a flood of (possibly forged) requests cannot starve the account. */
   callbackReservedConcurrency: z.coerce.number().int().min(1).max(1000).default(10),
   logRetentionDays: z.coerce

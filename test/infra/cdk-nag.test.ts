@@ -43,6 +43,14 @@ describe('cdk-nag AwsSolutions checks', () => {
     expect(awsSolutionsFindings({ context: { ingressRegions: ['us-east-1'] } })).toEqual([]);
   });
 
+  it('find nothing unacknowledged with every optional resource on', () => {
+    expect(
+      awsSolutionsFindings({
+        context: { ingressRegions: ['us-east-1'], acceptForwardedStackEvents: true },
+      }),
+    ).toEqual([]);
+  });
+
   it('find nothing unacknowledged when the app is synthesised without an account', () => {
     expect(awsSolutionsFindings({ account: undefined })).toEqual([]);
   });

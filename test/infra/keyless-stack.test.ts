@@ -4,11 +4,13 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_NAMES, FUNCTIONS } from '../../infra/stacks/function-catalogue.ts';
 import {
+  FORWARDED_STACK_EVENT,
   SETUP_API_ROUTES,
   TEMPLATE_KEY_PREFIX,
   TEMPLATE_OBJECT_KEY,
 } from '../../infra/stacks/keyless-stack.ts';
 import { buildCustomerTemplate } from '../../shared/customer-template/template.ts';
+import { EVENT_SOURCE } from '../../shared/events/catalog.ts';
 import { RULES } from '../../shared/events/rules.ts';
 import { setupApiRoutes } from '../../shared/onboarding/setup-api.ts';
 import { createTableInput, LEGACY_INDEX, TTL_ATTRIBUTE } from '../../shared/store/table-definition.ts';
@@ -299,6 +301,62 @@ describe('the Keyless stack', () => {
             Input: JSON.stringify(RULES.revalidationSchedule.input),
           }),
         ],
+      });
+    });
+
+    describe('forwarded stack status changes', () => {
+      const busPolicies = (context: Record<string, unknown>) =>
+        Object.values(
+          buildTestApp({ context }).template().findResources('AWS::Events::EventBusPolicy') as Record<
+            string,
+            Resource
+          >,
+        ).map((policy) => policy.Properties.Statement as Record<string, unknown>);
+
+      it('are refused by default: the bus has no resource policy', () => {
+        core.resourceCountIs('AWS::Events::EventBusPolicy', 0);
+      });
+
+      it("admit only CloudFormation's stack status changes from customer accounts, never a Keyless event", () => {
+        const [statement, ...others] = busPolicies({ acceptForwardedStackEvents: 'true' });
+        expect(others).toEqual([]);
+        expect(statement).toMatchObject({
+          Effect: 'Allow',
+          Principal: { AWS: '*' },
+          Action: 'events:PutEvents',
+          Resource: { 'Fn::GetAtt': [expect.stringMatching(/^Bus/), 'Arn'] },
+          Condition: {
+            'ForAllValues:StringEquals': { 'events:source': ['aws.cloudformation'] },
+            StringEquals: { 'events:detail-type': 'CloudFormation Stack Status Change' },
+          },
+        });
+        expect(JSON.stringify(statement)).not.toContain(EVENT_SOURCE);
+      });
+
+      it('are what the revocation rule listens for', () => {
+        const branches: readonly { source: readonly string[]; 'detail-type': readonly string[] }[] =
+          RULES.stackDeleted.pattern.$or;
+        const forwarded = branches.find((branch) => branch.source.includes(FORWARDED_STACK_EVENT.source));
+        expect(forwarded?.source).toEqual([FORWARDED_STACK_EVENT.source]);
+        expect(forwarded?.['detail-type']).toEqual([FORWARDED_STACK_EVENT.detailType]);
+      });
+
+      it('come only from the configured Organization or accounts', () => {
+        const [fromOrg] = busPolicies({
+          acceptForwardedStackEvents: true,
+          allowedPrincipalOrgId: 'o-abcdefghij',
+        });
+        expect(fromOrg).toMatchObject({
+          Principal: { AWS: '*' },
+          Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-abcdefghij' } },
+        });
+        const [fromAccounts] = busPolicies({
+          acceptForwardedStackEvents: true,
+          allowedCustomerAccounts: ['222222222222', '333333333333'],
+        });
+        expect(JSON.stringify(fromAccounts?.Principal)).toContain('222222222222');
+        expect(JSON.stringify(fromAccounts?.Principal)).toContain('333333333333');
+        expect(JSON.stringify(fromAccounts?.Principal)).not.toContain('"*"');
       });
     });
 
