@@ -1,5 +1,6 @@
 /**
  * `npm run legacy -- register --customer <id> --account <12 digits> [--created-at <ISO>] [--kms-key-id <id>]`
+ * `npm run legacy -- retire --customer <id> --account <12 digits>` (after the migration)
  * `npm run legacy -- retire --secret-ref <ARN>`
  *
  * Registers a customer still on access keys (migration phase 2), or retires its secret once it
@@ -15,10 +16,13 @@ import { secretsManagerClient } from '../clients/secrets-manager.ts';
 import { loadConfig } from '../config.ts';
 import { createConnectionStore } from '../store/connection-store.ts';
 import { registerLegacyConnection, retireLegacySecret } from './register-legacy-connection.ts';
+import { retireMigratedLegacySecrets } from './retire-migrated-secrets.ts';
 
 const USAGE = `Usage:
   npm run legacy -- register --customer <customerId> --account <accountId> [--created-at <ISO time>] [--kms-key-id <key>] [--keys-from-stdin]
       keys from LEGACY_ACCESS_KEY_ID, LEGACY_SECRET_ACCESS_KEY (and LEGACY_SESSION_TOKEN), or stdin JSON
+  npm run legacy -- retire --customer <customerId> --account <accountId>
+      once the customer's role is ACTIVE: schedules deletion of that connection's legacy secrets
   npm run legacy -- retire --secret-ref <secret ARN>`;
 
 export interface CliIo {
@@ -68,6 +72,17 @@ export async function runLegacyCli(argv: readonly string[], io: CliIo): Promise<
     io.print(
       JSON.stringify({ registered: { customerId, accountId, status, secretRef, createdAt } }, null, 2),
     );
+    return;
+  }
+  if (command === 'retire' && values.customer && values.account) {
+    const { TABLE_NAME } = loadConfig(['TABLE_NAME'], io.env);
+    const retired = await retireMigratedLegacySecrets({
+      store: createConnectionStore({ client: documentClient, tableName: TABLE_NAME }),
+      secretsManager: secretsManagerClient,
+      customerId: values.customer,
+      accountId: values.account,
+    });
+    io.print(JSON.stringify({ retired }));
     return;
   }
   if (command === 'retire' && values['secret-ref']) {
