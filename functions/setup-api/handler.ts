@@ -8,6 +8,7 @@ import { correlationPaths } from '@aws-lambda-powertools/logger/correlationId';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
 import { documentClient } from '../../shared/clients/dynamodb.ts';
 import { eventBridgeClient } from '../../shared/clients/eventbridge.ts';
 import { loadConfig } from '../../shared/config.ts';
@@ -18,6 +19,7 @@ import { type ApiResponse, createRouter } from '../../shared/http/router.ts';
 import { createLogger, createMetrics } from '../../shared/observability.ts';
 import { createRevoker } from '../../shared/onboarding/revocation.ts';
 import { setupApiRoutes } from '../../shared/onboarding/setup-api.ts';
+import { createSetupIdempotency } from '../../shared/onboarding/setup-idempotency.ts';
 import { createConnectionStore } from '../../shared/store/connection-store.ts';
 
 const config = loadConfig([
@@ -32,6 +34,7 @@ const logger = createLogger('setup-api');
 const metrics = createMetrics('setup-api');
 const store = createConnectionStore({ client: documentClient, tableName: config.TABLE_NAME });
 const publisher = createEventPublisher({ client: eventBridgeClient, busName: config.EVENT_BUS_NAME });
+const idempotency = createSetupIdempotency({ tableName: config.TABLE_NAME });
 const route = createRouter(
   setupApiRoutes({
     store,
@@ -42,13 +45,15 @@ const route = createRouter(
       regions: Object.keys(config.REGISTRATION_TOPIC_ARNS),
       setupTtlDays: config.SETUP_TTL_DAYS,
     },
+    idempotency,
   }),
 );
 
-export const handler = middy<ApiGatewayEvent, ApiResponse>()
+export const handler = middy<ApiGatewayEvent, ApiResponse, Error, Context>()
   .use(injectLambdaContext(logger, { correlationIdPath: correlationPaths.API_GATEWAY_HTTP, resetKeys: true }))
   .use(logMetrics(metrics))
   .use(apiErrorHandler({ logger }))
-  .handler(async function setupApi(event) {
+  .handler(async function setupApi(event, context) {
+    idempotency.registerLambdaContext(context);
     return route(toApiRequest(event));
   });

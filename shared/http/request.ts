@@ -8,6 +8,8 @@ export interface ApiRequest {
   method: string;
   path: string;
   query: Record<string, string>;
+  /** Request headers, names in lower case (HTTP headers are case-insensitive). */
+  headers: Record<string, string>;
   /** The parsed JSON body, or undefined when there is none. */
   body: unknown;
   requestId: string;
@@ -21,6 +23,7 @@ export interface ApiGatewayEvent {
   body?: string | null;
   isBase64Encoded?: boolean;
   queryStringParameters?: Record<string, string | undefined> | null;
+  headers?: Record<string, string | undefined> | null;
   requestContext?: { requestId?: string; stage?: string; http?: { method?: string } };
 }
 
@@ -39,10 +42,16 @@ export function toApiRequest(event: ApiGatewayEvent): ApiRequest {
       (e): e is [string, string] => e[1] !== undefined,
     ),
   );
+  const headers = Object.fromEntries(
+    Object.entries(event.headers ?? {})
+      .filter((e): e is [string, string] => typeof e[1] === 'string')
+      .map(([name, value]) => [name.toLowerCase(), value]),
+  );
   return {
     method,
     path,
     query,
+    headers,
     body: parseBody(event.body, event.isBase64Encoded ?? false),
     requestId: event.requestContext?.requestId ?? 'unknown',
   };

@@ -11,15 +11,25 @@ import { toConnectionView } from './connection-view.ts';
 import { accountIdSchema, customerIdSchema } from './identifiers.ts';
 import { parseInput } from './parse-input.ts';
 import type { Revoker } from './revocation.ts';
-import { createSetup, createSetupRequestSchema, type SetupSettings, startRotation } from './setups.ts';
+import { IDEMPOTENCY_KEY_HEADER, idempotencyKeySchema, type SetupIdempotency } from './setup-idempotency.ts';
+import {
+  checkRegion,
+  createSetup,
+  createSetupRequestSchema,
+  type SetupSettings,
+  startRotation,
+} from './setups.ts';
 
 export interface SetupApiDependencies {
   store: ConnectionStore;
   revoker: Revoker;
   settings: SetupSettings;
+  /** When given, `POST /setups` honours an `Idempotency-Key` header. */
+  idempotency?: SetupIdempotency;
   now?: () => Date;
 }
 
+const idempotencyHeaders = z.object({ [IDEMPOTENCY_KEY_HEADER]: idempotencyKeySchema.optional() });
 const customerParams = z.object({ customerId: customerIdSchema });
 const connectionParams = z.object({ customerId: customerIdSchema, accountId: accountIdSchema });
 const listQuery = z.object({
@@ -36,6 +46,7 @@ export function setupApiRoutes({
   store,
   revoker,
   settings,
+  idempotency,
   now = () => new Date(),
 }: SetupApiDependencies): Route[] {
   return [
@@ -48,7 +59,13 @@ export function setupApiRoutes({
             { path: 'body', message: 'is required' },
           ]);
         const input = parseInput(createSetupRequestSchema, request.body);
-        return { statusCode: 201, body: await createSetup(input, { store, settings, now: now() }) };
+        const key = parseInput(idempotencyHeaders, request.headers, 'header')[IDEMPOTENCY_KEY_HEADER];
+        // Refused before any idempotency record is written: only issuing the offer is made idempotent.
+        checkRegion(input.region ?? settings.homeRegion, settings);
+        const issue = (validated: typeof input) => createSetup(validated, { store, settings, now: now() });
+        const offer =
+          key && idempotency ? await idempotency.issueOnce(key, input, issue) : await issue(input);
+        return { statusCode: 201, body: offer };
       },
     },
     {

@@ -109,7 +109,8 @@ function newSetup(
   };
 }
 
-function checkRegion(region: string, settings: SetupSettings): void {
+/** Refuses a region without a registrations topic (a customer could not launch the stack there). */
+export function checkRegion(region: string, settings: SetupSettings): void {
   if (!settings.regions.includes(region)) {
     throw new ValidationError(
       `region ${region} is not served: choose one of ${settings.regions.join(', ')}.`,

@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildCustomerTemplate } from '../../../shared/customer-template/template.ts';
+import { SETUP_IDEMPOTENCY_PARTITION } from '../../../shared/onboarding/setup-idempotency.ts';
 import { createConnectionStore } from '../../../shared/store/connection-store.ts';
 import { createTestTable } from '../../support/dynamodb.ts';
 import { loadEvent, type Sample } from '../../support/events.ts';
@@ -128,6 +130,75 @@ describe('setup-api handler', () => {
       expect(body.issues).toEqual(
         expect.arrayContaining([{ path: field, message: expect.stringMatching(message) }]),
       );
+    });
+
+    describe('with an Idempotency-Key', () => {
+      const keyed = (customerId: string, key: string, extra: Record<string, unknown> = {}) => ({
+        ...request(loadEvent('api/post-setups'), 'POST', '/setups', { customerId, ...extra }),
+        headers: { 'content-type': 'application/json', 'Idempotency-Key': key },
+      });
+
+      it('answers a retried call with the first offer and issues no second External ID', async () => {
+        // Prepare
+        const customerId = uniqueCustomer();
+        const key = randomUUID();
+        // Act
+        const first = await call(keyed(customerId, key));
+        const retry = await call(keyed(customerId, key));
+        // Assess
+        expect(first.statusCode).toBe(201);
+        expect(retry).toEqual(first);
+        expect(await store.listOpenSetups(customerId)).toHaveLength(1);
+        // The record: in its own partition, expiring through the table's TTL, out of the status index
+        const { Items = [] } = await table.documentClient.send(
+          new QueryCommand({
+            TableName: table.tableName,
+            KeyConditionExpression: 'PK = :pk',
+            ExpressionAttributeValues: { ':pk': SETUP_IDEMPOTENCY_PARTITION },
+          }),
+        );
+        const record = Items.find((item) =>
+          JSON.stringify(item.data ?? {}).includes(String(first.body.setupId)),
+        );
+        expect(record).toMatchObject({ idempotencyStatus: 'COMPLETED', ttl: expect.any(Number) });
+        expect(record).not.toHaveProperty('status');
+      });
+
+      it('issues separate offers for the same key from different customers, and for calls without a key', async () => {
+        const key = randomUUID();
+        const a = await call(keyed(uniqueCustomer(), key));
+        const b = await call(keyed(uniqueCustomer(), key));
+        const customerId = uniqueCustomer();
+        const plain = () => call(request(loadEvent('api/post-setups'), 'POST', '/setups', { customerId }));
+        const [c, d] = [await plain(), await plain()];
+        expect(a.body.externalId).not.toBe(b.body.externalId);
+        expect(c.body.externalId).not.toBe(d.body.externalId);
+        expect(await store.listOpenSetups(customerId)).toHaveLength(2);
+      });
+
+      it('answers 422 when the key is reused with another body, issuing nothing', async () => {
+        const customerId = uniqueCustomer();
+        const key = randomUUID();
+        await call(keyed(customerId, key, { setupPhase: true }));
+        const reused = await call(keyed(customerId, key, { setupPhase: false }));
+        expect(reused.statusCode).toBe(422);
+        expect(reused.body.message).toMatch(/Idempotency-Key was already used with a different request body/);
+        expect(await store.listOpenSetups(customerId)).toHaveLength(1);
+      });
+
+      it('answers 400 naming the header for a malformed key, and writes no record for a refused region', async () => {
+        const customerId = uniqueCustomer();
+        const tooLong = await call(keyed(customerId, 'k'.repeat(129)));
+        expect(tooLong.statusCode).toBe(400);
+        expect(tooLong.body.issues).toEqual([
+          { path: 'header.idempotency-key', message: expect.stringMatching(/at most 128/) },
+        ]);
+        const key = randomUUID();
+        const refused = await call(keyed(customerId, key, { region: 'ap-south-2' }));
+        const served = await call(keyed(customerId, key, { region: 'eu-west-1' }));
+        expect(refused.statusCode).toBe(400);
+        expect(served.statusCode).toBe(201);
+      });
     });
 
     it('answers 400 to a body that is not JSON', async () => {
