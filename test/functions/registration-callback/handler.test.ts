@@ -344,6 +344,41 @@ describe('registration-callback handler', () => {
       expect(publishedEvents(eventBridge)[0]?.detail).toMatchObject({ reason: 'rotation' });
     });
 
+    it('records a changed role ARN as pending to re-validate, keeping the connection ACTIVE on the proven role', async () => {
+      // Prepare
+      const active = await activeConnection(store);
+      const create = createRequest({
+        customerId: active.customerId,
+        accountId: active.accountId,
+        externalId: active.externalId,
+        responseUrl: server.url,
+        stackId: active.stackId,
+      });
+      const newRole = `arn:aws:iam::${active.accountId}:role/KeylessAccessV2`;
+      const update = followUp('Update', create, server.url, { RoleArn: newRole });
+      // Act
+      await invoke(update);
+      // Assess: not answered yet — the validator answers once the new role is proven
+      expect(server.answersFor(update.RequestId)).toEqual([]);
+      const stored = await store.getConnection(active.customerId, active.accountId);
+      expect(stored).toMatchObject({
+        status: 'ACTIVE',
+        roleArn: active.roleArn,
+        pendingRoleArn: newRole,
+        pendingAnswer: expect.objectContaining({
+          requestId: update.RequestId,
+          physicalResourceId: update.PhysicalResourceId,
+        }),
+      });
+      expect(stored).not.toHaveProperty('pendingExternalId');
+      expect(publishedEvents(eventBridge)).toEqual([
+        {
+          detailType: DETAIL_TYPES.roleRegistered,
+          detail: expect.objectContaining({ reason: 'update', roleArn: newRole }),
+        },
+      ]);
+    });
+
     it('refuses an Update that replays a rotation setup already used, leaving the connection as it was', async () => {
       // Prepare: a rotation whose External ID was switched in before (its setup is USED)
       const active = await activeConnection(store);
