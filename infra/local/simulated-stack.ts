@@ -198,12 +198,16 @@ export function createSimulatedAccounts({
     if (!templateResponse.ok)
       throw new Error(`Cannot fetch the template at ${launch.templateUrl}: HTTP ${templateResponse.status}`);
     const template = (await templateResponse.json()) as CloudFormationTemplate;
+    // As the console does: quick-create values of NoEcho parameters are ignored.
+    const parameters = Object.fromEntries(
+      Object.entries(launch.parameters).filter(([name]) => !template.Parameters?.[name]?.NoEcho),
+    );
     // Template errors (a parameter breaking its constraint…) fail here, before anything exists, as in CloudFormation.
     const resolved = instantiateCustomerTemplate(template, {
       accountId,
       region: launch.region,
       stackName: launch.stackName,
-      parameters: launch.parameters,
+      parameters,
     });
     // Every stack gets its own id, as CloudFormation gives it (the instantiation uses a placeholder).
     const stackId = `arn:aws:cloudformation:${launch.region}:${accountId}:stack/${launch.stackName}/${randomUUID()}`;

@@ -199,7 +199,9 @@ export function buildCustomerTemplate(input: CustomerTemplateConfig): CloudForma
     Parameters: {
       [P.externalId]: {
         Type: 'String',
-        NoEcho: true,
+        // Not NoEcho: the console ignores `param_` values of NoEcho parameters in quick-create
+        // links, so the launch URL could not pre-fill it. An External ID is not a secret (it guards
+        // against the confused deputy, not against disclosure); the trust policy enforces it.
         Description: `The External ID ${providerName} issued for this setup. The role refuses any other.`,
         MinLength: 2,
         MaxLength: 1224,

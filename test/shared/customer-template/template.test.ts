@@ -26,9 +26,10 @@ describe('buildCustomerTemplate', () => {
   describe('parameters', () => {
     const { Parameters } = buildCustomerTemplate(config);
 
-    it('hides the External ID and accepts exactly what STS accepts', () => {
+    it('lets the launch URL pre-fill the External ID and accepts exactly what STS accepts', () => {
       const parameter = Parameters.ExternalId!;
-      expect(parameter.NoEcho).toBe(true);
+      // The console ignores quick-create values for NoEcho parameters.
+      expect(parameter.NoEcho).toBeUndefined();
       const samples = [
         'ab',
         'a',
