@@ -233,6 +233,8 @@ export async function startLocalSystem(options: LocalSystemOptions = {}) {
     TEMPLATE_URL: `${endpointUrl}${templatePath}`,
     REGISTRATION_TOPIC_ARNS: JSON.stringify(topicArns),
     LOCAL_RESPONSE_ORIGIN: endpointUrl,
+    // The broker asks the validator to re-check a role that keeps refusing it (Lambda Invoke here too).
+    REVALIDATION_FUNCTION_NAME: 'role-validator',
     STAGE: stage,
   };
   for (const variable of Object.keys(process.env)) {

@@ -4,6 +4,8 @@
  * entry into one KeylessFunction and its grants; nothing else in the stack is per-function.
  */
 import type { environmentVariables } from '../../shared/config.ts';
+import { SETUP_IDEMPOTENCY_PARTITION } from '../../shared/onboarding/setup-idempotency.ts';
+import { REMINDER_JOB_PARTITION } from '../../shared/reminders/reminder-store.ts';
 
 export type EnvironmentName = keyof typeof environmentVariables;
 
@@ -13,8 +15,11 @@ export interface FunctionSpec {
   invocation: 'api' | 'async';
   environment: readonly EnvironmentName[];
   table: 'read' | 'read-write';
-  /** dynamodb:DeleteItem, for the one function that deletes an item it owns (the reminder job's run marker). */
-  deletesItems?: boolean;
+  /**
+   * dynamodb:DeleteItem, only on items under these partition keys (dynamodb:LeadingKeys): the
+   * reminder job's run marker, the setup API's idempotency records. Nothing deletes connections.
+   */
+  deletesItemsUnder?: readonly string[];
   publishesEvents: boolean;
   /** sts:AssumeRole (+ SetSourceIdentity, TagSession) on customer roles, by name pattern only. */
   assumesCustomerRoles: boolean;
@@ -44,6 +49,8 @@ export const FUNCTIONS = {
     invocation: 'api',
     environment: [...CORE_ENV, 'TEMPLATE_URL', 'REGISTRATION_TOPIC_ARNS', 'SETUP_TTL_DAYS'],
     table: 'read-write',
+    // Powertools idempotency deletes its in-progress record when issuing a setup fails.
+    deletesItemsUnder: [SETUP_IDEMPOTENCY_PARTITION],
     publishesEvents: true,
     assumesCustomerRoles: false,
     readsLegacySecrets: false,
@@ -90,7 +97,7 @@ export const FUNCTIONS = {
     invocation: 'async',
     environment: [...CORE_ENV, 'LEGACY_GRACE_DAYS', 'REMINDER_INTERVAL_DAYS'],
     table: 'read-write',
-    deletesItems: true,
+    deletesItemsUnder: [REMINDER_JOB_PARTITION],
     publishesEvents: true,
     assumesCustomerRoles: false,
     readsLegacySecrets: false,

@@ -286,11 +286,22 @@ export class KeylessStack extends Stack {
           ...(spec.table === 'read-write'
             ? ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem']
             : []),
-          ...('deletesItems' in spec && spec.deletesItems ? ['dynamodb:DeleteItem'] : []),
         ],
         resources: tableResources,
       }),
     );
+    if ('deletesItemsUnder' in spec && spec.deletesItemsUnder) {
+      fn.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'KeylessTableOwnItemsDelete',
+          actions: ['dynamodb:DeleteItem'],
+          resources: [this.table.tableArn],
+          conditions: {
+            'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [...spec.deletesItemsUnder] },
+          },
+        }),
+      );
+    }
     if (spec.publishesEvents) {
       fn.role.addToPrincipalPolicy(
         new iam.PolicyStatement({

@@ -50,8 +50,11 @@ export interface ClaimInput {
 
 export type ReminderStore = ReturnType<typeof createReminderStore>;
 
+/** The partition of the reminder job's run marker (cursor), its only deletable item. */
+export const REMINDER_JOB_PARTITION = 'JOB#migration-reminder';
+
 const JOB_KEY = {
-  [TABLE_KEYS.partitionKey]: 'JOB#migration-reminder',
+  [TABLE_KEYS.partitionKey]: REMINDER_JOB_PARTITION,
   [TABLE_KEYS.sortKey]: 'CURSOR',
 } as const;
 

@@ -175,8 +175,29 @@ describe('the Keyless stack', () => {
         const actions = table.Action as string[];
         expect(actions.includes('dynamodb:PutItem')).toBe(FUNCTIONS[name].table === 'read-write');
         expect(actions.filter((a) => /Scan|Batch/.test(a))).toEqual([]);
-        expect(actions.includes('dynamodb:DeleteItem')).toBe(name === 'migration-reminder');
+        expect(actions).not.toContain('dynamodb:DeleteItem');
         expect(JSON.stringify(table.Resource)).toContain(`/index/${LEGACY_INDEX.indexName}`);
+      }
+    });
+
+    it.each([
+      ['migration-reminder', ['JOB#migration-reminder']],
+      ['setup-api', ['IDEMPOTENCY#setups']],
+    ] as const)('lets %s delete only the items under its own partition %j', (name, partitions) => {
+      const deletes = statementsOf(core, roleOf(name)).filter((s) =>
+        JSON.stringify(s.Action).includes('DeleteItem'),
+      );
+      expect(deletes).toEqual([
+        expect.objectContaining({
+          Action: 'dynamodb:DeleteItem',
+          Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': partitions } },
+        }),
+      ]);
+    });
+
+    it('lets no other function delete anything', () => {
+      for (const name of FUNCTION_NAMES.filter((n) => n !== 'migration-reminder' && n !== 'setup-api')) {
+        expect(JSON.stringify(statementsOf(core, roleOf(name)))).not.toContain('DeleteItem');
       }
     });
 
