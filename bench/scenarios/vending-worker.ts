@@ -27,14 +27,10 @@ export interface VendingInput {
   concurrency: number;
   revocationCheck: boolean;
   /**
-   * Experiments, not contenders, showing what a change inside the broker would gain with a
-   * staleness bound, by wrapping the store it is given:
-   * - `coalesced`: concurrent status reads of one connection share one DynamoDB read;
-   * - `refresh-ahead`: coalesced, and a status read less than half the bound ago is served at
-   *   once while one read refreshes it in the background; the broker trusts what it gets for the
-   *   other half, so no status is ever older than the bound.
+   * An experiment, not a contender: the broker given a store whose concurrent status reads of one
+   * connection share a single DynamoDB read, to show what coalescing them inside the broker gains.
    */
-  statusReads?: StatusReadExperiment;
+  coalesceStatusReads?: boolean;
   requests: number;
   connections: BenchConnection[];
   stsEndpoint: string;
@@ -58,7 +54,6 @@ export interface VendingOutput {
 }
 
 type Vend = (connection: BenchConnection) => Promise<unknown>;
-export type StatusReadExperiment = 'coalesced' | 'refresh-ahead';
 
 let statusReads = 0;
 
@@ -140,14 +135,8 @@ async function createVend(input: VendingInput): Promise<Vend> {
     case 'keyless': {
       const { createCredentialBroker } = await import('../../shared/broker/credential-broker.ts');
       const { createLogger } = await import('../../shared/observability.ts');
-      const stalenessMs = input.revocationCheck ? 0 : input.stalenessSeconds * 1000;
-      const refreshAhead = input.statusReads === 'refresh-ahead';
       const broker = createCredentialBroker({
-        store: refreshAhead
-          ? servedAhead(store, stalenessMs / 2)
-          : input.statusReads === 'coalesced'
-            ? coalesced(store)
-            : store,
+        store: input.coalesceStatusReads ? coalesced(store) : store,
         sts: new STSClient({
           endpoint: input.stsEndpoint,
           region: REGION,
@@ -159,7 +148,7 @@ async function createVend(input: VendingInput): Promise<Vend> {
         serviceName: 'bench',
         sourceIdentity: 'bench-worker',
         logger: createLogger('bench'),
-        revocationStalenessSeconds: (refreshAhead ? stalenessMs / 2 : stalenessMs) / 1000,
+        revocationStalenessSeconds: input.revocationCheck ? 0 : input.stalenessSeconds,
         clock: () => Date.now(),
       });
       // The provider kept per connection, like the SDK baseline's client; each vend calls it, as an
@@ -239,36 +228,6 @@ function coalesced<Access>(store: {
         inFlight.set(key, read);
       }
       return read;
-    },
-  };
-}
-
-/**
- * A status read less than `maxAgeMs` ago is returned at once and refreshed by one background read;
- * an older or missing one is awaited (coalesced).
- */
-function servedAhead<Access>(
-  store: { getConnectionAccess(customerId: string, accountId: string): Promise<Access> },
-  maxAgeMs: number,
-) {
-  const reads = coalesced(store);
-  const cache = new Map<string, { access: Access; readAt: number }>();
-  const read = (customerId: string, accountId: string, key: string) => {
-    const readAt = Date.now();
-    return reads.getConnectionAccess(customerId, accountId).then((access) => {
-      cache.set(key, { access, readAt });
-      return access;
-    });
-  };
-  return {
-    getConnectionAccess(customerId: string, accountId: string): Promise<Access> {
-      const key = `${customerId}/${accountId}`;
-      const cached = cache.get(key);
-      if (cached && Date.now() - cached.readAt < maxAgeMs) {
-        read(customerId, accountId, key).catch(() => cache.delete(key));
-        return Promise.resolve(cached.access);
-      }
-      return read(customerId, accountId, key);
     },
   };
 }
