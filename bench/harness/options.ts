@@ -26,7 +26,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   });
   if (values.help) {
     console.log(
-      `Usage: npm run bench -- [--quick] [--only ${SCENARIOS.join('|')} ...] [--verbose]\n` +
+      `Usage: npm run bench -- [--quick] [--only <scenario>[,<scenario>…]] [--verbose]\n` +
+        `  scenarios: ${SCENARIOS.join(', ')}\n` +
         '  --quick  smaller sizes (under two minutes on 2 cores); the sizes are printed with the results\n' +
         '  --only   run only these scenarios; the others keep their figures in bench/results.json\n' +
         "  --verbose  show the measured processes' own logs (handlers, broker)",
