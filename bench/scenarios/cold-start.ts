@@ -1,8 +1,10 @@
 /**
- * Cold start, per function: the size of its minified esbuild bundle as deployed (ESM, node22,
- * AWS SDK bundled in, no source map) and its module initialisation time in a fresh Node process,
- * bundled vs. importing the same handler unbundled (TypeScript sources through Node's own
- * `--experimental-transform-types`, dependencies resolved file by file from node_modules).
+ * Cold start, per function: the size of its minified esbuild bundle as the CDK construct
+ * (infra/constructs/keyless-function.ts) deploys it — ESM, node22, AWS SDK bundled in, an external
+ * source map without sources — and its module initialisation time in a fresh Node process run
+ * with `--enable-source-maps` as the function's NODE_OPTIONS sets it, bundled vs. importing the
+ * same handler unbundled (TypeScript sources through Node's own `--experimental-transform-types`,
+ * dependencies resolved file by file from node_modules).
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -19,6 +21,8 @@ import { median, ratio, round } from '../harness/stats.ts';
 import { type Column, formatTable } from '../harness/table.ts';
 
 const run = promisify(execFile);
+/** The deployed functions' NODE_OPTIONS. */
+const LAMBDA_NODE_OPTIONS = ['--enable-source-maps'];
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PROBE = fileURLToPath(new URL('./init-probe.mjs', import.meta.url));
 
@@ -52,7 +56,7 @@ export function discoverFunctions(root = ROOT): string[] {
     .sort();
 }
 
-/** The bundle as the CDK construct ships it: one minified ESM file with the AWS SDK inside. */
+/** The bundle as the CDK construct ships it: one minified ESM file with the AWS SDK inside, and its map. */
 async function bundle(name: string, outDir: string): Promise<string> {
   const outfile = join(outDir, `${name}.mjs`);
   await build({
@@ -64,6 +68,8 @@ async function bundle(name: string, outDir: string): Promise<string> {
     target: 'node22',
     format: 'esm',
     mainFields: ['module', 'main'],
+    sourcemap: true,
+    sourcesContent: false,
     // CommonJS dependencies inside an ESM bundle still call require().
     banner: {
       js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
@@ -89,11 +95,13 @@ export async function runColdStart({
   const outDir = await mkdtemp(join(tmpdir(), 'keyless-bench-'));
   const rows: ColdStartRow[] = [];
   const loaderMs: number[] = [];
+  const mapBytes = new Map<string, number>();
   try {
     // The unbundled figure includes Node's TypeScript transform: its fixed cost, on an empty module.
     const empty = join(outDir, 'empty.ts');
     await writeFile(empty, 'export const empty: number = 0;\n');
-    for (let i = 0; i < runs; i++) loaderMs.push(await initMs(TS_EXEC_ARGV, pathToFileURL(empty).href));
+    for (let i = 0; i < runs; i++)
+      loaderMs.push(await initMs([...LAMBDA_NODE_OPTIONS, ...TS_EXEC_ARGV], pathToFileURL(empty).href));
     for (const name of functions) {
       const bundled = await bundle(name, outDir);
       const source = pathToFileURL(join(ROOT, 'functions', name, 'handler.ts')).href;
@@ -101,9 +109,10 @@ export async function runColdStart({
       const unbundledMs: number[] = [];
       // Alternate the two so background load hits both alike.
       for (let i = 0; i < runs; i++) {
-        bundledMs.push(await initMs([], pathToFileURL(bundled).href));
-        unbundledMs.push(await initMs(TS_EXEC_ARGV, source));
+        bundledMs.push(await initMs(LAMBDA_NODE_OPTIONS, pathToFileURL(bundled).href));
+        unbundledMs.push(await initMs([...LAMBDA_NODE_OPTIONS, ...TS_EXEC_ARGV], source));
       }
+      mapBytes.set(name, (await stat(`${bundled}.map`)).size);
       rows.push({
         function: name,
         bundleBytes: (await stat(bundled)).size,
@@ -117,6 +126,7 @@ export async function runColdStart({
   const columns: Column<ColdStartRow>[] = [
     { header: 'function', value: (r) => r.function },
     { header: 'bundle KB', value: (r) => round(r.bundleBytes / 1024) },
+    { header: 'map KB', value: (r) => round((mapBytes.get(r.function) ?? 0) / 1024) },
     { header: 'init bundled ms', value: (r) => r.initMsBundled },
     { header: 'init unbundled ms', value: (r) => r.initMsUnbundled },
     { header: 'bundled vs unbundled', value: (r) => ratio(r.initMsBundled, r.initMsUnbundled) },
