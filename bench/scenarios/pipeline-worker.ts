@@ -109,7 +109,7 @@ async function run(input: PipelineInput): Promise<PipelineOutput> {
             const i = next++;
             try {
               const stages = await onboard(`${tag}-${i}`);
-              stages.forEach((ms, s) => samples[s]?.push(ms));
+              for (const [s, ms] of stages.entries()) samples[s]?.push(ms);
             } catch (error) {
               failures.push(error instanceof Error ? error.message : String(error));
             }
