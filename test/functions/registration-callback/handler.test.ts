@@ -3,6 +3,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CustomResourceRequest } from '../../../shared/cloudformation/request.ts';
+import type { RoleConnection } from '../../../shared/domain/connection.ts';
 import { DETAIL_TYPES } from '../../../shared/events/catalog.ts';
 import { DEFAULT_ANSWER_WINDOW_MS } from '../../../shared/onboarding/registration.ts';
 import { createConnectionStore } from '../../../shared/store/connection-store.ts';
@@ -47,25 +48,46 @@ beforeEach(() => {
 
 const invoke = (event: unknown) => handler(event as CustomResourceRequest, createContext());
 
-async function newCustomer() {
+type CreateOptions = Partial<Parameters<typeof createRequest>[0]>;
+
+/**
+ * A new customer with an open setup (built with `setup`), and the Create their stack sends for
+ * it to the local ResponseURL server (built with the other options).
+ */
+async function newCustomer({
+  setup: setupOverrides = {},
+  ...overrides
+}: CreateOptions & { setup?: Parameters<typeof openSetup>[2] } = {}) {
   const customerId = uniqueCustomer();
   const accountId = randomAccountId();
-  const setup = await openSetup(store, customerId);
-  return { customerId, accountId, setup };
+  const setup = await openSetup(store, customerId, setupOverrides);
+  const request = createRequest({
+    customerId,
+    accountId,
+    externalId: setup.externalId,
+    responseUrl: server.url,
+    ...overrides,
+  });
+  return { customerId, accountId, setup, request };
 }
+
+/** The Create that registered `active`, from its own stack unless `stackId` says otherwise. */
+const createOf = (active: RoleConnection, overrides: CreateOptions = {}) =>
+  createRequest({
+    customerId: active.customerId,
+    accountId: active.accountId,
+    externalId: active.externalId,
+    responseUrl: server.url,
+    stackId: active.stackId,
+    ...overrides,
+  });
 
 describe('registration-callback handler', () => {
   describe('Create', () => {
     it('records REGISTERED with the pending answer from an SNS-wrapped request and answers nothing yet', async () => {
       // Prepare: the SNS sample, pointed at this customer's setup and the local ResponseURL
-      const { customerId, accountId, setup } = await newCustomer();
+      const { customerId, accountId, setup, request } = await newCustomer();
       const sample = loadEvent('sns/custom-resource-create');
-      const request = createRequest({
-        customerId,
-        accountId,
-        externalId: setup.externalId,
-        responseUrl: server.url,
-      });
       const event = {
         ...sample,
         Records: sample.Records.map((r) => ({ ...r, Sns: { ...r.Sns, Message: JSON.stringify(request) } })),
@@ -105,13 +127,7 @@ describe('registration-callback handler', () => {
     });
 
     it('treats a redelivered request as a duplicate: one connection, one audit entry, no answer', async () => {
-      const { customerId, accountId, setup } = await newCustomer();
-      const request = createRequest({
-        customerId,
-        accountId,
-        externalId: setup.externalId,
-        responseUrl: server.url,
-      });
+      const { customerId, accountId, request } = await newCustomer();
       await invoke(request);
       await invoke(request);
       expect((await store.getConnection(customerId, accountId))?.version).toBe(1);
@@ -127,13 +143,7 @@ describe('registration-callback handler', () => {
       ['the fallback when ServiceTimeout is not a number', 'soon', DEFAULT_ANSWER_WINDOW_MS],
     ])('sets the pending answer’s deadline from %s', async (_what, serviceTimeout, windowMs) => {
       // Prepare
-      const { customerId, accountId, setup } = await newCustomer();
-      const base = createRequest({
-        customerId,
-        accountId,
-        externalId: setup.externalId,
-        responseUrl: server.url,
-      });
+      const { customerId, accountId, request: base } = await newCustomer();
       const { ServiceTimeout: _dropped, ...properties } = base.ResourceProperties ?? {};
       const request = {
         ...base,
@@ -151,12 +161,8 @@ describe('registration-callback handler', () => {
     });
 
     it('answers FAILED with an empty Content-Type when the External ID does not match, leaving no connection', async () => {
-      const { customerId, accountId } = await newCustomer();
-      const request = createRequest({
-        customerId,
-        accountId,
+      const { customerId, accountId, request } = await newCustomer({
         externalId: 'keyless-forged-00000000000000000000000000000000',
-        responseUrl: server.url,
       });
       await invoke(request);
       const put = server.requests.find((r) => r.path.includes(request.RequestId));
@@ -176,16 +182,8 @@ describe('registration-callback handler', () => {
     });
 
     it('answers FAILED naming the expiry when the setup has expired', async () => {
-      const customerId = uniqueCustomer();
-      const accountId = randomAccountId();
-      const setup = await openSetup(store, customerId, {
-        expiresAt: new Date(Date.now() - 1000).toISOString(),
-      });
-      const request = createRequest({
-        customerId,
-        accountId,
-        externalId: setup.externalId,
-        responseUrl: server.url,
+      const { customerId, accountId, request } = await newCustomer({
+        setup: { expiresAt: new Date(Date.now() - 1000).toISOString() },
       });
       await invoke(request);
       expect(server.answersFor(request.RequestId)).toEqual([
@@ -195,12 +193,7 @@ describe('registration-callback handler', () => {
     });
 
     it('answers FAILED when the role is in another account than the stack', async () => {
-      const { customerId, accountId, setup } = await newCustomer();
-      const request = createRequest({
-        customerId,
-        accountId,
-        externalId: setup.externalId,
-        responseUrl: server.url,
+      const { customerId, accountId, request } = await newCustomer({
         roleArn: 'arn:aws:iam::999999999999:role/KeylessAccess',
       });
       await invoke(request);
@@ -219,13 +212,7 @@ describe('registration-callback handler', () => {
       ['an oversized ExternalId', { ExternalId: 'x'.repeat(5000) }, /ExternalId must be at most 1224/],
       ['a malformed RoleArn', { RoleArn: 'arn:aws:iam::1:user/x' }, /RoleArn must be an IAM role ARN/],
     ])('answers FAILED naming the field for %s and leaves no connection', async (_what, change, reason) => {
-      const { customerId, accountId, setup } = await newCustomer();
-      const request = createRequest({
-        customerId,
-        accountId,
-        externalId: setup.externalId,
-        responseUrl: server.url,
-      });
+      const { customerId, accountId, request } = await newCustomer();
       const bad = { ...request, ResourceProperties: { ...request.ResourceProperties, ...change } };
       await invoke(bad);
       const [answer] = server.answersFor(request.RequestId);
@@ -235,14 +222,8 @@ describe('registration-callback handler', () => {
     });
 
     it('never contacts a ResponseURL outside the allow-list, even one that reaches the same server', async () => {
-      const { customerId, accountId, setup } = await newCustomer();
       const lookAlike = (id: string) => server.url(id).replace('127.0.0.1', 'localhost');
-      const request = createRequest({
-        customerId,
-        accountId,
-        externalId: setup.externalId,
-        responseUrl: lookAlike,
-      });
+      const { customerId, accountId, request } = await newCustomer({ responseUrl: lookAlike });
       const result = await invoke(request);
       expect(result).toEqual({ outcomes: ['ignored'] });
       expect(server.requests.filter((r) => r.path.includes(request.RequestId))).toEqual([]);
@@ -251,13 +232,7 @@ describe('registration-callback handler', () => {
 
     it('answers SUCCESS to a second stack of an ACTIVE account without changing the connection', async () => {
       const active = await activeConnection(store);
-      const request = createRequest({
-        customerId: active.customerId,
-        accountId: active.accountId,
-        externalId: active.externalId,
-        responseUrl: server.url,
-        stackId: stackIdFor(active.accountId),
-      });
+      const request = createOf(active, { stackId: stackIdFor(active.accountId) });
       await invoke(request);
       expect(server.answersFor(request.RequestId)).toEqual([
         expect.objectContaining({
@@ -303,13 +278,7 @@ describe('registration-callback handler', () => {
   describe('Update', () => {
     it('answers SUCCESS at once with the same PhysicalResourceId when role and External ID are unchanged', async () => {
       const active = await activeConnection(store);
-      const create = createRequest({
-        customerId: active.customerId,
-        accountId: active.accountId,
-        externalId: active.externalId,
-        responseUrl: server.url,
-        stackId: active.stackId,
-      });
+      const create = createOf(active);
       const update = followUp('Update', create, server.url, { TemplateVersion: '2' });
       await invoke(update);
       expect(server.answersFor(update.RequestId)).toEqual([
@@ -321,13 +290,7 @@ describe('registration-callback handler', () => {
     it('records a rotated External ID as pending while the connection stays ACTIVE on the proven one', async () => {
       const active = await activeConnection(store);
       const rotation = await openSetup(store, active.customerId, { rotatesAccountId: active.accountId });
-      const create = createRequest({
-        customerId: active.customerId,
-        accountId: active.accountId,
-        externalId: active.externalId,
-        responseUrl: server.url,
-        stackId: active.stackId,
-      });
+      const create = createOf(active);
       const update = followUp('Update', create, server.url, { ExternalId: rotation.externalId });
       await invoke(update);
       expect(server.answersFor(update.RequestId)).toEqual([]);
@@ -347,13 +310,7 @@ describe('registration-callback handler', () => {
     it('records a changed role ARN as pending to re-validate, keeping the connection ACTIVE on the proven role', async () => {
       // Prepare
       const active = await activeConnection(store);
-      const create = createRequest({
-        customerId: active.customerId,
-        accountId: active.accountId,
-        externalId: active.externalId,
-        responseUrl: server.url,
-        stackId: active.stackId,
-      });
+      const create = createOf(active);
       const newRole = `arn:aws:iam::${active.accountId}:role/KeylessAccessV2`;
       const update = followUp('Update', create, server.url, { RoleArn: newRole });
       // Act
@@ -386,13 +343,7 @@ describe('registration-callback handler', () => {
         rotatesAccountId: active.accountId,
         status: 'USED',
       });
-      const create = createRequest({
-        customerId: active.customerId,
-        accountId: active.accountId,
-        externalId: active.externalId,
-        responseUrl: server.url,
-        stackId: active.stackId,
-      });
+      const create = createOf(active);
       const replay = followUp('Update', create, server.url, { ExternalId: used.externalId });
       // Act
       await invoke(replay);
@@ -414,13 +365,7 @@ describe('registration-callback handler', () => {
 
     it('uses the new setup in the same write when an Update re-registers a FAILED connection with its External ID', async () => {
       // Prepare: a Create that failed validation, then a fresh setup for the customer
-      const { customerId, accountId, setup } = await newCustomer();
-      const create = createRequest({
-        customerId,
-        accountId,
-        externalId: setup.externalId,
-        responseUrl: server.url,
-      });
+      const { customerId, accountId, request: create } = await newCustomer();
       await invoke(create);
       const registered = (await store.getConnection(customerId, accountId))!;
       await store.updateConnection({
@@ -445,13 +390,7 @@ describe('registration-callback handler', () => {
     it('refuses a rotation setup issued for another account', async () => {
       const active = await activeConnection(store);
       const rotation = await openSetup(store, active.customerId, { rotatesAccountId: randomAccountId() });
-      const create = createRequest({
-        customerId: active.customerId,
-        accountId: active.accountId,
-        externalId: active.externalId,
-        responseUrl: server.url,
-        stackId: active.stackId,
-      });
+      const create = createOf(active);
       const update = followUp('Update', create, server.url, { ExternalId: rotation.externalId });
       await invoke(update);
       expect(server.answersFor(update.RequestId)).toEqual([expect.objectContaining({ Status: 'FAILED' })]);
@@ -464,13 +403,7 @@ describe('registration-callback handler', () => {
   describe('Delete', () => {
     it('answers SUCCESS and emits Integration Stack Deleted when StackId and External ID match', async () => {
       const active = await activeConnection(store);
-      const create = createRequest({
-        customerId: active.customerId,
-        accountId: active.accountId,
-        externalId: active.externalId,
-        responseUrl: server.url,
-        stackId: active.stackId,
-      });
+      const create = createOf(active);
       const del = followUp('Delete', create, server.url);
       await invoke(del);
       expect(server.answersFor(del.RequestId)).toEqual([
@@ -491,13 +424,7 @@ describe('registration-callback handler', () => {
       'answers SUCCESS to a forged Delete (%s) and changes nothing',
       async (_what, properties, otherStack) => {
         const active = await activeConnection(store);
-        const create = createRequest({
-          customerId: active.customerId,
-          accountId: active.accountId,
-          externalId: active.externalId,
-          responseUrl: server.url,
-          stackId: otherStack ? stackIdFor(active.accountId) : active.stackId,
-        });
+        const create = createOf(active, otherStack ? { stackId: stackIdFor(active.accountId) } : {});
         const del = followUp('Delete', create, server.url, properties);
         await invoke(del);
         expect(server.answersFor(del.RequestId)).toEqual([expect.objectContaining({ Status: 'SUCCESS' })]);
@@ -507,12 +434,12 @@ describe('registration-callback handler', () => {
     );
 
     it('answers SUCCESS to the Delete that follows a FAILED Create, with the failed answer’s PhysicalResourceId', async () => {
-      const { customerId, accountId } = await newCustomer();
-      const create = createRequest({
+      const {
         customerId,
         accountId,
+        request: create,
+      } = await newCustomer({
         externalId: 'keyless-forged-00000000000000000000000000000000',
-        responseUrl: server.url,
       });
       await invoke(create);
       const [failed] = server.answersFor(create.RequestId);
