@@ -4,6 +4,7 @@
  * empty Content-Type (anything else breaks the S3 signature), retried with backoff and jitter.
  * The sender re-checks the allow-list itself, so no caller can make it send anywhere else.
  */
+import { backoffDelay, sleep as defaultSleep } from '../backoff.ts';
 import type { ResponseUrlPolicy } from './response-url.ts';
 
 /** CloudFormation's limit on the response object. */
@@ -96,8 +97,6 @@ export interface AnswerSenderOptions {
   timeoutMs?: number;
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /** Status codes worth another try: throttling and server-side errors. */
 const isRetryableStatus = (status: number) => status === 408 || status === 429 || status >= 500;
 
@@ -119,7 +118,7 @@ export function createAnswerSender({
       const target = new URL(responseUrl).href;
       let last: AnswerDelivery = { delivered: false, attempts: 0, error: 'not sent' };
       for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-        if (attempt > 1) await sleep(baseDelayMs * 2 ** (attempt - 2) * (0.5 + Math.random()));
+        if (attempt > 1) await sleep(backoffDelay(baseDelayMs, attempt - 1));
         try {
           const response = await fetch(target, {
             method: 'PUT',

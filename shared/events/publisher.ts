@@ -8,6 +8,7 @@ import {
   PutEventsCommand,
   type PutEventsRequestEntry,
 } from '@aws-sdk/client-eventbridge';
+import { backoffDelay, sleep as defaultSleep } from '../backoff.ts';
 import { detailSchemas, EVENT_SOURCE, type KeylessEvent } from './catalog.ts';
 
 export const PUT_EVENTS_BATCH_SIZE = 10;
@@ -34,7 +35,7 @@ export function createEventPublisher({
   busName,
   maxAttempts = 4,
   baseDelayMs = 100,
-  sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  sleep = defaultSleep,
 }: EventPublisherOptions): EventPublisher {
   function toEntry(event: KeylessEvent): PutEventsRequestEntry {
     const detail = detailSchemas[event.detailType].parse(event.detail);
@@ -50,7 +51,7 @@ export function createEventPublisher({
     let pending = batch.map((event) => ({ event, entry: toEntry(event) }));
     let failed: PublishResult['failed'] = [];
     for (let attempt = 1; attempt <= maxAttempts && pending.length > 0; attempt++) {
-      if (attempt > 1) await sleep(baseDelayMs * 2 ** (attempt - 2) * (0.5 + Math.random()));
+      if (attempt > 1) await sleep(backoffDelay(baseDelayMs, attempt - 1));
       try {
         const result = await client.send(new PutEventsCommand({ Entries: pending.map((p) => p.entry) }));
         // Entries come back in request order; only those with an ErrorCode failed.

@@ -12,6 +12,7 @@ import {
   GetCallerIdentityCommand,
   STSClient,
 } from '@aws-sdk/client-sts';
+import { sleep as defaultSleep } from '../backoff.ts';
 import { ROLE_ARN_PATTERN, toSessionNameChars } from '../domain/sts-limits.ts';
 
 export type ProofResult =
@@ -74,7 +75,7 @@ export function createRoleProver({
   sourceIdentity = 'keyless-role-validator',
   sessionPrefix = 'keyless-validate',
   now = Date.now,
-  sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  sleep = defaultSleep,
   random = Math.random,
   baseDelayMs = 1_000,
   maxDelayMs = 8_000,
