@@ -15,7 +15,7 @@ import {
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { keys, LEGACY_INDEX, TABLE_KEYS } from '../store/table-definition.ts';
+import { itemKeys, LEGACY_INDEX, TABLE_KEYS } from '../store/table-definition.ts';
 
 /** A run of the job, carried across invocations until every page has been read. */
 export interface ReminderRun {
@@ -65,11 +65,6 @@ export function createReminderStore({
   client: DynamoDBDocumentClient;
   tableName: string;
 }) {
-  const connectionKey = (customerId: string, accountId: string) => ({
-    [TABLE_KEYS.partitionKey]: keys.customer(customerId),
-    [TABLE_KEYS.sortKey]: keys.connection(accountId),
-  });
-
   return {
     /**
      * Marks the connection reminded now, only if it is still an ACTIVE connection on access keys
@@ -82,7 +77,7 @@ export function createReminderStore({
         const { Attributes } = await client.send(
           new UpdateCommand({
             TableName: tableName,
-            Key: connectionKey(input.customerId, input.accountId),
+            Key: itemKeys.connection(input.customerId, input.accountId),
             UpdateExpression: 'SET lastRemindedAt = :now, lastReminderId = :rid',
             ConditionExpression:
               'attribute_exists(#legacyPK) AND authMethod = :keys AND #status = :active AND ' +
@@ -126,7 +121,7 @@ export function createReminderStore({
         await client.send(
           new UpdateCommand({
             TableName: tableName,
-            Key: connectionKey(customerId, accountId),
+            Key: itemKeys.connection(customerId, accountId),
             UpdateExpression: previous
               ? 'SET lastRemindedAt = :previous REMOVE lastReminderId'
               : 'REMOVE lastRemindedAt, lastReminderId',

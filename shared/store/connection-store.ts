@@ -29,7 +29,7 @@ import {
 import { isSetupAcceptingCallbacks, type Setup } from '../domain/setup.ts';
 import { ConflictError, ForbiddenTransitionError } from '../errors.ts';
 import { decodeCursor, encodeCursor, type Page } from './pagination.ts';
-import { keys, LEGACY_INDEX, STATUS_INDEX, TABLE_KEYS, TTL_ATTRIBUTE } from './table-definition.ts';
+import { itemKeys, keys, LEGACY_INDEX, STATUS_INDEX, TABLE_KEYS, TTL_ATTRIBUTE } from './table-definition.ts';
 
 /** Why and by whom a change is made; becomes the audit entry. */
 export interface AuditInput {
@@ -101,11 +101,6 @@ export function createConnectionStore({
   client: DynamoDBDocumentClient;
   tableName: string;
 }) {
-  const connectionKey = (customerId: string, accountId: string) => ({
-    [TABLE_KEYS.partitionKey]: keys.customer(customerId),
-    [TABLE_KEYS.sortKey]: keys.connection(accountId),
-  });
-
   function auditItem(
     customerId: string,
     accountId: string,
@@ -131,8 +126,7 @@ export function createConnectionStore({
       Put: {
         TableName: tableName,
         Item: {
-          [TABLE_KEYS.partitionKey]: keys.customer(customerId),
-          [TABLE_KEYS.sortKey]: keys.audit(entry.at, entry.auditId),
+          ...itemKeys.audit(customerId, entry.at, entry.auditId),
           type: 'AUDIT',
           ...entry,
         },
@@ -168,10 +162,7 @@ export function createConnectionStore({
     return {
       Update: {
         TableName: tableName,
-        Key: {
-          [TABLE_KEYS.partitionKey]: keys.customer(setup.customerId),
-          [TABLE_KEYS.sortKey]: keys.setup(setup.setupId),
-        },
+        Key: itemKeys.setup(setup.customerId, setup.setupId),
         UpdateExpression: 'SET #status = :used, usedAt = if_not_exists(usedAt, :now)',
         ConditionExpression: 'attribute_exists(#pk) AND externalId = :ext',
         ExpressionAttributeNames: { '#status': 'status', '#pk': TABLE_KEYS.partitionKey },
@@ -190,7 +181,7 @@ export function createConnectionStore({
       const { Item } = await client.send(
         new GetCommand({
           TableName: tableName,
-          Key: connectionKey(customerId, accountId),
+          Key: itemKeys.connection(customerId, accountId),
           ConsistentRead: consistent,
         }),
       );
@@ -205,7 +196,7 @@ export function createConnectionStore({
       const { Item } = await client.send(
         new GetCommand({
           TableName: tableName,
-          Key: connectionKey(customerId, accountId),
+          Key: itemKeys.connection(customerId, accountId),
           ConsistentRead: true,
           ProjectionExpression: ACCESS_PROJECTION.join(', '),
           ExpressionAttributeNames: { '#status': 'status' },
@@ -252,10 +243,7 @@ export function createConnectionStore({
               {
                 Update: {
                   TableName: tableName,
-                  Key: {
-                    [TABLE_KEYS.partitionKey]: keys.customer(setup.customerId),
-                    [TABLE_KEYS.sortKey]: keys.setup(setup.setupId),
-                  },
+                  Key: itemKeys.setup(setup.customerId, setup.setupId),
                   UpdateExpression: 'SET #status = :used, usedAt = if_not_exists(usedAt, :now)',
                   ConditionExpression: 'externalId = :ext AND expiresAt > :now AND #status <> :expired',
                   ExpressionAttributeNames: { '#status': 'status' },
@@ -339,7 +327,7 @@ export function createConnectionStore({
         {
           Update: {
             TableName: tableName,
-            Key: connectionKey(connection.customerId, connection.accountId),
+            Key: itemKeys.connection(connection.customerId, connection.accountId),
             UpdateExpression: update,
             ConditionExpression: '#version = :expected AND #status = :from',
             ExpressionAttributeNames: names,
@@ -470,8 +458,7 @@ export function createConnectionStore({
         new PutCommand({
           TableName: tableName,
           Item: {
-            [TABLE_KEYS.partitionKey]: keys.customer(setup.customerId),
-            [TABLE_KEYS.sortKey]: keys.setup(setup.setupId),
+            ...itemKeys.setup(setup.customerId, setup.setupId),
             type: 'SETUP',
             ...setup,
             // Keep expired setups a day for diagnosis ("your setup expired"), then let TTL remove them.
@@ -488,10 +475,7 @@ export function createConnectionStore({
       const { Item } = await client.send(
         new GetCommand({
           TableName: tableName,
-          Key: {
-            [TABLE_KEYS.partitionKey]: keys.customer(customerId),
-            [TABLE_KEYS.sortKey]: keys.setup(setupId),
-          },
+          Key: itemKeys.setup(customerId, setupId),
           ConsistentRead: true,
         }),
       );
@@ -513,8 +497,7 @@ export function createConnectionStore({
         new PutCommand({
           TableName: tableName,
           Item: {
-            [TABLE_KEYS.partitionKey]: `STACK#${link.stackId}`,
-            [TABLE_KEYS.sortKey]: 'STACK',
+            ...itemKeys.stackLink(link.stackId),
             type: 'STACK_LINK',
             ...link,
           },
@@ -527,7 +510,7 @@ export function createConnectionStore({
       const { Item } = await client.send(
         new GetCommand({
           TableName: tableName,
-          Key: { [TABLE_KEYS.partitionKey]: `STACK#${stackId}`, [TABLE_KEYS.sortKey]: 'STACK' },
+          Key: itemKeys.stackLink(stackId),
           ConsistentRead: true,
         }),
       );
@@ -566,10 +549,7 @@ export function createConnectionStore({
       await client.send(
         new UpdateCommand({
           TableName: tableName,
-          Key: {
-            [TABLE_KEYS.partitionKey]: keys.customer(customerId),
-            [TABLE_KEYS.sortKey]: keys.setup(setupId),
-          },
+          Key: itemKeys.setup(customerId, setupId),
           UpdateExpression: 'SET #status = :expired',
           ConditionExpression: 'attribute_exists(#pk)',
           ExpressionAttributeNames: { '#status': 'status', '#pk': TABLE_KEYS.partitionKey },
@@ -634,8 +614,7 @@ function stripStorage(item: Record<string, unknown>): Record<string, unknown> {
 
 function toItem(connection: Connection) {
   return {
-    [TABLE_KEYS.partitionKey]: keys.customer(connection.customerId),
-    [TABLE_KEYS.sortKey]: keys.connection(connection.accountId),
+    ...itemKeys.connection(connection.customerId, connection.accountId),
     type: 'CONNECTION',
     ...connection,
   };

@@ -44,6 +44,26 @@ export const keys = {
   prefix: { setup: 'SETUP#', connection: 'CONN#', audit: 'AUDIT#' },
 } as const;
 
+/** The primary key of each kind of item: the Key of a Get, Update or Delete, and the start of a Put's Item. */
+export const itemKeys = {
+  connection: (customerId: string, accountId: string) => ({
+    [TABLE_KEYS.partitionKey]: keys.customer(customerId),
+    [TABLE_KEYS.sortKey]: keys.connection(accountId),
+  }),
+  setup: (customerId: string, setupId: string) => ({
+    [TABLE_KEYS.partitionKey]: keys.customer(customerId),
+    [TABLE_KEYS.sortKey]: keys.setup(setupId),
+  }),
+  audit: (customerId: string, at: string, auditId: string) => ({
+    [TABLE_KEYS.partitionKey]: keys.customer(customerId),
+    [TABLE_KEYS.sortKey]: keys.audit(at, auditId),
+  }),
+  stackLink: (stackId: string) => ({
+    [TABLE_KEYS.partitionKey]: `STACK#${stackId}`,
+    [TABLE_KEYS.sortKey]: 'STACK',
+  }),
+};
+
 /** The CreateTable request for DynamoDB (Local or real): on-demand, keys, sparse GSI. */
 export function createTableInput(tableName: string): CreateTableCommandInput {
   return {

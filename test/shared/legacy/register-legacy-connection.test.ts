@@ -13,7 +13,7 @@ import {
   retireLegacySecret,
 } from '../../../shared/legacy/register-legacy-connection.ts';
 import { type ConnectionStore, createConnectionStore } from '../../../shared/store/connection-store.ts';
-import { keys } from '../../../shared/store/table-definition.ts';
+import { itemKeys } from '../../../shared/store/table-definition.ts';
 import { randomAccountId } from '../../support/builders.ts';
 import { createTestTable } from '../../support/dynamodb.ts';
 
@@ -63,7 +63,7 @@ describe('registerLegacyConnection', () => {
     const { Item } = await table.documentClient.send(
       new GetCommand({
         TableName: table.tableName,
-        Key: { PK: keys.customer(request.customerId), SK: keys.connection(request.accountId) },
+        Key: itemKeys.connection(request.customerId, request.accountId),
       }),
     );
     expect(JSON.stringify(Item)).not.toContain(CANARY);
