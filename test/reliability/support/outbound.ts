@@ -13,6 +13,7 @@
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { ClientRequest } from 'node:http';
+import type { CloudFormationAnswer } from '../../../shared/cloudformation/answer.ts';
 
 export interface OutboundRequest {
   url: string;
@@ -21,17 +22,6 @@ export interface OutboundRequest {
   verdict: 'local' | 'simulated-s3' | 'forbidden';
   contentType: string | null | undefined;
   body: string;
-}
-
-export interface CloudFormationAnswerBody {
-  Status: 'SUCCESS' | 'FAILED';
-  Reason?: string;
-  PhysicalResourceId: string;
-  StackId: string;
-  RequestId: string;
-  LogicalResourceId: string;
-  NoEcho?: boolean;
-  Data?: Record<string, string>;
 }
 
 /** Regions of the three partitions, with the endpoint spellings S3 serves for each. */
@@ -107,8 +97,8 @@ export interface OutboundGuard {
   /** Hosts (host:port) seen leaving the process through the diagnostics channels. */
   wire: { host: string; allowed: boolean }[];
   /** The parsed CloudFormation answers PUT anywhere (local or simulated), in order. */
-  answers(): CloudFormationAnswerBody[];
-  answersFor(requestId: string): CloudFormationAnswerBody[];
+  answers(): CloudFormationAnswer[];
+  answersFor(requestId: string): CloudFormationAnswer[];
   forbidden(): (OutboundRequest | { host: string })[];
   /** Allows one more local host:port (e.g. DynamoDB Local) on the wire. */
   allowHost(host: string): void;
@@ -172,7 +162,7 @@ export function installOutboundGuard({ localOrigins }: { localOrigins: string[] 
   const answers = () =>
     requests
       .filter((r) => r.verdict !== 'forbidden' && r.method === 'PUT')
-      .map((r) => JSON.parse(r.body) as CloudFormationAnswerBody);
+      .map((r) => JSON.parse(r.body) as CloudFormationAnswer);
   return {
     requests,
     wire,
