@@ -24,6 +24,7 @@ const { SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager')
 const { createDocumentClient } = await import('../../shared/clients/dynamodb.ts');
 const { registerLegacyConnection } = await import('../../shared/legacy/register-legacy-connection.ts');
 const { createConnectionStore } = await import('../../shared/store/connection-store.ts');
+const { FUNCTION_NAMES } = await import('../stacks/function-catalogue.ts');
 const { createSimulatedAccounts } = await import('./simulated-stack.ts');
 const { startLocalSystem } = await import('./system.ts');
 
@@ -111,14 +112,7 @@ async function onboard(customer: typeof ACME, tamper?: 'no-external-id') {
 }
 
 try {
-  const missing = [
-    'setup-api',
-    'registration-callback',
-    'role-validator',
-    'revocation',
-    'migration-reminder',
-    'example-worker',
-  ].filter((name) => !info.functions.includes(name));
+  const missing = FUNCTION_NAMES.filter((name) => !info.functions.includes(name));
   expectThat(missing.length === 0, `functions not built yet: ${missing.join(', ')}`);
 
   heading('1. Two customers onboard');

@@ -22,6 +22,7 @@ process.env.KEYLESS_LOG_FORMAT ??= 'pretty';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'INFO';
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 
+const { FUNCTION_NAMES } = await import('../stacks/function-catalogue.ts');
 const { startLocalSystem } = await import('./system.ts');
 
 try {
@@ -34,13 +35,7 @@ try {
     schedules: !values['no-schedules'],
   });
   const info = system.info();
-  const missing = [
-    'setup-api',
-    'registration-callback',
-    'role-validator',
-    'revocation',
-    'migration-reminder',
-  ].filter((name) => !info.functions.includes(name));
+  const missing = FUNCTION_NAMES.filter((name) => !info.functions.includes(name));
   console.log(
     [
       '',
