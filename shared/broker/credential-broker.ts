@@ -11,12 +11,16 @@
  *   (`memoizeIdentityProvider` in @smithy/core) and only then calls the provider again. If the
  *   broker reported the STS expiry, a client would keep using a REVOKED connection for up to an
  *   hour. So each vend reports an `expiration` that makes the SDK come back once the connection
- *   status it was checked against is older than the staleness bound: with the default bound of
- *   0 the SDK asks again before every request, and every request re-checks the status.
+ *   status it was checked against is half the staleness bound old (status-checks.ts re-reads it
+ *   ahead from then on): with the default bound of 0 the SDK asks again before every request, and
+ *   every request re-checks the status.
  * - The broker caches the STS session itself (per connection and request shape, LRU-bounded,
  *   refreshed `refreshBufferSeconds` before the real expiry), so those extra vends cost one small
  *   strongly consistent DynamoDB read, never an AssumeRole. Concurrent misses share one
  *   AssumeRole (single flight); a failed refresh is never cached and never evicts a good session.
+ *   Concurrent status reads of one connection are coalesced too, within the staleness guarantee.
+ * - A provider from `credentialsFor` keys its request once; while the status and the session it
+ *   served last are fresh (staleness bound > 0), a call returns the same settled promise.
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
@@ -36,11 +40,11 @@ import {
   ConnectionMisconfiguredError,
   ConnectionRevokedError,
   LegacyKeysUnavailableError,
-  NotOnboardedError,
   ValidationPendingError,
 } from './errors.ts';
 import type { RepeatedDenialWatch } from './repeated-denials.ts';
 import { assertSourceIdentity, buildSessionName } from './session-name.ts';
+import { type CheckedAccess, type ConnectionStatus, createStatusChecks } from './status-checks.ts';
 
 /**
  * How long before a reported `expiration` the AWS SDK treats credentials as expired and calls
@@ -108,10 +112,21 @@ interface CachedSession {
   issuedFor: string;
 }
 
-interface CheckedAccess {
-  access: ConnectionAccess;
-  /** Epoch ms of the strongly consistent read this status comes from. */
-  readAt: number;
+/** What a provider served last, served again while its status and session are both fresh. */
+interface Served {
+  resolved: Promise<AwsCredentialIdentity>;
+  status: ConnectionStatus;
+  checked: CheckedAccess;
+  session: CachedSession;
+  /** The broker's `clear()` count when it was served; a clear makes it unusable. */
+  generation: number;
+}
+
+/** A provider's request, its cache key computed once, and what it served last. */
+interface ProviderState {
+  request: ParsedRequest;
+  sessionKey: string;
+  served: Served | undefined;
 }
 
 type ParsedRequest = Required<Pick<CredentialRequest, 'customerId' | 'accountId' | 'durationSeconds'>> & {
@@ -150,7 +165,16 @@ export function createCredentialBroker(options: CredentialBrokerOptions): Creden
   const stalenessMs = revocationStalenessSeconds * 1000;
 
   const sessions = new LRUCache<string, CachedSession>({ max: maxCachedSessions });
-  const statuses = new LRUCache<string, CheckedAccess>({ max: maxCachedSessions });
+  const checks = createStatusChecks({
+    store,
+    stalenessMs,
+    maxEntries: maxCachedSessions,
+    onInactive: forget,
+    logger,
+    clock,
+  });
+  /** Bumped by `clear()`: what a provider served before it is never served again. */
+  let generation = 0;
   const inFlight = new Map<string, Promise<CachedSession>>();
   const deprecationWarned = new LRUCache<string, number>({ max: maxCachedSessions });
 
@@ -195,24 +219,6 @@ export function createCredentialBroker(options: CredentialBrokerOptions): Creden
     for (const key of [...sessions.keys()]) if (key.startsWith(prefix)) sessions.delete(key);
   }
 
-  async function checkAccess(customerId: string, accountId: string): Promise<CheckedAccess> {
-    const key = connectionKey(customerId, accountId);
-    if (stalenessMs > 0) {
-      const cached = statuses.get(key);
-      if (cached && clock() - cached.readAt < stalenessMs) return cached;
-    }
-    const readAt = clock();
-    const access = await store.getConnectionAccess(customerId, accountId);
-    if (!access) {
-      statuses.delete(key);
-      forget(customerId, accountId);
-      throw new NotOnboardedError(customerId, accountId);
-    }
-    const checked = { access, readAt };
-    if (stalenessMs > 0) statuses.set(key, checked);
-    return checked;
-  }
-
   function assertActive({ access }: CheckedAccess): void {
     const { customerId, accountId, status } = access;
     if (status === 'ACTIVE') return;
@@ -228,14 +234,17 @@ export function createCredentialBroker(options: CredentialBrokerOptions): Creden
     }
   }
 
-  /** What the SDK gets: the credentials, with an expiration that brings it back within the staleness bound. */
+  /**
+   * What the SDK gets: the credentials, with an expiration that brings it back once the status is
+   * half the staleness bound old (when the broker re-reads it ahead; at once with a bound of 0).
+   */
   function present(
     credentials: CachedSession['credentials'] | Omit<AwsCredentialIdentity, 'expiration'>,
     accountId: string,
     checkedAt: number,
     expiresAt = Number.POSITIVE_INFINITY,
   ): AwsCredentialIdentity {
-    const recheckAt = checkedAt + stalenessMs + SDK_REFRESH_WINDOW_MS;
+    const recheckAt = checkedAt + stalenessMs / 2 + SDK_REFRESH_WINDOW_MS;
     return { ...credentials, accountId, expiration: new Date(Math.min(expiresAt, recheckAt)) };
   }
 
@@ -285,8 +294,28 @@ export function createCredentialBroker(options: CredentialBrokerOptions): Creden
     };
   }
 
-  async function vendRole(request: ParsedRequest, checked: CheckedAccess): Promise<AwsCredentialIdentity> {
+  /** The credentials of a fresh session, remembered so the provider's next calls return them as they are. */
+  function serve(
+    state: ProviderState,
+    status: ConnectionStatus,
+    checked: CheckedAccess,
+    session: CachedSession,
+  ): AwsCredentialIdentity {
+    const identity = present(session.credentials, status.accountId, checked.readAt, session.expiresAt);
+    // With a bound of 0 every vend reads the status, so there is nothing to serve again.
+    if (stalenessMs > 0) {
+      state.served = { resolved: Promise.resolve(identity), status, checked, session, generation };
+    }
+    return identity;
+  }
+
+  async function vendRole(
+    state: ProviderState,
+    status: ConnectionStatus,
+    checked: CheckedAccess,
+  ): Promise<AwsCredentialIdentity> {
     const { access, readAt } = checked;
+    const { request, sessionKey: key } = state;
     const { customerId, accountId } = request;
     if (!access.roleArn || !access.externalId) {
       throw new ConnectionMisconfiguredError(
@@ -295,13 +324,10 @@ export function createCredentialBroker(options: CredentialBrokerOptions): Creden
         accountId,
       );
     }
-    const key = sessionKey(request);
     const issuedFor = `${access.roleArn}\u0000${access.externalId}`;
     const cached = sessions.get(key);
     const usable = cached?.issuedFor === issuedFor ? cached : undefined;
-    if (usable && usable.expiresAt - clock() > refreshBufferMs) {
-      return present(usable.credentials, accountId, readAt, usable.expiresAt);
-    }
+    if (usable && usable.expiresAt - clock() > refreshBufferMs) return serve(state, status, checked, usable);
 
     const flightKey = `${key}\u0000${issuedFor}`;
     let flight = inFlight.get(flightKey);
@@ -318,8 +344,7 @@ export function createCredentialBroker(options: CredentialBrokerOptions): Creden
       inFlight.set(flightKey, flight);
     }
     try {
-      const session = await flight;
-      return present(session.credentials, accountId, readAt, session.expiresAt);
+      return serve(state, status, checked, await flight);
     } catch (error) {
       // A transient failure inside the refresh buffer keeps serving the still-valid session;
       // a denial does not: the customer's role no longer trusts us and the worker must know.
@@ -384,27 +409,49 @@ export function createCredentialBroker(options: CredentialBrokerOptions): Creden
     });
   }
 
-  async function vend(request: ParsedRequest): Promise<AwsCredentialIdentity> {
-    const checked = await checkAccess(request.customerId, request.accountId);
+  async function vend(state: ProviderState): Promise<AwsCredentialIdentity> {
+    const { request } = state;
+    const status = checks.statusOf(request.customerId, request.accountId);
+    const checked = await checks.check(status);
     assertActive(checked);
     return checked.access.authMethod === 'ACCESS_KEYS'
       ? vendLegacy(request, checked)
-      : vendRole(request, checked);
+      : vendRole(state, status, checked);
   }
+
+  const stateOf = (request: ParsedRequest): ProviderState => ({
+    request,
+    sessionKey: sessionKey(request),
+    served: undefined,
+  });
 
   return {
     credentialsFor(request) {
-      const parsed = parse(request);
+      const state = stateOf(parse(request));
+      // Called by the SDK before each request it signs while the last credentials are due for a
+      // re-check: while the status and the session it served last are both fresh, it returns the
+      // very same settled promise, without reading, keying, allocating or awaiting anything.
       return function keylessCredentialProvider() {
-        return vend(parsed);
+        const { served } = state;
+        if (served !== undefined && served.generation === generation) {
+          const now = clock();
+          if (
+            served.session.expiresAt - now > refreshBufferMs &&
+            checks.trusted(served.status, now) === served.checked
+          ) {
+            return served.resolved;
+          }
+        }
+        return vend(state);
       };
     },
     getCredentials(request) {
-      return vend(parse(request));
+      return vend(stateOf(parse(request)));
     },
     clear() {
+      generation += 1;
       sessions.clear();
-      statuses.clear();
+      checks.clear();
       deprecationWarned.clear();
     },
   };

@@ -316,8 +316,9 @@ describe('CredentialBroker', () => {
         })
         .rejects(stsError('AccessDenied'));
       const waiting = Array.from({ length: 100 }, () => b.getCredentials(requestFor(connection)));
-      // Every caller has read the status and joined the flight before STS answers.
-      await vi.waitFor(() => expect(statusReads).toBe(100));
+      // Every caller has read the status and joined the flight before STS answers: the first
+      // caller's read, and one read queued behind it for the 99 who arrived while it was in flight.
+      await vi.waitFor(() => expect(statusReads).toBe(2));
       release();
       await Promise.allSettled(waiting);
       expect(stsMock.commandCalls(AssumeRoleCommand)).toHaveLength(1);
@@ -401,7 +402,7 @@ describe('CredentialBroker', () => {
       await expect(b.getCredentials(requestFor(connection))).rejects.toBeInstanceOf(ConnectionRevokedError);
     });
 
-    it('trusts a read status for the staleness bound only, and reports an expiration that honours it', async () => {
+    it('trusts a read status for the staleness bound only, and reports an expiration at half the bound', async () => {
       const connection = await active();
       const b = broker({ revocationStalenessSeconds: 60 });
       const reads = vi.spyOn(store, 'getConnectionAccess');
@@ -413,10 +414,205 @@ describe('CredentialBroker', () => {
       now += 2_000;
       const afterBound = b.getCredentials(requestFor(connection));
 
-      expect(first.expiration?.getTime()).toBe(START + 60_000 + SDK_REFRESH_WINDOW_MS);
+      // The SDK comes back when the status is half the bound old, when the broker re-reads it ahead.
+      expect(first.expiration?.getTime()).toBe(START + 30_000 + SDK_REFRESH_WINDOW_MS);
       expect(withinBound.accessKeyId).toBe(first.accessKeyId);
       await expect(afterBound).rejects.toBeInstanceOf(ConnectionRevokedError);
       expect(reads).toHaveBeenCalledTimes(2);
+    });
+  });
+
+  describe('Status reads', () => {
+    /**
+     * The real store, behind a gate: a read reaches DynamoDB at once, but while the gate is held
+     * its answer is not returned — a read in flight, as the broker sees it.
+     */
+    function gatedStore() {
+      let held: Promise<void> | undefined;
+      let release = () => {};
+      const gated = {
+        sent: 0,
+        answeredByDynamoDb: 0,
+        hold() {
+          held = new Promise((resolve) => {
+            release = resolve;
+          });
+        },
+        release() {
+          held = undefined;
+          release();
+        },
+        store: {
+          async getConnectionAccess(customerId: string, accountId: string) {
+            gated.sent += 1;
+            const wait = held;
+            const access = await store.getConnectionAccess(customerId, accountId);
+            gated.answeredByDynamoDb += 1;
+            await wait;
+            return access;
+          },
+        },
+      };
+      return gated;
+    }
+
+    it('never lets a vend join a read that began before it: a revocation committed meanwhile is refused (bound 0)', async () => {
+      // Prepare: a read that DynamoDB answered ACTIVE is still in flight when the revocation commits.
+      const connection = await active();
+      const gated = gatedStore();
+      const b = broker({ store: gated.store });
+      gated.hold();
+      const before = b.getCredentials(requestFor(connection));
+      await vi.waitFor(() => expect(gated.answeredByDynamoDb).toBe(1));
+      await store.updateConnection({ connection, to: 'REVOKED', audit });
+      // Act: a vend that starts after the commit, while that read is still in flight.
+      const after = b.getCredentials(requestFor(connection));
+      gated.release();
+      // Assess
+      await expect(before).resolves.toMatchObject({ accessKeyId: 'ASIATESTSESSION00001' });
+      await expect(after).rejects.toBeInstanceOf(ConnectionRevokedError);
+      expect(gated.sent).toBe(2);
+    });
+
+    it('coalesces concurrent vends (bound 0) into the read in flight plus one read queued behind it', async () => {
+      // Prepare
+      const connection = await active();
+      const gated = gatedStore();
+      const b = broker({ store: gated.store });
+      await b.getCredentials(requestFor(connection));
+      gated.hold();
+      // Act
+      const first = b.getCredentials(requestFor(connection));
+      await vi.waitFor(() => expect(gated.answeredByDynamoDb).toBe(2));
+      const arrivedMeanwhile = Array.from({ length: 99 }, () => b.getCredentials(requestFor(connection)));
+      gated.release();
+      const served = await Promise.all([first, ...arrivedMeanwhile]);
+      // Assess: the 99 shared one read, sent after the first read's answer, so after each of them started.
+      expect(gated.sent).toBe(3);
+      expect(new Set(served.map((c) => c.accessKeyId))).toEqual(new Set(['ASIATESTSESSION00001']));
+    });
+
+    it('coalesces concurrent vends of a connection whose status is past the bound into one read', async () => {
+      // Prepare
+      const connection = await active();
+      const gated = gatedStore();
+      const b = broker({ store: gated.store, revocationStalenessSeconds: 60 });
+      await b.getCredentials(requestFor(connection));
+      now += 61_000;
+      gated.hold();
+      // Act
+      const vends = Array.from({ length: 100 }, () => b.getCredentials(requestFor(connection)));
+      await vi.waitFor(() => expect(gated.answeredByDynamoDb).toBe(2));
+      gated.release();
+      const served = await Promise.all(vends);
+      // Assess
+      expect(gated.sent).toBe(2);
+      expect(served.every((c) => c.accessKeyId === 'ASIATESTSESSION00001')).toBe(true);
+    });
+
+    it('re-reads ahead once the status is half the bound old, serving the trusted status meanwhile', async () => {
+      // Prepare: trusted at START; revoked at +31 s.
+      const connection = await active();
+      const gated = gatedStore();
+      const b = broker({ store: gated.store, revocationStalenessSeconds: 60 });
+      await b.getCredentials(requestFor(connection));
+      await store.updateConnection({ connection, to: 'REVOKED', audit });
+      now += 31_000;
+      gated.hold();
+      // Act: served from the status read at START (within the bound) while one re-read runs.
+      const servedAhead = await b.getCredentials(requestFor(connection));
+      const servedAgain = await b.getCredentials(requestFor(connection));
+      const sentWhileHeld = gated.sent;
+      gated.release();
+      await vi.waitFor(() => expect(gated.answeredByDynamoDb).toBe(2));
+      now += 1_000;
+      const afterRefresh = b.getCredentials(requestFor(connection));
+      // Assess: the revocation is seen at +32 s, not only once the bound runs out at +60 s.
+      expect(servedAhead.accessKeyId).toBe('ASIATESTSESSION00001');
+      expect(servedAgain.accessKeyId).toBe('ASIATESTSESSION00001');
+      expect(sentWhileHeld).toBe(2);
+      await expect(afterRefresh).rejects.toBeInstanceOf(ConnectionRevokedError);
+      expect(gated.sent).toBe(2);
+    });
+
+    it('serves nothing past the bound when the re-read ahead failed: the vend reads again', async () => {
+      // Prepare
+      const connection = await active();
+      let failNext = false;
+      let reads = 0;
+      const b = broker({
+        revocationStalenessSeconds: 60,
+        store: {
+          async getConnectionAccess(customerId, accountId) {
+            reads += 1;
+            if (failNext) {
+              failNext = false;
+              throw new Error('ProvisionedThroughputExceededException');
+            }
+            return store.getConnectionAccess(customerId, accountId);
+          },
+        },
+      });
+      await b.getCredentials(requestFor(connection));
+      failNext = true;
+      now += 40_000;
+      await b.getCredentials(requestFor(connection)); // starts the re-read ahead, which fails
+      await vi.waitFor(() => expect(reads).toBe(2));
+      await store.updateConnection({ connection, to: 'REVOKED', audit });
+      // Act
+      now += 21_000;
+      const pastBound = b.getCredentials(requestFor(connection));
+      // Assess
+      await expect(pastBound).rejects.toBeInstanceOf(ConnectionRevokedError);
+      expect(reads).toBe(3);
+    });
+  });
+
+  describe('Provider', () => {
+    it('returns the very same credentials object while the status and the session are fresh', async () => {
+      // Prepare
+      const connection = await active();
+      const reads = vi.spyOn(store, 'getConnectionAccess');
+      const provider = broker({ revocationStalenessSeconds: 60 }).credentialsFor(requestFor(connection));
+      // Act
+      const first = await provider();
+      now += 10_000;
+      const second = await provider();
+      now += 25_000; // half the bound: a re-read ahead; its status makes a new object
+      const third = await provider();
+      await vi.waitFor(() => expect(reads).toHaveBeenCalledTimes(2));
+      await reads.mock.results[1]?.value;
+      const fourth = await provider();
+      // Assess
+      expect(second).toBe(first);
+      expect(third).toBe(first);
+      expect(fourth).not.toBe(first);
+      expect(fourth.accessKeyId).toBe(first.accessKeyId);
+      expect(fourth.expiration?.getTime()).toBe(START + 35_000 + 30_000 + SDK_REFRESH_WINDOW_MS);
+      expect(stsMock).toHaveReceivedCommandTimes(AssumeRoleCommand, 1);
+    });
+
+    it('re-reads the status at once after clear(), within the bound', async () => {
+      // Prepare
+      const connection = await active();
+      const b = broker({ revocationStalenessSeconds: 300 });
+      const provider = b.credentialsFor(requestFor(connection));
+      await provider();
+      await store.updateConnection({ connection, to: 'REVOKED', audit });
+      // Act
+      b.clear();
+      // Assess
+      await expect(provider()).rejects.toBeInstanceOf(ConnectionRevokedError);
+    });
+
+    it('assumes the role again for a provider whose session entered the refresh buffer', async () => {
+      const connection = await active();
+      const provider = broker({ revocationStalenessSeconds: 300 }).credentialsFor(requestFor(connection));
+      const first = await provider();
+      now = START + HOUR - 299_000;
+      const refreshed = await provider();
+      expect(first.accessKeyId).toBe('ASIATESTSESSION00001');
+      expect(refreshed.accessKeyId).toBe('ASIATESTSESSION00002');
     });
   });
 
