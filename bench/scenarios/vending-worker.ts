@@ -26,11 +26,6 @@ export interface VendingInput {
   impl: VendingImpl;
   concurrency: number;
   revocationCheck: boolean;
-  /**
-   * An experiment, not a contender: the broker given a store whose concurrent status reads of one
-   * connection share a single DynamoDB read, to show what coalescing them inside the broker gains.
-   */
-  coalesceStatusReads?: boolean;
   requests: number;
   connections: BenchConnection[];
   stsEndpoint: string;
@@ -136,7 +131,7 @@ async function createVend(input: VendingInput): Promise<Vend> {
       const { createCredentialBroker } = await import('../../shared/broker/credential-broker.ts');
       const { createLogger } = await import('../../shared/observability.ts');
       const broker = createCredentialBroker({
-        store: input.coalesceStatusReads ? coalesced(store) : store,
+        store,
         sts: new STSClient({
           endpoint: input.stsEndpoint,
           region: REGION,
@@ -212,24 +207,6 @@ async function createVend(input: VendingInput): Promise<Vend> {
       };
     }
   }
-}
-
-/** Concurrent reads of one connection's status share one request to DynamoDB. */
-function coalesced<Access>(store: {
-  getConnectionAccess(customerId: string, accountId: string): Promise<Access>;
-}) {
-  const inFlight = new Map<string, Promise<Access>>();
-  return {
-    getConnectionAccess(customerId: string, accountId: string): Promise<Access> {
-      const key = `${customerId}/${accountId}`;
-      let read = inFlight.get(key);
-      if (!read) {
-        read = store.getConnectionAccess(customerId, accountId).finally(() => inFlight.delete(key));
-        inFlight.set(key, read);
-      }
-      return read;
-    },
-  };
 }
 
 serveChild(run);

@@ -177,7 +177,7 @@ export async function runVending(
       >,
     ): Promise<Measured> => {
       progress(
-        `vending: ${input.impl}${input.coalesceStatusReads ? ' (coalesced status reads)' : ''} c${input.concurrency} ` +
+        `vending: ${input.impl} c${input.concurrency} ` +
           `revocation ${input.revocationCheck ? 'on' : 'off'}${input.mode === 'singleFlight' ? ' (single flight)' : ''}…`,
       );
       const sts = await startStsStandIn({ latencyMs: { min: 30, max: 80 } });
@@ -235,20 +235,6 @@ export async function runVending(
             }),
           );
 
-    // What would close most of the gap with a staleness bound: the broker's status reads coalesced.
-    const experiment: Measured[] = [];
-    for (const concurrency of parts.load ? sizes.concurrencies : [])
-      experiment.push(
-        await measure({
-          mode: 'load',
-          impl: 'keyless',
-          concurrency,
-          revocationCheck: false,
-          coalesceStatusReads: true,
-          requests: sizes.requests,
-        }),
-      );
-
     measured.sort(
       (a, b) =>
         Number(b.row.revocationCheck) - Number(a.row.revocationCheck) ||
@@ -273,7 +259,7 @@ export async function runVending(
     return {
       rows: measured.map((m) => m.row),
       singleFlight,
-      report: report(measured, experiment, singleFlight && flights, sizes),
+      report: report(measured, singleFlight && flights, sizes),
     };
   } finally {
     await table.stop();
@@ -282,7 +268,6 @@ export async function runVending(
 
 function report(
   measured: Measured[],
-  experiment: Measured[],
   flights: Record<VendingImpl, number> | undefined,
   sizes: VendingPlan,
 ): string {
@@ -342,14 +327,6 @@ function report(
     });
     lines.push('Keyless headline (ratios against baselines of this run):', ...headline);
   }
-  if (experiment.length)
-    lines.push(
-      formatTable(
-        `Experiment (not a contender): Keyless with the ${STALENESS_SECONDS}s staleness bound, concurrent status reads of one connection coalesced`,
-        columns,
-        experiment,
-      ).trimEnd(),
-    );
   if (flights) {
     lines.push(
       `\nSingle flight: ${sizes.singleFlightRequests.toLocaleString('en-US')} concurrent first requests for one connection → ` +
