@@ -28,8 +28,6 @@ export function handlerEntry(name: string, functionsRoot = FUNCTIONS_ROOT): stri
   return path.join(functionsRoot, name, 'handler.ts');
 }
 
-export const HANDLER = 'index.handler';
-
 /** Lets CommonJS dependencies call `require` inside the ESM bundle. */
 const ESM_REQUIRE_SHIM =
   "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";

@@ -102,5 +102,3 @@ export interface ConnectionAccess {
   version: number;
   createdAt: string;
 }
-
-export const isLegacy = (c: Connection): c is LegacyConnection => c.authMethod === 'ACCESS_KEYS';

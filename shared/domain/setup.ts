@@ -3,8 +3,6 @@
 export const SETUP_STATUSES = ['OPEN', 'USED', 'EXPIRED'] as const;
 export type SetupStatus = (typeof SETUP_STATUSES)[number];
 
-export const DEFAULT_SETUP_TTL_DAYS = 7;
-
 export interface Setup {
   customerId: string;
   setupId: string;
