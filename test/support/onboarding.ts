@@ -6,7 +6,7 @@ import type { RoleConnection } from '../../shared/domain/connection.ts';
 import { generateExternalId } from '../../shared/domain/external-id.ts';
 import type { KeylessEvent } from '../../shared/events/catalog.ts';
 import type { ConnectionStore } from '../../shared/store/connection-store.ts';
-import { buildSetup, randomAccountId } from './builders.ts';
+import { buildLegacyConnection, buildSetup, randomAccountId } from './builders.ts';
 import { loadEvent } from './events.ts';
 
 export const stackIdFor = (accountId: string, uuid: string = randomUUID()) =>
@@ -75,6 +75,26 @@ export async function openSetup(store: ConnectionStore, customerId: string, over
       ...overrides,
     }),
   );
+}
+
+/**
+ * A customer on access keys migrating to a role: their legacy connection, an open setup, and the
+ * Create their new stack sends for it to `responseUrl`.
+ */
+export async function legacyMigration(store: ConnectionStore, responseUrl: (requestId: string) => string) {
+  const customerId = uniqueCustomer();
+  const legacy = await store.createLegacyConnection(buildLegacyConnection({ customerId }), {
+    actor: 'test',
+    reason: 'legacy',
+  });
+  const setup = await openSetup(store, customerId);
+  const request = createRequest({
+    customerId,
+    accountId: legacy.accountId,
+    externalId: setup.externalId,
+    responseUrl,
+  });
+  return { customerId, legacy, setup, request };
 }
 
 /** A connection proven and ACTIVE, registered by `stackId`. */

@@ -7,7 +7,7 @@ import type { RoleConnection } from '../../../shared/domain/connection.ts';
 import { DETAIL_TYPES } from '../../../shared/events/catalog.ts';
 import { DEFAULT_ANSWER_WINDOW_MS } from '../../../shared/onboarding/registration.ts';
 import { createConnectionStore } from '../../../shared/store/connection-store.ts';
-import { buildLegacyConnection, randomAccountId } from '../../support/builders.ts';
+import { randomAccountId } from '../../support/builders.ts';
 import { createTestTable } from '../../support/dynamodb.ts';
 import { loadEvent } from '../../support/events.ts';
 import { createContext } from '../../support/lambda-context.ts';
@@ -15,6 +15,7 @@ import {
   activeConnection,
   createRequest,
   followUp,
+  legacyMigration,
   openSetup,
   publishedEvents,
   stackIdFor,
@@ -249,18 +250,7 @@ describe('registration-callback handler', () => {
     });
 
     it('keeps a legacy connection on its keys and records the role to prove (migration)', async () => {
-      const customerId = uniqueCustomer();
-      const legacy = await store.createLegacyConnection(buildLegacyConnection({ customerId }), {
-        actor: 'test',
-        reason: 'legacy',
-      });
-      const setup = await openSetup(store, customerId);
-      const request = createRequest({
-        customerId,
-        accountId: legacy.accountId,
-        externalId: setup.externalId,
-        responseUrl: server.url,
-      });
+      const { customerId, legacy, setup, request } = await legacyMigration(store, server.url);
       await invoke(request);
       expect(await store.getConnection(customerId, legacy.accountId)).toMatchObject({
         status: 'ACTIVE',

@@ -5,11 +5,17 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CustomResourceRequest } from '../../../shared/cloudformation/request.ts';
 import { DETAIL_TYPES } from '../../../shared/events/catalog.ts';
 import { createConnectionStore } from '../../../shared/store/connection-store.ts';
-import { buildLegacyConnection, randomAccountId } from '../../support/builders.ts';
+import { randomAccountId } from '../../support/builders.ts';
 import { createTestTable } from '../../support/dynamodb.ts';
 import { loadEvent } from '../../support/events.ts';
 import { createContext } from '../../support/lambda-context.ts';
-import { createRequest, openSetup, publishedEvents, uniqueCustomer } from '../../support/onboarding.ts';
+import {
+  createRequest,
+  legacyMigration,
+  openSetup,
+  publishedEvents,
+  uniqueCustomer,
+} from '../../support/onboarding.ts';
 import { startResponseServer } from '../../support/response-server.ts';
 
 const eventBridge = mockClient(EventBridgeClient);
@@ -159,19 +165,8 @@ describe('role-validator handler', () => {
   });
 
   it('moves a legacy connection onto the proven role and out of the legacy index', async () => {
-    const customerId = uniqueCustomer();
-    const legacy = await store.createLegacyConnection(buildLegacyConnection({ customerId }), {
-      actor: 'test',
-      reason: 'legacy',
-    });
-    const setup = await openSetup(store, customerId);
+    const { customerId, legacy, setup, request } = await legacyMigration(store, server.url);
     roleTrusting(legacy.accountId, setup.externalId);
-    const request = createRequest({
-      customerId,
-      accountId: legacy.accountId,
-      externalId: setup.externalId,
-      responseUrl: server.url,
-    });
     await validator(await register(request), createContext());
     const stored = await store.getConnection(customerId, legacy.accountId);
     expect(stored).toMatchObject({
@@ -200,20 +195,9 @@ describe('role-validator handler', () => {
   });
 
   it('keeps a legacy connection on its keys when the role fails validation', async () => {
-    const customerId = uniqueCustomer();
-    const legacy = await store.createLegacyConnection(buildLegacyConnection({ customerId }), {
-      actor: 'test',
-      reason: 'legacy',
-    });
-    const setup = await openSetup(store, customerId);
+    const { customerId, legacy, request } = await legacyMigration(store, server.url);
     sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
     sts.on(GetCallerIdentityCommand).resolves({ Account: legacy.accountId });
-    const request = createRequest({
-      customerId,
-      accountId: legacy.accountId,
-      externalId: setup.externalId,
-      responseUrl: server.url,
-    });
     await validator(await register(request), createContext());
     const stored = await store.getConnection(customerId, legacy.accountId);
     expect(stored).toMatchObject({
