@@ -12,7 +12,13 @@ import { createConnectionStore } from '../../shared/store/connection-store.ts';
 import { captureOutput } from '../shared/broker/support/capture-output.ts';
 import { randomAccountId } from '../support/builders.ts';
 import { createTestTable } from '../support/dynamodb.ts';
-import { createRequest, followUp, openSetup, stackIdFor, uniqueCustomer } from '../support/onboarding.ts';
+import {
+  createRequest,
+  customerWithSetup,
+  followUp,
+  stackIdFor,
+  uniqueCustomer,
+} from '../support/onboarding.ts';
 import { startResponseServer } from '../support/response-server.ts';
 import { createFigures } from './support/figures.ts';
 import { wireLifecycle } from './support/lifecycle.ts';
@@ -52,17 +58,9 @@ const delivery = (payload: CustomResourceRequest) => ({ deliveryId: randomUUID()
 
 /** A customer whose stack sent Create; returns the request and the Role Registered detail. */
 async function registered({ trusted = true } = {}) {
-  const customerId = uniqueCustomer();
-  const accountId = randomAccountId();
-  const setup = await openSetup(store, customerId);
+  const { customerId, accountId, setup, request } = await customerWithSetup(store, server.url);
   const roleArn = `arn:aws:iam::${accountId}:role/KeylessAccess`;
   if (trusted) sts.trust.set(roleArn, setup.externalId);
-  const request = createRequest({
-    customerId,
-    accountId,
-    externalId: setup.externalId,
-    responseUrl: server.url,
-  });
   await life.registration.handle(delivery(request));
   const [event] = bus.of(DETAIL_TYPES.roleRegistered, customerId, accountId);
   if (!event) throw new Error('no Role Registered');
@@ -136,15 +134,7 @@ describe('faults', () => {
   describe('DynamoDB', () => {
     it('lets the platform retry a throttled write, and the redelivery records exactly one connection', async () => {
       // Prepare: the first transaction is throttled past the SDK's own retries.
-      const customerId = uniqueCustomer();
-      const accountId = randomAccountId();
-      const setup = await openSetup(store, customerId);
-      const request = createRequest({
-        customerId,
-        accountId,
-        externalId: setup.externalId,
-        responseUrl: server.url,
-      });
+      const { customerId, accountId, request } = await customerWithSetup(store, server.url);
       let throttled = 0;
       table.documentClient.middlewareStack.add(
         (next, context) => async (args) => {
@@ -260,15 +250,7 @@ describe('faults', () => {
 
     it('fails the callback when Role Registered cannot be published, so the redelivery publishes it', async () => {
       // Prepare: every attempt of the first delivery fails.
-      const customerId = uniqueCustomer();
-      const accountId = randomAccountId();
-      const setup = await openSetup(store, customerId);
-      const request = createRequest({
-        customerId,
-        accountId,
-        externalId: setup.externalId,
-        responseUrl: server.url,
-      });
+      const { customerId, accountId, request } = await customerWithSetup(store, server.url);
       bus.failNextEntries(4);
       figures.add('faultsInjected', 4);
       // Act
@@ -311,14 +293,7 @@ describe('faults', () => {
   });
 
   it('registers nothing for a stack in another account than the role, whatever STS would say', async () => {
-    const accountId = randomAccountId();
-    const customerId = uniqueCustomer();
-    const setup = await openSetup(store, customerId);
-    const request = createRequest({
-      customerId,
-      accountId,
-      externalId: setup.externalId,
-      responseUrl: server.url,
+    const { customerId, request } = await customerWithSetup(store, server.url, {
       stackId: stackIdFor('123456789012'),
     });
     await life.registration.handle(delivery(request));

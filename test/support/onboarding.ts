@@ -4,6 +4,7 @@ import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { CustomResourceRequest } from '../../shared/cloudformation/request.ts';
 import type { RoleConnection } from '../../shared/domain/connection.ts';
 import { generateExternalId } from '../../shared/domain/external-id.ts';
+import type { Setup } from '../../shared/domain/setup.ts';
 import type { KeylessEvent } from '../../shared/events/catalog.ts';
 import type { ConnectionStore } from '../../shared/store/connection-store.ts';
 import { buildLegacyConnection, buildSetup, randomAccountId } from './builders.ts';
@@ -66,7 +67,7 @@ export function followUp(
   };
 }
 
-export async function openSetup(store: ConnectionStore, customerId: string, overrides = {}) {
+export async function openSetup(store: ConnectionStore, customerId: string, overrides: Partial<Setup> = {}) {
   return store.putSetup(
     buildSetup({
       customerId,
@@ -75,6 +76,30 @@ export async function openSetup(store: ConnectionStore, customerId: string, over
       ...overrides,
     }),
   );
+}
+
+type CreateOptions = Partial<Parameters<typeof createRequest>[0]>;
+
+/**
+ * A new customer with an open setup (built with `setup`), and the Create their stack sends for it
+ * to `responseUrl` (built with the other options).
+ */
+export async function customerWithSetup(
+  store: ConnectionStore,
+  responseUrl: (requestId: string) => string,
+  { setup: setupOverrides = {}, ...overrides }: CreateOptions & { setup?: Partial<Setup> } = {},
+) {
+  const customerId = uniqueCustomer();
+  const accountId = randomAccountId();
+  const setup = await openSetup(store, customerId, setupOverrides);
+  const request = createRequest({
+    customerId,
+    accountId,
+    externalId: setup.externalId,
+    responseUrl,
+    ...overrides,
+  });
+  return { customerId, accountId, setup, request };
 }
 
 /**

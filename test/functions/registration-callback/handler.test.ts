@@ -14,12 +14,12 @@ import { createContext } from '../../support/lambda-context.ts';
 import {
   activeConnection,
   createRequest,
+  customerWithSetup,
   followUp,
   legacyMigration,
   openSetup,
   publishedEvents,
   stackIdFor,
-  uniqueCustomer,
 } from '../../support/onboarding.ts';
 import { startResponseServer } from '../../support/response-server.ts';
 
@@ -49,31 +49,12 @@ beforeEach(() => {
 
 const invoke = (event: unknown) => handler(event as CustomResourceRequest, createContext());
 
-type CreateOptions = Partial<Parameters<typeof createRequest>[0]>;
-
-/**
- * A new customer with an open setup (built with `setup`), and the Create their stack sends for
- * it to the local ResponseURL server (built with the other options).
- */
-async function newCustomer({
-  setup: setupOverrides = {},
-  ...overrides
-}: CreateOptions & { setup?: Parameters<typeof openSetup>[2] } = {}) {
-  const customerId = uniqueCustomer();
-  const accountId = randomAccountId();
-  const setup = await openSetup(store, customerId, setupOverrides);
-  const request = createRequest({
-    customerId,
-    accountId,
-    externalId: setup.externalId,
-    responseUrl: server.url,
-    ...overrides,
-  });
-  return { customerId, accountId, setup, request };
-}
+/** A new customer, with an open setup and their stack's Create answered to the local server. */
+const newCustomer = (options: Parameters<typeof customerWithSetup>[2] = {}) =>
+  customerWithSetup(store, server.url, options);
 
 /** The Create that registered `active`, from its own stack unless `stackId` says otherwise. */
-const createOf = (active: RoleConnection, overrides: CreateOptions = {}) =>
+const createOf = (active: RoleConnection, overrides: Partial<Parameters<typeof createRequest>[0]> = {}) =>
   createRequest({
     customerId: active.customerId,
     accountId: active.accountId,

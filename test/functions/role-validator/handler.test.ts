@@ -5,17 +5,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CustomResourceRequest } from '../../../shared/cloudformation/request.ts';
 import { DETAIL_TYPES } from '../../../shared/events/catalog.ts';
 import { createConnectionStore } from '../../../shared/store/connection-store.ts';
-import { randomAccountId } from '../../support/builders.ts';
 import { createTestTable } from '../../support/dynamodb.ts';
 import { loadEvent } from '../../support/events.ts';
 import { createContext } from '../../support/lambda-context.ts';
-import {
-  createRequest,
-  legacyMigration,
-  openSetup,
-  publishedEvents,
-  uniqueCustomer,
-} from '../../support/onboarding.ts';
+import { customerWithSetup, legacyMigration, publishedEvents } from '../../support/onboarding.ts';
 import { startResponseServer } from '../../support/response-server.ts';
 
 const eventBridge = mockClient(EventBridgeClient);
@@ -74,18 +67,7 @@ async function register(request: CustomResourceRequest) {
   return { ...loadEvent('eventbridge/role-registered'), detail: emitted.detail };
 }
 
-async function scenario() {
-  const customerId = uniqueCustomer();
-  const accountId = randomAccountId();
-  const setup = await openSetup(store, customerId);
-  const request = createRequest({
-    customerId,
-    accountId,
-    externalId: setup.externalId,
-    responseUrl: server.url,
-  });
-  return { customerId, accountId, setup, request };
-}
+const scenario = () => customerWithSetup(store, server.url);
 
 describe('role-validator handler', () => {
   it('activates a proven role and answers SUCCESS through the ResponseURL', async () => {
