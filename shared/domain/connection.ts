@@ -80,6 +80,17 @@ export interface RoleConnection extends ConnectionBase {
   pendingSetupId?: string;
 }
 
+/**
+ * A candidate waiting for validation: recorded by the registration callback, and removed together
+ * once the validator settles it or the connection is revoked.
+ */
+export const PENDING_FIELDS = [
+  'pendingAnswer',
+  'pendingRoleArn',
+  'pendingExternalId',
+  'pendingSetupId',
+] as const;
+
 /** Migration phase 2: a customer still on access keys. Only a Secrets Manager reference is kept. */
 export interface LegacyConnection extends ConnectionBase {
   authMethod: 'ACCESS_KEYS';

@@ -7,7 +7,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { z } from 'zod';
 import { parseStackArn } from '../cloudformation/stack-arn.ts';
-import type { Connection, ConnectionStatus } from '../domain/connection.ts';
+import { type Connection, type ConnectionStatus, PENDING_FIELDS } from '../domain/connection.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { DETAIL_TYPES, type DetailOf, type stackStatusChangeSchema } from '../events/catalog.ts';
 import { STACK_DELETE_STATUSES } from '../events/rules.ts';
@@ -68,7 +68,7 @@ export function createRevoker(deps: OnboardingDependencies) {
         const revoked = await store.updateConnection({
           connection,
           to: 'REVOKED',
-          remove: ['pendingAnswer', 'pendingRoleArn', 'pendingExternalId'],
+          remove: [...PENDING_FIELDS],
           audit: { actor: input.actor, reason: input.reason, sourceEventId: input.sourceEventId },
           now: now(),
         });

@@ -7,7 +7,7 @@
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { type AnswerSender, failedAnswer, successAnswer } from '../cloudformation/answer.ts';
-import type { Connection, PendingCloudFormationAnswer } from '../domain/connection.ts';
+import { type Connection, PENDING_FIELDS, type PendingCloudFormationAnswer } from '../domain/connection.ts';
 import { ConflictError } from '../errors.ts';
 import { DETAIL_TYPES, type DetailOf, type KeylessEvent } from '../events/catalog.ts';
 import type { UpdateConnectionInput } from '../store/connection-store.ts';
@@ -19,7 +19,6 @@ const ACTOR = 'role-validator';
 export const ANSWER_RESERVE_MS = 10_000;
 /** How long one connection may take in re-validation (an existing role needs no propagation wait). */
 export const REVALIDATION_BUDGET_MS = 15_000;
-const PENDING_FIELDS = ['pendingAnswer', 'pendingRoleArn', 'pendingExternalId', 'pendingSetupId'] as const;
 /** How many answered request ids a connection remembers (a stack has at most a few in flight). */
 export const ANSWERED_REQUESTS_KEPT = 10;
 

@@ -65,6 +65,27 @@ describe('revocation handler', () => {
     ]);
   });
 
+  it('leaves no candidate values on the revoked connection, a pending rotation’s setup included', async () => {
+    // Prepare: a rotation recorded and not yet proven
+    const active = await activeConnection(store);
+    await store.updateConnection({
+      connection: active,
+      set: {
+        pendingRoleArn: `arn:aws:iam::${active.accountId}:role/KeylessAccessV2`,
+        pendingExternalId: `keyless-${active.customerId}-rotated`,
+        pendingSetupId: 'setup-rotation',
+      },
+    });
+    // Act
+    await handler(stackDeleted(active), createContext());
+    // Assess
+    const stored = await store.getConnection(active.customerId, active.accountId);
+    expect(stored?.status).toBe('REVOKED');
+    for (const field of ['pendingAnswer', 'pendingRoleArn', 'pendingExternalId', 'pendingSetupId']) {
+      expect(stored).not.toHaveProperty(field);
+    }
+  });
+
   it('changes nothing on a repeat of the same event', async () => {
     const active = await activeConnection(store);
     await handler(stackDeleted(active), createContext());
