@@ -5,7 +5,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { DynamoDBClient, GetItemCommand, ListTablesCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
@@ -19,29 +18,20 @@ import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { type LocalSystem, startLocalSystem } from '../../../infra/local/system.ts';
 import { DETAIL_TYPES, EVENT_SOURCE } from '../../../shared/events/catalog.ts';
+import { startFixtureSystem } from './fixture-system.ts';
 import { received } from './fixtures/recorder.ts';
 
 const CUSTOMER = '111122223333';
 const credentials = { accessKeyId: 'AKIAPROVIDERTEST0000', secretAccessKey: 'test' };
 const region = 'us-east-1';
 let system: LocalSystem;
-let savedEnv: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
-  savedEnv = { ...process.env };
-  system = await startLocalSystem({
-    port: 0,
-    dataDir: null,
-    dynamoDbEndpoint: inject('dynamoEndpoint'),
-    tableName: `keyless-local-${randomUUID()}`,
-    functionsDir: fileURLToPath(new URL('./fixtures/functions', import.meta.url)),
-    schedules: false,
-  });
+  system = await startFixtureSystem();
 });
 
 afterAll(async () => {
   await system?.stop();
-  process.env = savedEnv;
 });
 
 beforeEach(() => {

@@ -1,45 +1,30 @@
-/**
- * Simulated customer stacks against the local endpoint, with a stand-in registration callback
- * that records requests and never answers: the test answers in its place, as the provider would.
- */
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { SNSEvent } from 'aws-lambda';
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   createSimulatedAccounts,
   NO_RESPONSE_REASON,
   parseLaunchUrl,
 } from '../../../infra/local/simulated-stack.ts';
-import { type LocalSystem, startLocalSystem } from '../../../infra/local/system.ts';
+import type { LocalSystem } from '../../../infra/local/system.ts';
 import { quickCreateUrl } from '../../../shared/onboarding/setups.ts';
+import { startFixtureSystem } from './fixture-system.ts';
 import { received } from './fixtures/recorder.ts';
 
 const ACCOUNT = '111122223333';
 const EXTERNAL_ID = 'keyless-acme-0123456789abcdef0123456789abcdef';
 let system: LocalSystem;
-let savedEnv: NodeJS.ProcessEnv;
 let stateDir: string;
 
 beforeAll(async () => {
-  savedEnv = { ...process.env };
   stateDir = mkdtempSync(join(tmpdir(), 'keyless-stacks-'));
-  system = await startLocalSystem({
-    port: 0,
-    dataDir: null,
-    dynamoDbEndpoint: inject('dynamoEndpoint'),
-    tableName: `keyless-local-${randomUUID()}`,
-    functionsDir: fileURLToPath(new URL('./fixtures/functions', import.meta.url)),
-    schedules: false,
-  });
+  system = await startFixtureSystem();
 });
 
 afterAll(async () => {
   await system?.stop();
-  process.env = savedEnv;
   rmSync(stateDir, { recursive: true, force: true });
 });
 
