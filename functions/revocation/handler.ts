@@ -11,6 +11,8 @@ import middy from '@middy/core';
 import { z } from 'zod';
 import { documentClient } from '../../shared/clients/dynamodb.ts';
 import { eventBridgeClient } from '../../shared/clients/eventbridge.ts';
+import { createAnswerSender } from '../../shared/cloudformation/answer.ts';
+import { createResponseUrlPolicy } from '../../shared/cloudformation/response-url.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { DETAIL_TYPES, eventBridgeEnvelope, stackStatusChangeSchema } from '../../shared/events/catalog.ts';
 import { createEventPublisher } from '../../shared/events/publisher.ts';
@@ -19,12 +21,16 @@ import { parseInput } from '../../shared/onboarding/parse-input.ts';
 import { createRevoker } from '../../shared/onboarding/revocation.ts';
 import { createConnectionStore } from '../../shared/store/connection-store.ts';
 
-const config = loadConfig(['TABLE_NAME', 'EVENT_BUS_NAME']);
+const config = loadConfig(['TABLE_NAME', 'EVENT_BUS_NAME', 'LOCAL_RESPONSE_ORIGIN']);
 const logger = createLogger('revocation');
 const metrics = createMetrics('revocation');
 const revoker = createRevoker({
   store: createConnectionStore({ client: documentClient, tableName: config.TABLE_NAME }),
   publisher: createEventPublisher({ client: eventBridgeClient, busName: config.EVENT_BUS_NAME }),
+  // A stack deleted while its Create still waits for validation gets that Create answered FAILED.
+  answers: createAnswerSender({
+    policy: createResponseUrlPolicy({ localOrigin: config.LOCAL_RESPONSE_ORIGIN }),
+  }),
   logger,
   metrics,
 });

@@ -39,11 +39,17 @@ const validator = createValidator({
 
 export const validatorInputSchema = z.union([
   eventBridgeEnvelope(DETAIL_TYPES.roleRegistered),
-  z.strictObject({
-    mode: z.literal('revalidate'),
-    customerId: customerIdSchema.optional(),
-    accountId: accountIdSchema.optional(),
-  }),
+  z
+    .strictObject({
+      mode: z.literal('revalidate'),
+      customerId: customerIdSchema.optional(),
+      accountId: accountIdSchema.optional(),
+    })
+    // An account alone would silently widen to every connection: it needs its customer.
+    .refine((input) => !input.accountId || input.customerId, {
+      message: 'accountId needs its customerId',
+      path: ['customerId'],
+    }),
 ]);
 export type ValidatorInput = z.input<typeof validatorInputSchema>;
 

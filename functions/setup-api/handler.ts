@@ -11,6 +11,8 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { documentClient } from '../../shared/clients/dynamodb.ts';
 import { eventBridgeClient } from '../../shared/clients/eventbridge.ts';
+import { createAnswerSender } from '../../shared/cloudformation/answer.ts';
+import { createResponseUrlPolicy } from '../../shared/cloudformation/response-url.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { createEventPublisher } from '../../shared/events/publisher.ts';
 import { apiErrorHandler } from '../../shared/http/error-handler.ts';
@@ -29,6 +31,7 @@ const config = loadConfig([
   'HOME_REGION',
   'REGISTRATION_TOPIC_ARNS',
   'SETUP_TTL_DAYS',
+  'LOCAL_RESPONSE_ORIGIN',
 ]);
 const logger = createLogger('setup-api');
 const metrics = createMetrics('setup-api');
@@ -38,7 +41,15 @@ const idempotency = createSetupIdempotency({ tableName: config.TABLE_NAME });
 const route = createRouter(
   setupApiRoutes({
     store,
-    revoker: createRevoker({ store, publisher, logger, metrics }),
+    revoker: createRevoker({
+      store,
+      publisher,
+      answers: createAnswerSender({
+        policy: createResponseUrlPolicy({ localOrigin: config.LOCAL_RESPONSE_ORIGIN }),
+      }),
+      logger,
+      metrics,
+    }),
     settings: {
       templateUrl: config.TEMPLATE_URL,
       homeRegion: config.HOME_REGION,

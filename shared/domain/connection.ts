@@ -60,6 +60,14 @@ interface ConnectionBase {
   answeredRequestIds?: string[];
 }
 
+/** How many answered RequestIds a connection remembers. */
+export const ANSWERED_REQUESTS_KEPT = 10;
+
+/** The remembered RequestIds once `requestId` has been answered. */
+export function withAnsweredRequest(answered: readonly string[] | undefined, requestId: string): string[] {
+  return [...(answered ?? []), requestId].slice(-ANSWERED_REQUESTS_KEPT);
+}
+
 /** A connection reached by assuming the customer's role with the External ID. */
 export interface RoleConnection extends ConnectionBase {
   authMethod: 'ROLE';

@@ -6,8 +6,15 @@
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { z } from 'zod';
+import { type AnswerSender, failedAnswer } from '../cloudformation/answer.ts';
 import { parseStackArn } from '../cloudformation/stack-arn.ts';
-import { type Connection, type ConnectionStatus, PENDING_FIELDS } from '../domain/connection.ts';
+import {
+  type Connection,
+  type ConnectionStatus,
+  PENDING_FIELDS,
+  type PendingCloudFormationAnswer,
+  withAnsweredRequest,
+} from '../domain/connection.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { DETAIL_TYPES, type DetailOf, type stackStatusChangeSchema } from '../events/catalog.ts';
 import { STACK_DELETE_STATUSES } from '../events/rules.ts';
@@ -33,8 +40,12 @@ export interface RevokeInput {
 /** What a stack deletion revokes: connections that grant access or are about to. */
 const LIVE_STATUSES: readonly ConnectionStatus[] = ['ACTIVE', 'BROKEN', 'REGISTERED'];
 
-export function createRevoker(deps: OnboardingDependencies) {
-  const { store, logger, metrics, publisher } = deps;
+/**
+ * With `answers`, a revocation that lands while CloudFormation still waits for the answer to a
+ * Create or Update answers it FAILED at once, instead of leaving the stack to time out.
+ */
+export function createRevoker(deps: OnboardingDependencies & { answers?: AnswerSender }) {
+  const { store, logger, metrics, publisher, answers } = deps;
   const now = deps.now ?? (() => new Date());
 
   async function revoke(input: RevokeInput): Promise<RevocationOutcome> {
@@ -64,14 +75,24 @@ export function createRevoker(deps: OnboardingDependencies) {
           connection,
         };
       }
+      const pending = 'pendingAnswer' in connection ? connection.pendingAnswer : undefined;
       try {
+        // The conditional write is also the claim on the pending answer: only its winner sends it.
         const revoked = await store.updateConnection({
           connection,
           to: 'REVOKED',
           remove: [...PENDING_FIELDS],
+          ...(pending
+            ? {
+                set: {
+                  answeredRequestIds: withAnsweredRequest(connection.answeredRequestIds, pending.requestId),
+                },
+              }
+            : {}),
           audit: { actor: input.actor, reason: input.reason, sourceEventId: input.sourceEventId },
           now: now(),
         });
+        if (pending) await answerRevoked(pending, input.reason);
         metrics.addMetric('AccessRevoked', MetricUnit.Count, 1);
         logger.info('Access revoked', {
           customerId: input.customerId,
@@ -102,6 +123,23 @@ export function createRevoker(deps: OnboardingDependencies) {
       }
     }
     throw new Error(`Could not revoke ${input.customerId}/${input.accountId}: the connection kept changing.`);
+  }
+
+  async function answerRevoked(pending: PendingCloudFormationAnswer, reason: string): Promise<void> {
+    if (!answers) {
+      logger.warn('Revoked with a CloudFormation request pending; it will time out', {
+        requestId: pending.requestId,
+      });
+      return;
+    }
+    const delivery = await answers.send(
+      pending.responseUrl,
+      failedAnswer(pending, `Access was revoked (${reason}) before the role was validated.`),
+    );
+    if (!delivery.delivered) {
+      logger.error('CloudFormation answer not delivered', { requestId: pending.requestId, delivery });
+      metrics.addMetric('CloudFormationAnswerFailed', MetricUnit.Count, 1);
+    }
   }
 
   return {

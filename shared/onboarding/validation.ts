@@ -7,7 +7,12 @@
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { type AnswerSender, failedAnswer, successAnswer } from '../cloudformation/answer.ts';
-import { type Connection, PENDING_FIELDS, type PendingCloudFormationAnswer } from '../domain/connection.ts';
+import {
+  type Connection,
+  PENDING_FIELDS,
+  type PendingCloudFormationAnswer,
+  withAnsweredRequest,
+} from '../domain/connection.ts';
 import { ConflictError } from '../errors.ts';
 import { DETAIL_TYPES, type DetailOf, type KeylessEvent } from '../events/catalog.ts';
 import type { UpdateConnectionInput } from '../store/connection-store.ts';
@@ -20,7 +25,6 @@ export const ANSWER_RESERVE_MS = 10_000;
 /** How long one connection may take in re-validation (an existing role needs no propagation wait). */
 export const REVALIDATION_BUDGET_MS = 15_000;
 /** How many answered request ids a connection remembers (a stack has at most a few in flight). */
-export const ANSWERED_REQUESTS_KEPT = 10;
 
 export interface ValidatorDependencies extends OnboardingDependencies {
   prover: RoleProver;
@@ -183,9 +187,7 @@ export function createValidator(deps: ValidatorDependencies) {
     for (let attempt = 1; attempt <= 3 && !updated; attempt++) {
       try {
         const verdict = verdictUpdate(connection, candidate, pending, proof, now(), eventId);
-        const answeredRequestIds = [...(connection.answeredRequestIds ?? []), pending.requestId].slice(
-          -ANSWERED_REQUESTS_KEPT,
-        );
+        const answeredRequestIds = withAnsweredRequest(connection.answeredRequestIds, pending.requestId);
         updated = await store.updateConnection({ ...verdict, set: { ...verdict.set, answeredRequestIds } });
       } catch (error) {
         if (!(error instanceof ConflictError)) throw error;

@@ -9,20 +9,27 @@ import { createTestTable } from '../../support/dynamodb.ts';
 import { loadEvent } from '../../support/events.ts';
 import { createContext } from '../../support/lambda-context.ts';
 import { activeConnection, publishedEvents, stackIdFor } from '../../support/onboarding.ts';
+import { startResponseServer } from '../../support/response-server.ts';
 
 const eventBridge = mockClient(EventBridgeClient);
 let table: Awaited<ReturnType<typeof createTestTable>>;
 let store: ReturnType<typeof createConnectionStore>;
 let handler: typeof import('../../../functions/revocation/handler.ts').handler;
+let responses: Awaited<ReturnType<typeof startResponseServer>>;
 
 beforeAll(async () => {
   table = await createTestTable();
+  responses = await startResponseServer();
+  process.env.LOCAL_RESPONSE_ORIGIN = responses.origin;
   process.env.TABLE_NAME = table.tableName;
   process.env.EVENT_BUS_NAME = 'keyless-test';
   ({ handler } = await import('../../../functions/revocation/handler.ts'));
   store = createConnectionStore({ client: table.documentClient, tableName: table.tableName });
 });
-afterAll(() => table.drop());
+afterAll(async () => {
+  await responses.close();
+  await table.drop();
+});
 beforeEach(() => {
   eventBridge.reset();
   eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
@@ -84,6 +91,41 @@ describe('revocation handler', () => {
     for (const field of ['pendingAnswer', 'pendingRoleArn', 'pendingExternalId', 'pendingSetupId']) {
       expect(stored).not.toHaveProperty(field);
     }
+  });
+
+  it('answers FAILED at once a CloudFormation request still waiting for validation', async () => {
+    // Prepare: a role change is pending validation when the stack goes away.
+    const active = await activeConnection(store);
+    const requestId = 'update-pending-at-deletion';
+    await store.updateConnection({
+      connection: active,
+      set: {
+        pendingRoleArn: `arn:aws:iam::${active.accountId}:role/KeylessAccessV2`,
+        pendingAnswer: {
+          responseUrl: responses.url(requestId),
+          requestId,
+          requestType: 'Update',
+          logicalResourceId: 'KeylessRegistration',
+          stackId: active.stackId,
+          physicalResourceId: `keyless-${active.customerId}-${active.accountId}`,
+          deadline: Date.now() + 600_000,
+        },
+      },
+    });
+    // Act: the deletion, delivered twice.
+    await handler(stackDeleted(active), createContext());
+    await handler(stackDeleted(active), createContext());
+    // Assess: exactly one answer, FAILED with the reason, and the request remembered as answered.
+    expect(responses.answersFor(requestId)).toEqual([
+      expect.objectContaining({
+        Status: 'FAILED',
+        RequestId: requestId,
+        Reason: expect.stringMatching(/revoked \(integration stack deleted\) before the role was validated/),
+      }),
+    ]);
+    const revoked = await store.getConnection(active.customerId, active.accountId);
+    expect(revoked).toMatchObject({ status: 'REVOKED', answeredRequestIds: [requestId] });
+    expect(revoked).not.toHaveProperty('pendingAnswer');
   });
 
   it('changes nothing on a repeat of the same event', async () => {

@@ -194,4 +194,11 @@ describe('role-validator handler', () => {
   it('refuses an input that is neither a Role Registered event nor a re-validation request', async () => {
     await expect(validator({ mode: 'explode' } as never, createContext())).rejects.toThrow(/Invalid request/);
   });
+
+  it('refuses a re-validation of an account without its customer instead of re-checking everyone', async () => {
+    await expect(
+      validator({ mode: 'revalidate', accountId: '111122223333' }, createContext()),
+    ).rejects.toThrow(/accountId needs its customerId/);
+    expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 0);
+  });
 });
