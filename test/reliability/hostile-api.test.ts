@@ -94,7 +94,14 @@ const hostileApiRequest = fc.oneof(
     .map(({ defect, customerId, extraKey, value }) => {
       const body: Record<string, unknown> = { customerId: 'acme-corp' };
       if (defect === 'customerId') body.customerId = customerId;
-      if (defect === 'extra') body[extraKey] = value;
+      // defineProperty, so an extra key named `__proto__` is an own key and is really sent.
+      if (defect === 'extra')
+        Object.defineProperty(body, extraKey, {
+          value,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       if (defect === 'region')
         body.region =
           typeof value === 'string' && /^[a-z]{2}(-[a-z]+)+-\d$/.test(value) ? 'ap-south-9' : value;
