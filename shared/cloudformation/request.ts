@@ -62,6 +62,11 @@ export interface Delivery {
   /** The SNS MessageId, or the RequestId of a direct request: the id of what caused a change. */
   deliveryId: string;
   payload: unknown;
+  /**
+   * For an SNS delivery, the region of the topic that delivered it (set by SNS, not by the sender).
+   * A ServiceToken is always in the stack's own region, so CloudFormation's response bucket is too.
+   */
+  topicRegion?: string;
 }
 
 /**
@@ -71,10 +76,14 @@ export interface Delivery {
 export function toDeliveries(event: unknown): Delivery[] {
   const sns = snsEventSchema.safeParse(event);
   if (sns.success) {
-    return sns.data.Records.map((record) => ({
-      deliveryId: record.Sns.MessageId,
-      payload: parseJson(record.Sns.Message),
-    }));
+    return sns.data.Records.map((record) => {
+      const topicRegion = /^arn:aws[a-z-]*:sns:([a-z0-9-]+):/.exec(record.Sns.TopicArn)?.[1];
+      return {
+        deliveryId: record.Sns.MessageId,
+        payload: parseJson(record.Sns.Message),
+        ...(topicRegion ? { topicRegion } : {}),
+      };
+    });
   }
   const requestId =
     typeof event === 'object' &&

@@ -20,7 +20,9 @@
 /** Where the local runtime's ResponseURL receiver lives on the local endpoint. */
 export const LOCAL_RESPONSE_PATH_PREFIX = '/_local/cloudformation-responses/';
 
-export type ResponseUrlVerdict = { allowed: true } | { allowed: false; reason: string };
+export type ResponseUrlVerdict =
+  /** `bucketRegion`: the region of the CloudFormation response bucket, dashes removed (`useast1`). */
+  { allowed: true; bucketRegion?: string } | { allowed: false; reason: string };
 
 export interface ResponseUrlPolicyOptions {
   /** Local mode only: the one extra origin (scheme, host and port) answers may go to. */
@@ -45,7 +47,8 @@ const PATH_STYLE_HOST = new RegExp(`^${ENDPOINT}${SUFFIX}$`);
 const PATH_STYLE_BUCKET = new RegExp(`^/${BUCKET_PREFIX}(${BUCKET_REGION})/.+`);
 const MAX_URL_LENGTH = 4096;
 
-const compact = (region: string) => region.replaceAll('-', '');
+/** A region as response buckets spell it: `us-east-1` → `useast1`. */
+export const compactRegion = (region: string) => region.replaceAll('-', '');
 
 function deny(reason: string): ResponseUrlVerdict {
   return { allowed: false, reason };
@@ -60,17 +63,17 @@ function checkBucket(
   const bucketInChina = bucketRegion.startsWith('cn');
   const bucketInGovCloud = bucketRegion.startsWith('usgov');
   if (endpointRegion !== undefined) {
-    if (compact(endpointRegion) !== bucketRegion)
+    if (compactRegion(endpointRegion) !== bucketRegion)
       return deny('the response bucket does not belong to the endpoint region');
     if (endpointRegion.startsWith('cn-') !== (chinaSuffix !== undefined))
       return deny('the endpoint domain does not match the region partition');
-    return { allowed: true };
+    return { allowed: true, bucketRegion };
   }
   // The global endpoint (s3.amazonaws.com) exists only in the aws partition: a China or GovCloud
   // bucket name there would be another partition's bucket, owned by anyone.
   if (chinaSuffix !== undefined || bucketInChina || bucketInGovCloud)
     return deny('no global S3 endpoint in this partition');
-  return { allowed: true };
+  return { allowed: true, bucketRegion };
 }
 
 /** Builds the policy once (at cold start); the returned check is pure and synchronous. */

@@ -27,6 +27,7 @@ import {
   type RegistrationProperties,
   registrationPropertiesSchema,
 } from '../cloudformation/request.ts';
+import { compactRegion } from '../cloudformation/response-url.ts';
 import { parseStackArn, type StackArn } from '../cloudformation/stack-arn.ts';
 import type { Connection, PendingCloudFormationAnswer } from '../domain/connection.ts';
 import { ROLE_ARN_PATTERN } from '../domain/sts-limits.ts';
@@ -109,6 +110,18 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
       logger.warn('ResponseURL refused; request ignored', { requestId: RequestId, reason: verdict.reason });
       metrics.addMetric('ResponseUrlRefused', MetricUnit.Count, 1);
       return { kind: 'ignored', reason: verdict.reason };
+    }
+    if (
+      verdict.bucketRegion !== undefined &&
+      delivery.topicRegion !== undefined &&
+      verdict.bucketRegion !== compactRegion(delivery.topicRegion)
+    ) {
+      // CloudFormation answers through its bucket in the stack's region, which is the topic's region:
+      // a bucket elsewhere (or of a made-up region, which anyone could create) is never contacted.
+      const reason = 'the response bucket is not in the region of the topic that delivered the request';
+      logger.warn('ResponseURL refused; request ignored', { requestId: RequestId, reason });
+      metrics.addMetric('ResponseUrlRefused', MetricUnit.Count, 1);
+      return { kind: 'ignored', reason };
     }
 
     const parsed = customResourceRequestSchema.safeParse(delivery.payload);

@@ -374,18 +374,31 @@ export function hostileRequest(targets: Targets, localUrl: (requestId: string) =
     });
 }
 
-/** An SNS notification carrying a request, as a topic ServiceToken delivers it. */
+/** The region of a genuine CloudFormation response bucket named by a request's ResponseURL. */
+function responseBucketRegion(request: unknown): string | undefined {
+  const url = (request as { ResponseURL?: unknown } | null)?.ResponseURL;
+  if (typeof url !== 'string') return undefined;
+  const bucket = /cloudformation-custom-resource-response-([a-z0-9]+)/.exec(url)?.[1];
+  return GENUINE_REGIONS.find((region) => region.replaceAll('-', '') === bucket);
+}
+
+/**
+ * An SNS notification carrying a request, as a topic ServiceToken delivers it: from the topic in
+ * the region of the request's response bucket, as for a genuine stack (the stack, its ServiceToken
+ * and CloudFormation's bucket share a region).
+ */
 export function snsWrap(request: unknown, messageId: string) {
+  const region = responseBucketRegion(request) ?? 'us-east-1';
   return {
     Records: [
       {
         EventSource: 'aws:sns',
         EventVersion: '1.0',
-        EventSubscriptionArn: 'arn:aws:sns:us-east-1:999988887777:keyless-registrations:sub',
+        EventSubscriptionArn: `arn:aws:sns:${region}:999988887777:keyless-registrations:sub`,
         Sns: {
           Type: 'Notification',
           MessageId: messageId,
-          TopicArn: 'arn:aws:sns:us-east-1:999988887777:keyless-registrations',
+          TopicArn: `arn:aws:sns:${region}:999988887777:keyless-registrations`,
           Subject: 'AWS CloudFormation custom resource request',
           Message: typeof request === 'string' ? request : JSON.stringify(request),
           Timestamp: '2026-11-23T12:00:00.000Z',

@@ -19,8 +19,9 @@ describe('createResponseUrlPolicy', () => {
     `https://cloudformation-custom-resource-response-usgovwest1.s3-fips.us-gov-west-1.amazonaws.com${KEY}${SIGNED}`,
     `https://CloudFormation-Custom-Resource-Response-USEast1.S3.AMAZONAWS.COM${KEY}${SIGNED}`,
     `https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com${KEY}?AWSAccessKeyId=AKIA&Expires=1&Signature=x`,
-  ])('admits %s', (url) => {
-    expect(policy(url)).toEqual({ allowed: true });
+  ])('admits %s and names its bucket region', (url) => {
+    const bucket = /cloudformation-custom-resource-response-([a-z0-9]+)/i.exec(url)?.[1]?.toLowerCase();
+    expect(policy(url)).toEqual({ allowed: true, bucketRegion: bucket });
   });
 
   it.each([
@@ -82,9 +83,7 @@ describe('createResponseUrlPolicy', () => {
       expect(local('http://127.0.0.1:4577/_local/cloudformation-responses/abc')).toEqual({ allowed: true });
       expect(
         local(`https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com${KEY}${SIGNED}`),
-      ).toEqual({
-        allowed: true,
-      });
+      ).toEqual({ allowed: true, bucketRegion: 'useast1' });
     });
 
     it.each([
