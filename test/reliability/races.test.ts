@@ -12,6 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seededRandom } from '../../bench/harness/random.ts';
 import type { RevocationInput } from '../../functions/revocation/handler.ts';
 import type { ValidatorInput } from '../../functions/role-validator/handler.ts';
 import type { CustomResourceRequest } from '../../shared/cloudformation/request.ts';
@@ -40,17 +41,7 @@ afterAll(async () => {
   await world.close();
 });
 
-/** A small seeded PRNG, so a failing race can be replayed with KEYLESS_RACE_SEED. */
-function prng(seed: number) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+// Seeded (mulberry32, shared with the benchmarks), so a failing race can be replayed with KEYLESS_RACE_SEED.
 const SEED = Number(process.env.KEYLESS_RACE_SEED ?? Math.floor(Math.random() * 2 ** 31));
 
 type Delivery = () => Promise<unknown>;
@@ -227,12 +218,12 @@ describe('lifecycle races and duplicate deliveries', () => {
   it(
     `settles ${RACE_CONNECTIONS} connections raced through duplicated, reordered events exactly as the last legitimate event implies`,
     async () => {
-      const random = prng(SEED);
+      const random = seededRandom(SEED);
       for (let started = 0; started < RACE_CONNECTIONS; started += CONCURRENT_CONNECTIONS) {
         const batch = Math.min(CONCURRENT_CONNECTIONS, RACE_CONNECTIONS - started);
         // Each connection gets its own stream of random decisions, so the batch can interleave freely.
         const seeds = Array.from({ length: batch }, () => Math.floor(random() * 2 ** 31));
-        await Promise.all(seeds.map((seed) => raceOne(prng(seed))));
+        await Promise.all(seeds.map((seed) => raceOne(seededRandom(seed))));
       }
       expect(figures.figures.racesRun).toBe(RACE_CONNECTIONS);
     },
