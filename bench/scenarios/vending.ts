@@ -2,19 +2,20 @@
  * Credential vending (issue 8, §1) and single flight (§2).
  *
  * 100 ACTIVE connections in DynamoDB Local, requests drawn with a Zipf-like skew (s = 1), over two
- * simulated hours of credential lifetimes, STS answered by the stand-in after 30–80 ms. Each
- * implementation × concurrency × revocation check runs in a fresh process against a fresh
- * stand-in, so STS calls and peak RSS belong to that row alone.
+ * simulated hours of credential lifetimes, STS answered by the local runtime's STS after 30–80 ms
+ * (harness/sts.ts). Each implementation × concurrency × revocation check runs in a fresh process
+ * against a fresh STS, so STS calls and peak RSS belong to that row alone.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { AssumeRoleCall } from '../../infra/local/sts.ts';
 import { createConnectionStore } from '../../shared/store/connection-store.ts';
 import { runInChild } from '../harness/child.ts';
 import { startBenchTable } from '../harness/dynamodb.ts';
 import type { BenchOptions } from '../harness/options.ts';
 import type { SingleFlightResult, VendingImpl, VendingRow } from '../harness/results.ts';
 import { ratio, round } from '../harness/stats.ts';
+import { startBenchSts } from '../harness/sts.ts';
 import { type Column, formatTable } from '../harness/table.ts';
-import { type AssumeRoleCall, startStsStandIn } from '../sts-stand-in.ts';
 import type { BenchConnection, VendingInput, VendingOutput } from './vending-worker.ts';
 
 const WORKER = new URL('./vending-worker.ts', import.meta.url);
@@ -180,7 +181,7 @@ export async function runVending(
         `vending: ${input.impl} c${input.concurrency} ` +
           `revocation ${input.revocationCheck ? 'on' : 'off'}${input.mode === 'singleFlight' ? ' (single flight)' : ''}…`,
       );
-      const sts = await startStsStandIn({ latencyMs: { min: 30, max: 80 } });
+      const sts = await startBenchSts(connections);
       try {
         const output = await runInChild<VendingInput, VendingOutput>(
           WORKER,
@@ -202,7 +203,7 @@ export async function runVending(
             concurrency: input.concurrency,
             revocationCheck: input.revocationCheck,
             requests: input.requests,
-            stsCalls: sts.calls().length,
+            stsCalls: sts.calls.length,
             vendsPerSecond: round((input.requests / output.wallMs) * 1000),
             p50Ms: round(output.p50Ms),
             p99Ms: round(output.p99Ms),
@@ -211,7 +212,7 @@ export async function runVending(
           statusReads: output.statusReads,
           errors: output.errors,
           ...(output.firstError ? { firstError: output.firstError } : {}),
-          maxPerLifetime: maxCallsPerLifetime(sts.calls(), CREDENTIAL_LIFETIME_MS - 300_000),
+          maxPerLifetime: maxCallsPerLifetime(sts.calls, CREDENTIAL_LIFETIME_MS - 300_000),
         };
       } finally {
         await sts.stop();

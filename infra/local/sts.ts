@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import {
   EXTERNAL_ID_PATTERN,
@@ -88,12 +89,30 @@ export interface AssumeRoleOutput {
   SourceIdentity?: string | undefined;
 }
 
+/** A granted AssumeRole, as `onAssumeRole` reports it. */
+export interface AssumeRoleCall {
+  roleArn: string;
+  sessionName: string;
+  externalId?: string | undefined;
+  sourceIdentity?: string | undefined;
+  /** As asked, or STS's default of 3600. */
+  durationSeconds: number;
+  /** The "now" the credentials were issued at (epoch ms): the caller's, with `callerClock`. */
+  at: number;
+  /** Their Expiration, which STS gives to the second. */
+  expiresAt: number;
+}
+
 interface Session {
   credentials: IssuedCredentials;
   role: LocalRole;
   sessionName: string;
 }
 
+/**
+ * The options after `now` are for benchmarks and tests. Their defaults are what AWS does: the local
+ * runtime must never be kinder than STS.
+ */
 export interface LocalStsOptions {
   providerAccountId: string;
   /** The role the provider's functions run as (the validator/broker role the template trusts). */
@@ -103,6 +122,26 @@ export interface LocalStsOptions {
   /** The account of a long-lived key that is not the provider's (a legacy customer's IAM user key). */
   keyOwner?: (accessKeyId: string) => { accountId: string } | undefined;
   now?: () => number;
+  /** Told of every AssumeRole granted, with its times (a benchmark counts the calls per lifetime). */
+  onAssumeRole?: (call: AssumeRoleCall) => void;
+  /**
+   * STS's service time for each AssumeRole, uniform in [min, max] ms (30–80 ms from inside a region);
+   * refusals take it too. None by default.
+   */
+  assumeRoleLatencyMs?: { min: number; max: number };
+  /**
+   * Issue credentials on the caller's clock: from the SigV4 signing time the request carries, not
+   * STS's own, so a caller on a simulated clock (bench/harness/clock.ts) gets lifetimes on that
+   * clock. startLocalStsServer then answers without a `Date` header, from which the SDK would
+   * correct its clock back to real time. Off by default: STS dates credentials by its own clock.
+   */
+  callerClock?: boolean;
+  /**
+   * False skips the IAM policy engine on AssumeRole: any caller may assume a deployed role. STS's
+   * input checks, the role's existence and its MaxSessionDuration still apply. For load benchmarks,
+   * where the engine's millisecond or two per call would outweigh STS's own latency. True by default.
+   */
+  evaluateTrustPolicies?: boolean;
 }
 
 const SESSION_NAME_CHARS = /^[\w+=,.@-]*$/;
@@ -127,6 +166,10 @@ export function createLocalSts({
   persistPath,
   keyOwner,
   now = Date.now,
+  onAssumeRole,
+  assumeRoleLatencyMs,
+  callerClock = false,
+  evaluateTrustPolicies = true,
 }: LocalStsOptions) {
   const roles = new Map<string, LocalRole>(loadRoles(persistPath));
   const sessions = new Map<string, Session>();
@@ -230,14 +273,30 @@ export function createLocalSts({
     };
   }
 
+  /** `signedAt`: the request's SigV4 signing time (epoch ms), the issuing time with `callerClock`. */
   async function assumeRole(
     caller: StsCaller,
     input: AssumeRoleInput,
     sourceIp: string,
+    signedAt?: number,
   ): Promise<AssumeRoleOutput> {
+    if (assumeRoleLatencyMs) {
+      const { min, max } = assumeRoleLatencyMs;
+      await sleep(min + Math.random() * (max - min));
+    }
     try {
-      const output = await evaluateAssumeRole(caller, input, sourceIp);
+      const issuedAt = callerClock && signedAt !== undefined ? signedAt : now();
+      const output = await evaluateAssumeRole(caller, input, sourceIp, issuedAt);
       count(input.RoleArn, 'granted');
+      onAssumeRole?.({
+        roleArn: input.RoleArn,
+        sessionName: input.RoleSessionName,
+        externalId: input.ExternalId,
+        sourceIdentity: input.SourceIdentity,
+        durationSeconds: input.DurationSeconds ?? 3600,
+        at: issuedAt,
+        expiresAt: output.Credentials.Expiration.getTime(),
+      });
       return output;
     } catch (error) {
       if (error instanceof StsError && error.code === 'AccessDenied') count(input.RoleArn, 'denied');
@@ -249,15 +308,43 @@ export function createLocalSts({
     caller: StsCaller,
     input: AssumeRoleInput,
     sourceIp: string,
+    issuedAt: number,
   ): Promise<AssumeRoleOutput> {
     validate(input, caller);
     const role = roles.get(input.RoleArn);
-    const denied = new StsError(
-      'AccessDenied',
-      `User: ${caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${input.RoleArn}`,
-      403,
-    );
-    if (!role) throw denied;
+    if (!role) throw notAuthorized(caller, 'sts:AssumeRole', input.RoleArn);
+    if (evaluateTrustPolicies) await evaluateTrustPolicy(caller, role, input, sourceIp);
+    const duration = input.DurationSeconds ?? 3600;
+    if (duration > role.maxSessionDuration) {
+      throw new StsError(
+        'ValidationError',
+        `The requested DurationSeconds exceeds the MaxSessionDuration set for this role.`,
+      );
+    }
+    const credentials: IssuedCredentials = {
+      AccessKeyId: uniqueId('ASIA', 16),
+      SecretAccessKey: randomBytes(30).toString('base64'),
+      SessionToken: `IQoJb3JpZ2luX2VjE${randomBytes(96).toString('base64')}`,
+      Expiration: new Date(Math.floor((issuedAt + duration * 1000) / 1000) * 1000),
+    };
+    sessions.set(credentials.AccessKeyId, { credentials, role, sessionName: input.RoleSessionName });
+    return {
+      Credentials: credentials,
+      AssumedRoleUser: {
+        Arn: `arn:aws:sts::${role.accountId}:assumed-role/${role.name}/${input.RoleSessionName}`,
+        AssumedRoleId: `${role.roleId}:${input.RoleSessionName}`,
+      },
+      SourceIdentity: input.SourceIdentity,
+    };
+  }
+
+  /** The role's trust policy and the caller's identity policies must allow every action the call takes. */
+  async function evaluateTrustPolicy(
+    caller: StsCaller,
+    role: LocalRole,
+    input: AssumeRoleInput,
+    sourceIp: string,
+  ): Promise<void> {
     const context: Record<string, string> = {
       'aws:SourceIp': sourceIp,
       'aws:PrincipalArn': caller.principalArn,
@@ -274,37 +361,9 @@ export function createLocalSts({
         simulationFor(caller, role.arn, role.accountId, role.trustPolicy, action, context),
         {},
       );
-      if (result.resultType !== 'single' || result.overallResult !== 'Allowed') {
-        if (action === 'sts:AssumeRole') throw denied;
-        throw new StsError(
-          'AccessDenied',
-          `User: ${caller.arn} is not authorized to perform: ${action} on resource: ${input.RoleArn}`,
-          403,
-        );
-      }
+      if (result.resultType !== 'single' || result.overallResult !== 'Allowed')
+        throw notAuthorized(caller, action, input.RoleArn);
     }
-    const duration = input.DurationSeconds ?? 3600;
-    if (duration > role.maxSessionDuration) {
-      throw new StsError(
-        'ValidationError',
-        `The requested DurationSeconds exceeds the MaxSessionDuration set for this role.`,
-      );
-    }
-    const credentials: IssuedCredentials = {
-      AccessKeyId: uniqueId('ASIA', 16),
-      SecretAccessKey: randomBytes(30).toString('base64'),
-      SessionToken: `IQoJb3JpZ2luX2VjE${randomBytes(96).toString('base64')}`,
-      Expiration: new Date(Math.floor((now() + duration * 1000) / 1000) * 1000),
-    };
-    sessions.set(credentials.AccessKeyId, { credentials, role, sessionName: input.RoleSessionName });
-    return {
-      Credentials: credentials,
-      AssumedRoleUser: {
-        Arn: `arn:aws:sts::${role.accountId}:assumed-role/${role.name}/${input.RoleSessionName}`,
-        AssumedRoleId: `${role.roleId}:${input.RoleSessionName}`,
-      },
-      SourceIdentity: input.SourceIdentity,
-    };
   }
 
   function getCallerIdentity(caller: StsCaller) {
@@ -320,7 +379,18 @@ export function createLocalSts({
     assumeRole,
     getCallerIdentity,
     assumeRoleCalls: () => Object.fromEntries(calls),
+    /** Answers must then carry no `Date` header (see `callerClock`). */
+    usesCallerClock: callerClock,
   };
+}
+
+/** STS's AccessDenied, in its words. */
+function notAuthorized(caller: StsCaller, action: string, roleArn: string): StsError {
+  return new StsError(
+    'AccessDenied',
+    `User: ${caller.arn} is not authorized to perform: ${action} on resource: ${roleArn}`,
+    403,
+  );
 }
 
 function simulationFor(

@@ -2,12 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { zipfSequence } from '../../bench/harness/random.ts';
 import { percentileOfSorted, ratio } from '../../bench/harness/stats.ts';
 import { maxCallsPerLifetime } from '../../bench/scenarios/vending.ts';
-import type { AssumeRoleCall } from '../../bench/sts-stand-in.ts';
+import type { AssumeRoleCall } from '../../infra/local/sts.ts';
 
 const MINUTE = 60_000;
 const call = (roleArn: string, minute: number): AssumeRoleCall => ({
   roleArn,
   sessionName: 'bench',
+  durationSeconds: 3600,
   at: minute * MINUTE,
   expiresAt: (minute + 60) * MINUTE,
 });

@@ -1,44 +1,82 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AssumeRoleCall, createLocalSts, type LocalSts } from '../../../infra/local/sts.ts';
+import { type LocalStsServer, startLocalStsServer } from '../../../infra/local/sts-server.ts';
 import { ValidationPendingError } from '../../../shared/broker/errors.ts';
+import { instantiateCustomerTemplate } from '../../../shared/customer-template/instantiate.ts';
+import {
+  buildCustomerTemplate,
+  resolveCustomerTemplateConfig,
+  trustedPrincipalArns,
+} from '../../../shared/customer-template/template.ts';
 import { ValidationError } from '../../../shared/errors.ts';
 import { type ConnectionStore, createConnectionStore } from '../../../shared/store/connection-store.ts';
 import { buildRoleConnection, buildSetup } from '../../support/builders.ts';
 import { createTestTable } from '../../support/dynamodb.ts';
 import { createContext } from '../../support/lambda-context.ts';
-import { startStsStandIn } from './sts-stand-in.ts';
 
 const audit = { actor: 'test', reason: 'test setup' };
+const PROVIDER_ACCOUNT_ID = '999988887777';
+const templateConfig = resolveCustomerTemplateConfig({
+  providerAccountId: PROVIDER_ACCOUNT_ID,
+  stage: 'local',
+  regions: ['us-east-1'],
+});
+/** The worker runs as the broker role, which customer roles trust (function-catalogue.ts). */
+const brokerRoleArn = trustedPrincipalArns(templateConfig)[1] as string;
+
 let table: Awaited<ReturnType<typeof createTestTable>>;
-let sts: Awaited<ReturnType<typeof startStsStandIn>>;
+let sts: LocalSts;
+let stsServer: LocalStsServer;
+const granted: AssumeRoleCall[] = [];
 let store: ConnectionStore;
 let handler: typeof import('../../../functions/example-worker/handler.ts').handler;
 
 beforeAll(async () => {
   table = await createTestTable();
-  sts = await startStsStandIn();
+  // The local runtime's STS: AssumeRole is decided by each customer role's real trust policy.
+  sts = createLocalSts({
+    providerAccountId: PROVIDER_ACCOUNT_ID,
+    providerRoleArn: brokerRoleArn,
+    onAssumeRole: (call) => granted.push(call),
+  });
+  stsServer = await startLocalStsServer(sts);
   process.env.TABLE_NAME = table.tableName;
-  process.env.AWS_ENDPOINT_URL_STS = sts.endpoint;
+  process.env.AWS_ENDPOINT_URL_STS = stsServer.endpoint;
   process.env.AWS_LAMBDA_FUNCTION_NAME = 'keyless-example-worker';
   ({ handler } = await import('../../../functions/example-worker/handler.ts'));
   store = createConnectionStore({ client: table.documentClient, tableName: table.tableName });
 });
 afterAll(async () => {
-  await sts.close();
+  await stsServer.stop();
   await table.drop();
   delete process.env.AWS_ENDPOINT_URL_STS;
 });
-beforeEach(() => sts.deny(false));
-
 const invoke = (event: unknown) => handler(event, createContext({ functionName: 'keyless-example-worker' }));
 
-async function connection(status: 'REGISTERED' | 'ACTIVE' | 'REVOKED') {
+/** Deploys the customer template's role in the connection's account, as the customer's stack would. */
+async function deployCustomerRole(accountId: string, externalId: string) {
+  const { role } = instantiateCustomerTemplate(buildCustomerTemplate(templateConfig), {
+    accountId,
+    region: 'us-east-1',
+    parameters: { ExternalId: externalId, CustomerId: 'acme-corp' },
+  });
+  await sts.putRole({
+    arn: role.arn,
+    trustPolicy: role.trustPolicy,
+    maxSessionDuration: role.maxSessionDuration,
+  });
+}
+
+/** A connection in `status`; its deployed role trusts its External ID, or `roleExternalId`. */
+async function connection(
+  status: 'REGISTERED' | 'ACTIVE' | 'REVOKED',
+  { roleExternalId }: { roleExternalId?: string } = {},
+) {
   const customerId = `worker-${Math.random().toString(36).slice(2, 10)}`;
   const setup = await store.putSetup(buildSetup({ customerId }));
-  const registered = await store.registerConnection({
-    connection: buildRoleConnection({ customerId }),
-    setup,
-    audit,
-  });
+  const built = buildRoleConnection({ customerId });
+  await deployCustomerRole(built.accountId, roleExternalId ?? built.externalId);
+  const registered = await store.registerConnection({ connection: built, setup, audit });
   if (status === 'REGISTERED') return registered;
   const active = await store.updateConnection({ connection: registered, to: 'ACTIVE', audit });
   if (status === 'ACTIVE') return active;
@@ -51,24 +89,27 @@ describe('example-worker handler', () => {
     const target = await connection('ACTIVE');
     // Act
     const result = await invoke({ customerId: target.customerId, accountId: target.accountId });
-    // Assess
-    expect(result).toMatchObject({ status: 'done', account: target.accountId });
-    const assumed = sts.assumeRoleCalls.at(-1);
+    // Assess: STS answers the customer's assumed-role identity only to a key it issued for that role
+    const assumed = granted.at(-1);
     expect(assumed).toMatchObject({
-      RoleArn: `arn:aws:iam::${target.accountId}:role/KeylessAccess`,
-      ExternalId: 'keyless-acme-corp-9f86d081884c7d659a2feaa0c55ad015',
-      SourceIdentity: 'keyless-example-worker',
-      DurationSeconds: '3600',
+      roleArn: `arn:aws:iam::${target.accountId}:role/KeylessAccess`,
+      externalId: 'keyless-acme-corp-9f86d081884c7d659a2feaa0c55ad015',
+      sourceIdentity: 'keyless-example-worker',
+      durationSeconds: 3600,
     });
-    expect(sts.issuedKeys()).toContain(sts.signedWith.at(-1));
+    expect(result).toEqual({
+      status: 'done',
+      account: target.accountId,
+      arn: `arn:aws:sts::${target.accountId}:assumed-role/KeylessAccess/${assumed?.sessionName}`,
+    });
   });
 
   it('reuses the cached session on the next invocation of the same environment', async () => {
     const target = await connection('ACTIVE');
     await invoke({ customerId: target.customerId, accountId: target.accountId });
-    const before = sts.assumeRoleCalls.length;
+    const before = granted.length;
     await invoke({ customerId: target.customerId, accountId: target.accountId });
-    expect(sts.assumeRoleCalls.length).toBe(before);
+    expect(granted.length).toBe(before);
   });
 
   it('drops the work with a reason once the connection is revoked', async () => {
@@ -80,8 +121,10 @@ describe('example-worker handler', () => {
   });
 
   it('drops the work when the customer role denies AssumeRole', async () => {
-    const target = await connection('ACTIVE');
-    sts.deny(true);
+    // Prepare: the role in the customer account trusts another External ID than the connection's
+    const target = await connection('ACTIVE', {
+      roleExternalId: 'keyless-acme-corp-ffffffffffffffffffffffffffffffff',
+    });
     await expect(invoke({ customerId: target.customerId, accountId: target.accountId })).resolves.toEqual({
       status: 'skipped',
       reason: 'AssumeRoleDeniedError',

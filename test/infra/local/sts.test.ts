@@ -1,5 +1,15 @@
-import { beforeEach, describe, expect, it } from 'vitest';
-import { createLocalSts, type LocalSts, StsError } from '../../../infra/local/sts.ts';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { installSimulatedClock } from '../../../bench/harness/clock.ts';
+import {
+  type AssumeRoleCall,
+  createLocalSts,
+  type LocalSts,
+  type LocalStsOptions,
+  StsError,
+} from '../../../infra/local/sts.ts';
+import { type LocalStsServer, startLocalStsServer } from '../../../infra/local/sts-server.ts';
 import { instantiateCustomerTemplate } from '../../../shared/customer-template/instantiate.ts';
 import {
   buildCustomerTemplate,
@@ -195,5 +205,216 @@ describe('createLocalSts', () => {
       Arn: `arn:aws:sts::${PROVIDER}:assumed-role/keyless-local-role-validator/keyless-local`,
       Account: PROVIDER,
     });
+  });
+});
+
+describe('createLocalSts options for tests and benchmarks', () => {
+  const role = customerRole();
+  const input = {
+    RoleArn: role.arn,
+    RoleSessionName: 'bench-acme-1700000000',
+    ExternalId: EXTERNAL_ID,
+  };
+
+  async function deployed(options: Partial<LocalStsOptions> = {}) {
+    const sts = createLocalSts({
+      providerAccountId: PROVIDER,
+      providerRoleArn: validatorRoleArn,
+      ...options,
+    });
+    await sts.putRole({
+      arn: role.arn,
+      trustPolicy: role.trustPolicy,
+      maxSessionDuration: role.maxSessionDuration,
+    });
+    return sts;
+  }
+  const provider = (sts: LocalSts) => sts.callerFor('AKIDLOCAL');
+
+  it('reports every granted AssumeRole to onAssumeRole, and no refusal', async () => {
+    // Prepare
+    const calls: AssumeRoleCall[] = [];
+    const now = Date.parse('2026-11-24T12:00:00Z');
+    const sts = await deployed({ onAssumeRole: (call) => calls.push(call), now: () => now });
+
+    // Act
+    await sts.assumeRole(provider(sts), { ...input, SourceIdentity: 'bench-worker' }, '127.0.0.1');
+    await sts
+      .assumeRole(provider(sts), { ...input, ExternalId: 'someone-else' }, '127.0.0.1')
+      .catch(() => {});
+
+    // Assess
+    expect(calls).toEqual([
+      {
+        roleArn: role.arn,
+        sessionName: 'bench-acme-1700000000',
+        externalId: EXTERNAL_ID,
+        sourceIdentity: 'bench-worker',
+        durationSeconds: 3600,
+        at: now,
+        expiresAt: now + 3600_000,
+      },
+    ]);
+  });
+
+  it('takes assumeRoleLatencyMs to answer AssumeRole, a refusal too', async () => {
+    const sts = await deployed({ assumeRoleLatencyMs: { min: 60, max: 60 } });
+    const timed = async (call: Promise<unknown>) => {
+      const started = performance.now();
+      await call.catch(() => {});
+      return performance.now() - started;
+    };
+
+    expect(await timed(sts.assumeRole(provider(sts), input, '127.0.0.1'))).toBeGreaterThanOrEqual(59);
+    expect(
+      await timed(sts.assumeRole(provider(sts), { ...input, ExternalId: undefined }, '127.0.0.1')),
+    ).toBeGreaterThanOrEqual(59);
+  });
+
+  it('dates credentials from the signing time only with callerClock, from its own clock by default', async () => {
+    // Prepare: a caller signing two hours ahead of STS
+    const now = Date.parse('2026-11-24T12:00:00Z');
+    const signedAt = now + 2 * 3600_000;
+    const assumeSigned = async (sts: LocalSts) =>
+      (await sts.assumeRole(provider(sts), input, '127.0.0.1', signedAt)).Credentials.Expiration.getTime();
+
+    // Act / Assess
+    expect(await assumeSigned(await deployed({ now: () => now }))).toBe(now + 3600_000);
+    expect(await assumeSigned(await deployed({ now: () => now, callerClock: true }))).toBe(
+      signedAt + 3600_000,
+    );
+  });
+
+  it('skips the trust policy without evaluateTrustPolicies, but still refuses what STS refuses itself', async () => {
+    const sts = await deployed({ evaluateTrustPolicies: false });
+    const assume = (overrides: Partial<typeof input> & { DurationSeconds?: number }) =>
+      sts.assumeRole(provider(sts), { ...input, ...overrides }, '127.0.0.1');
+
+    await expect(assume({ ExternalId: 'someone-else' })).resolves.toBeDefined();
+    await expect(assume({ RoleArn: `arn:aws:iam::${CUSTOMER}:role/KeylessOther` })).rejects.toMatchObject({
+      code: 'AccessDenied',
+    });
+    await expect(assume({ DurationSeconds: 7200 })).rejects.toMatchObject({ code: 'ValidationError' });
+    await expect(assume({ RoleSessionName: 'has space' })).rejects.toMatchObject({ code: 'ValidationError' });
+  });
+});
+
+describe('the local STS over HTTP (startLocalStsServer), through the AWS SDK', () => {
+  const role = customerRole();
+  const credentials = { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' };
+  let calls: AssumeRoleCall[];
+  let server: LocalStsServer;
+
+  async function serve(options: Partial<LocalStsOptions> = {}) {
+    calls = [];
+    const sts = createLocalSts({
+      providerAccountId: PROVIDER,
+      providerRoleArn: validatorRoleArn,
+      onAssumeRole: (call) => calls.push(call),
+      ...options,
+    });
+    await sts.putRole({
+      arn: role.arn,
+      trustPolicy: role.trustPolicy,
+      maxSessionDuration: role.maxSessionDuration,
+    });
+    server = await startLocalStsServer(sts);
+  }
+  afterEach(() => server.stop());
+
+  const client = (options: { systemClockOffset?: number } = {}) =>
+    new STSClient({
+      endpoint: server.endpoint,
+      region: 'us-east-1',
+      credentials,
+      maxAttempts: 1,
+      ...options,
+    });
+
+  it('answers AssumeRole with credentials that expire DurationSeconds after the caller signed, with callerClock', async () => {
+    // Prepare: a caller whose clock runs two hours ahead of this one
+    await serve({ callerClock: true });
+    const twoHours = 2 * 3600_000;
+
+    // Act
+    const { Credentials, AssumedRoleUser } = await client({ systemClockOffset: twoHours }).send(
+      new AssumeRoleCommand({
+        RoleArn: role.arn,
+        RoleSessionName: 'bench-acme-1700000000',
+        ExternalId: EXTERNAL_ID,
+        DurationSeconds: 900,
+      }),
+    );
+
+    // Assess
+    expect(Credentials?.AccessKeyId).toMatch(/^ASIA[A-Z2-7]{16}$/);
+    expect(AssumedRoleUser?.Arn).toBe(
+      `arn:aws:sts::${CUSTOMER}:assumed-role/KeylessAccess/bench-acme-1700000000`,
+    );
+    const expected = Date.now() + twoHours + 900_000;
+    expect(Math.abs((Credentials?.Expiration?.getTime() ?? 0) - expected)).toBeLessThan(5_000);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('refuses an External ID that is not the role’s with an AccessDenied the SDK recognises', async () => {
+    await serve();
+
+    const attempt = client().send(
+      new AssumeRoleCommand({ RoleArn: role.arn, RoleSessionName: 'bench', ExternalId: 'someone-else' }),
+    );
+
+    await expect(attempt).rejects.toMatchObject({ name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+    expect(calls).toHaveLength(0);
+  });
+
+  it('sends a Date header as STS does, and none with callerClock', async () => {
+    const dateHeader = async () =>
+      (
+        await fetch(server.endpoint, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: 'Action=GetCallerIdentity&Version=2011-06-15',
+        })
+      ).headers.get('date');
+
+    await serve();
+    expect(await dateHeader()).not.toBeNull();
+    await server.stop();
+    await serve({ callerClock: true });
+    expect(await dateHeader()).toBeNull();
+  });
+
+  it('lets the SDK’s memoized provider, on a simulated clock, assume once per credential lifetime, with callerClock', async () => {
+    // Prepare: the provider as an SDK client keeps it (memoized, refreshed 5 minutes before expiry)
+    // (half a second past a whole second: the signing time STS sees is truncated to the second)
+    await serve({ callerClock: true });
+    const clock = installSimulatedClock(Math.floor(Date.now() / 1000) * 1000 + 500);
+    try {
+      const holder = new STSClient({
+        region: 'us-east-1',
+        credentials: fromTemporaryCredentials({
+          params: {
+            RoleArn: role.arn,
+            ExternalId: EXTERNAL_ID,
+            RoleSessionName: 'bench',
+            DurationSeconds: 3600,
+          },
+          masterCredentials: credentials,
+          clientConfig: { endpoint: server.endpoint, region: 'us-east-1' },
+        }),
+      });
+
+      // Act: a vend every simulated minute for two hours
+      for (let minute = 0; minute < 120; minute++) {
+        await holder.config.credentials();
+        clock.advance(60_000);
+      }
+    } finally {
+      clock.uninstall();
+    }
+
+    // Assess: at 0, 55 and 110 minutes
+    const first = calls[0]?.at ?? 0;
+    expect(calls.map((call) => Math.round((call.at - first) / 60_000))).toEqual([0, 55, 110]);
   });
 });
