@@ -32,6 +32,18 @@ export function handlerEntry(name: string, functionsRoot = FUNCTIONS_ROOT): stri
 const ESM_REQUIRE_SHIM =
   "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
 
+/** A function is in the catalogue (infra/stacks/function-catalogue.ts) but its handler file is not there. */
+export class MissingHandlerError extends Error {
+  override readonly name = 'MissingHandlerError';
+  constructor(functionName: string, entry: string) {
+    super(
+      `Function "${functionName}" is in the function catalogue but its handler file ` +
+        `${path.relative(REPOSITORY_ROOT, entry)} is missing: add it, or remove "${functionName}" ` +
+        'from infra/stacks/function-catalogue.ts.',
+    );
+  }
+}
+
 export interface KeylessFunctionProps {
   /** The folder under `functions/`. */
   name: string;
@@ -63,6 +75,9 @@ export class KeylessFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: KeylessFunctionProps) {
     super(scope, id);
+    const entry = handlerEntry(props.name, props.functionsRoot);
+    // Fail the synth: a catalogued function left out of the stack would deploy as if it did not exist.
+    if (!existsSync(entry)) throw new MissingHandlerError(props.name, entry);
     const logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetentionDays as logs.RetentionDays,
       removalPolicy: RemovalPolicy.RETAIN,
@@ -91,7 +106,7 @@ export class KeylessFunction extends Construct {
     this.function = new NodejsFunction(this, 'Function', {
       functionName: props.functionName,
       description: props.description,
-      entry: handlerEntry(props.name, props.functionsRoot),
+      entry,
       handler: 'handler',
       projectRoot: REPOSITORY_ROOT,
       depsLockFilePath: path.join(REPOSITORY_ROOT, 'package-lock.json'),

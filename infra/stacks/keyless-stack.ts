@@ -56,7 +56,7 @@ import type { KeylessSettings } from './settings.ts';
 
 export interface KeylessStackProps extends StackProps {
   settings: KeylessSettings;
-  /** Where function folders live (default `functions/`); a folder without `handler.ts` is left out. */
+  /** Where function folders live (default `functions/`); each catalogued function needs its `handler.ts`. */
   functionsRoot?: string;
 }
 
@@ -163,16 +163,13 @@ export class KeylessStack extends Stack {
       CREDENTIAL_REFRESH_BUFFER_SECONDS: '300',
       REVOCATION_STALENESS_SECONDS: '0',
       POWERTOOLS_SERVICE_NAME: 'keyless',
-      REVALIDATION_FUNCTION_NAME: KeylessFunction.exists('role-validator', props.functionsRoot)
-        ? this.functionNameOf('role-validator')
-        : '',
+      REVALIDATION_FUNCTION_NAME: this.functionNameOf('role-validator'),
       LOCAL_RESPONSE_ORIGIN: '',
     };
 
+    // Every catalogued function, or the synth fails (KeylessFunction throws MissingHandlerError).
     for (const name of FUNCTION_NAMES) {
-      if (KeylessFunction.exists(name, props.functionsRoot)) {
-        this.functions[name] = this.addFunction(name, environment, alarms, props.functionsRoot);
-      }
+      this.functions[name] = this.addFunction(name, environment, alarms, props.functionsRoot);
     }
     this.grantRevalidationRequests();
 
