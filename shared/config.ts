@@ -3,6 +3,12 @@
  * them validated at cold start, with an error that names the variable and what is wrong.
  */
 import { z } from 'zod';
+import {
+  ACCOUNT_ID_MESSAGE,
+  ACCOUNT_ID_PATTERN,
+  REGION_MESSAGE,
+  REGION_PATTERN,
+} from './domain/identifiers.ts';
 import { ConfigurationError } from './errors.ts';
 
 const nonEmpty = (what: string) =>
@@ -24,7 +30,7 @@ export const environmentVariables = {
   POWERTOOLS_SERVICE_NAME: z.string().trim().min(1).default('keyless'),
   PROVIDER_ACCOUNT_ID: z
     .string({ error: 'is required (the provider AWS account id)' })
-    .regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
+    .regex(ACCOUNT_ID_PATTERN, ACCOUNT_ID_MESSAGE),
   SETUP_TTL_DAYS: positiveInt('days a setup stays open', 7),
   CREDENTIAL_REFRESH_BUFFER_SECONDS: positiveInt(
     'seconds before expiry that cached credentials are refreshed',
@@ -52,7 +58,7 @@ export const environmentVariables = {
     }),
   HOME_REGION: z
     .string({ error: 'is required (the region of the Keyless core)' })
-    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region name'),
+    .regex(REGION_PATTERN, REGION_MESSAGE),
   /** The role validator, which the credential broker asks to re-check a role that keeps denying it. */
   REVALIDATION_FUNCTION_NAME: z.string().trim().min(1).optional(),
   /** Local mode only: the one extra ResponseURL origin the callback may answer to. */

@@ -49,7 +49,7 @@ export class ForbiddenTransitionError extends Error {
  * `current` holds what DynamoDB returned for the item at the time, when it exists.
  */
 export class ConflictError extends Error {
-  override readonly name = 'ConflictError';
+  override readonly name: string = 'ConflictError';
   readonly statusCode = 409;
   constructor(
     message: string,
@@ -57,6 +57,27 @@ export class ConflictError extends Error {
     options?: ErrorOptions,
   ) {
     super(message, options);
+  }
+}
+
+/**
+ * A stack or a role is already linked to another live connection: a stack registers one
+ * connection and a role serves one customer (docs/architecture.md §6, invariants 4 and 9).
+ */
+export class LinkConflictError extends ConflictError {
+  override readonly name: string = 'LinkConflictError';
+  constructor(
+    readonly link: 'stack' | 'role',
+    readonly value: string,
+    options?: ErrorOptions,
+  ) {
+    super(
+      link === 'role'
+        ? `Role ${value} is already connected for another customer of this provider: a role serves one customer, so create a separate role for this integration.`
+        : `Stack ${value} already registered another connection: a stack registers one connection.`,
+      undefined,
+      options,
+    );
   }
 }
 

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { getCustomerCallerIdentity } from '../../shared/broker/caller-identity.ts';
 import { isPermanentRefusal } from '../../shared/broker/errors.ts';
 import { createBrokerFromEnvironment } from '../../shared/broker/from-environment.ts';
+import { accountIdSchema, customerIdSchema } from '../../shared/domain/identifiers.ts';
 import { createLogger } from '../../shared/observability.ts';
 import { parseInput } from '../../shared/onboarding/parse-input.ts';
 
@@ -19,8 +20,8 @@ const broker = createBrokerFromEnvironment({ logger });
 const region = process.env.AWS_REGION ?? 'us-east-1';
 
 export const exampleWorkerInputSchema = z.object({
-  customerId: z.string().min(1).max(128),
-  accountId: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
+  customerId: customerIdSchema,
+  accountId: accountIdSchema,
 });
 
 export type ExampleWorkerResult =

@@ -4,7 +4,9 @@
  *
  * A simulated customer AWS account against the running local system (`npm start`).
  */
+
 import { parseArgs } from 'node:util';
+import { ACCOUNT_ID_PATTERN } from '../../shared/domain/identifiers.ts';
 import { createSimulatedAccounts, TAMPERS, type Tamper } from './simulated-stack.ts';
 
 const USAGE = [
@@ -33,7 +35,8 @@ async function main(): Promise<number> {
   const [command] = positionals;
   const endpoint = process.env.KEYLESS_ENDPOINT ?? `http://127.0.0.1:${process.env.KEYLESS_PORT ?? '4577'}`;
   const account = values.account ?? '';
-  if (!/^\d{12}$/.test(account)) throw new Error(`--account must be a 12-digit account id.\n${USAGE}`);
+  if (!ACCOUNT_ID_PATTERN.test(account))
+    throw new Error(`--account must be a 12-digit account id.\n${USAGE}`);
   if (values.tamper !== undefined && !(values.tamper in TAMPERS))
     throw new Error(`Unknown --tamper.\n${USAGE}`);
   const accounts = createSimulatedAccounts({

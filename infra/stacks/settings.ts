@@ -4,10 +4,12 @@
  */
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
-import { STAGE_PATTERN } from '../../shared/customer-template/names.ts';
-
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
-const ACCOUNT = /^\d{12}$/;
+import {
+  ACCOUNT_ID_PATTERN,
+  REGION_PATTERN,
+  STAGE_MESSAGE,
+  STAGE_PATTERN,
+} from '../../shared/domain/identifiers.ts';
 
 /** Context values arrive as JSON from cdk.json and as strings from `-c`: accept both for lists. */
 const list = (item: z.ZodString) =>
@@ -23,26 +25,26 @@ const list = (item: z.ZodString) =>
   );
 
 const settingsSchema = z.object({
-  stage: z.string().regex(STAGE_PATTERN, 'must be 1–20 lower-case letters, digits or dashes'),
+  stage: z.string().regex(STAGE_PATTERN, STAGE_MESSAGE),
   /**
    * The provider account the stacks deploy to and the customer template trusts; empty: the CDK CLI's
    * account. Also read by `npm run template`, so the printed template matches the deployed one.
    */
   providerAccountId: z
     .string()
-    .regex(/^(\d{12})?$/, 'must be a 12-digit AWS account id')
+    .refine((value) => value === '' || ACCOUNT_ID_PATTERN.test(value), 'must be a 12-digit AWS account id')
     .default(''),
   /** The region of the core (table, bus, functions). */
-  homeRegion: z.string().regex(REGION, 'must be an AWS region name'),
+  homeRegion: z.string().regex(REGION_PATTERN, 'must be an AWS region name'),
   /** Further regions customers launch stacks in: each gets a thin ingress stack with its own topic. */
-  ingressRegions: list(z.string().regex(REGION, 'must list AWS region names')),
+  ingressRegions: list(z.string().regex(REGION_PATTERN, 'must list AWS region names')),
   /** Only principals of this AWS Organization may publish registrations (empty: any account). */
   allowedPrincipalOrgId: z
     .string()
     .regex(/^(o-[a-z0-9]{10,32})?$/, 'must be an AWS Organization id (o-…)')
     .default(''),
   /** Only these accounts may publish registrations (empty: any account). */
-  allowedCustomerAccounts: list(z.string().regex(ACCOUNT, 'must list 12-digit AWS account ids')),
+  allowedCustomerAccounts: list(z.string().regex(ACCOUNT_ID_PATTERN, 'must list 12-digit AWS account ids')),
   /**
    * Let customer accounts (the same Organization / account list as the topics) forward their own
    * "CloudFormation Stack Status Change" events to the Keyless bus, so a stack deleted without its

@@ -29,6 +29,7 @@ import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smit
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import type { ConnectionAccess } from '../domain/connection.ts';
+import { accountIdSchema, customerIdSchema } from '../domain/identifiers.ts';
 import { ROLE_MAX_SESSION_SECONDS, SESSION_DURATION_MIN_SECONDS } from '../domain/sts-limits.ts';
 import { ValidationError } from '../errors.ts';
 import type { LegacyKeyReader } from '../legacy/legacy-keys.ts';
@@ -135,8 +136,8 @@ type ParsedRequest = Required<Pick<CredentialRequest, 'customerId' | 'accountId'
 };
 
 const requestSchema = z.object({
-  customerId: z.string().min(1).max(128),
-  accountId: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
+  customerId: customerIdSchema,
+  accountId: accountIdSchema,
   sourceIdentity: z.string().optional(),
   durationSeconds: z
     .number()

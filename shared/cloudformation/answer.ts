@@ -78,9 +78,19 @@ export function failedAnswer(
   return { ...successAnswer(target, data), Status: 'FAILED', Reason: reason };
 }
 
+/** Why an answer was not delivered, for the operator reading the log line. */
+export type UndeliveredCause =
+  | 'refused-url'
+  | 'http-status'
+  | 'timeout'
+  | 'redirect'
+  | 'tls'
+  | 'connection'
+  | 'other';
+
 export type AnswerDelivery =
   | { delivered: true; attempts: number; status: number }
-  | { delivered: false; attempts: number; status?: number; error: string };
+  | { delivered: false; attempts: number; status?: number; cause: UndeliveredCause; error: string };
 
 export interface AnswerSender {
   send(responseUrl: string, answer: CloudFormationAnswer): Promise<AnswerDelivery>;
@@ -95,6 +105,46 @@ export interface AnswerSenderOptions {
   baseDelayMs?: number;
   /** Per-attempt timeout. */
   timeoutMs?: number;
+}
+
+/** What S3 means by the statuses a pre-signed PUT can meet. */
+const S3_STATUS_MEANING: Record<number, string> = {
+  400: 'S3 rejected the request',
+  403: 'S3 refused the pre-signed URL: it expired (after about 2 hours) or its signature does not match',
+  404: 'the response bucket or key does not exist',
+  412: 'a precondition failed',
+};
+
+const TLS_CODE = /^(CERT_|ERR_TLS_|ERR_SSL_|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|HOSTNAME_MISMATCH)/;
+const CONNECTION_CODE = /^(ECONN|ENOTFOUND|EAI_|EHOST|ENETUNREACH|EPIPE|UND_ERR_(SOCKET|CONNECT))/;
+
+/**
+ * Names the cause of a failed fetch. Node's fetch reports every network failure as "fetch
+ * failed", with the real reason in `cause` (a TLS verification code, a refused redirect, a
+ * connection error); a timeout is the AbortSignal's TimeoutError.
+ */
+export function describeFetchFailure(
+  error: unknown,
+  timeoutMs: number,
+): { cause: UndeliveredCause; error: string } {
+  const top = error as {
+    name?: string;
+    message?: string;
+    cause?: { code?: string; message?: string; name?: string };
+  };
+  if (top?.name === 'TimeoutError' || top?.cause?.name === 'TimeoutError') {
+    return { cause: 'timeout', error: `no answer within ${timeoutMs} ms` };
+  }
+  const inner = top?.cause;
+  const code = inner?.code ?? '';
+  const detail = inner?.message ?? top?.message ?? String(error);
+  if (/redirect/i.test(detail)) {
+    return { cause: 'redirect', error: `redirect refused (a pre-signed S3 PUT never redirects): ${detail}` };
+  }
+  if (TLS_CODE.test(code)) return { cause: 'tls', error: `TLS: ${code} (${detail})` };
+  if (CONNECTION_CODE.test(code))
+    return { cause: 'connection', error: `connection failed: ${code} (${detail})` };
+  return { cause: 'other', error: inner ? `${top?.message ?? 'fetch failed'}: ${detail}` : detail };
 }
 
 /** Status codes worth another try: throttling and server-side errors. */
@@ -112,11 +162,16 @@ export function createAnswerSender({
     async send(responseUrl, answer) {
       const verdict = policy(responseUrl);
       if (!verdict.allowed) {
-        return { delivered: false, attempts: 0, error: `ResponseURL refused: ${verdict.reason}` };
+        return {
+          delivered: false,
+          attempts: 0,
+          cause: 'refused-url',
+          error: `ResponseURL refused: ${verdict.reason}`,
+        };
       }
       const body = serializeAnswer(answer);
       const target = new URL(responseUrl).href;
-      let last: AnswerDelivery = { delivered: false, attempts: 0, error: 'not sent' };
+      let last: AnswerDelivery = { delivered: false, attempts: 0, cause: 'other', error: 'not sent' };
       for (let attempt = 1; attempt <= maxAttempts; attempt++) {
         if (attempt > 1) await sleep(backoffDelay(baseDelayMs, attempt - 1));
         try {
@@ -132,19 +187,17 @@ export function createAnswerSender({
           });
           await response.body?.cancel();
           if (response.ok) return { delivered: true, attempts: attempt, status: response.status };
+          const meaning = S3_STATUS_MEANING[response.status];
           last = {
             delivered: false,
             attempts: attempt,
             status: response.status,
-            error: `HTTP ${response.status}`,
+            cause: 'http-status',
+            error: `HTTP ${response.status}${meaning ? ` (${meaning})` : ''}`,
           };
           if (!isRetryableStatus(response.status)) return last;
         } catch (error) {
-          last = {
-            delivered: false,
-            attempts: attempt,
-            error: error instanceof Error ? error.message : String(error),
-          };
+          last = { delivered: false, attempts: attempt, ...describeFetchFailure(error, timeoutMs) };
         }
       }
       return last;

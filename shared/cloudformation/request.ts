@@ -5,7 +5,7 @@
  * identifiers) always gets an answer, FAILED with the reason when its properties are invalid.
  */
 import { z } from 'zod';
-import { customerIdSchema, externalIdSchema, roleArnSchema } from '../onboarding/identifiers.ts';
+import { customerIdSchema, externalIdSchema, roleArnSchema } from '../domain/identifiers.ts';
 
 /** What is needed to answer at all; bounded so an answer always fits CloudFormation's 4096 bytes. */
 export const answerableRequestSchema = z.object({

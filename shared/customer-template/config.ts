@@ -4,7 +4,14 @@
  * local runtime (which "deploys" it for simulated customers) both build it from this one config.
  */
 import { z } from 'zod';
-import { PARTITIONS, STAGE_PATTERN } from './names.ts';
+import {
+  ACCOUNT_ID_MESSAGE,
+  ACCOUNT_ID_PATTERN,
+  REGION_PATTERN,
+  STAGE_MESSAGE,
+  STAGE_PATTERN,
+} from '../domain/identifiers.ts';
+import { PARTITIONS } from './names.ts';
 
 /** One IAM policy statement; values may hold CloudFormation intrinsics (`Fn::Sub`, `Ref`) of the customer stack. */
 export interface PolicyStatement {
@@ -35,12 +42,12 @@ const statementSchema = z.object({
 export const customerTemplateConfigSchema = z.object({
   providerAccountId: z
     .string()
-    .refine((value) => /^\d{12}$/.test(value) || CDK_TOKEN.test(value), 'must be a 12-digit AWS account id'),
-  stage: z.string().regex(STAGE_PATTERN, 'must be 1–20 lower-case letters, digits or dashes'),
+    .refine((value) => ACCOUNT_ID_PATTERN.test(value) || CDK_TOKEN.test(value), ACCOUNT_ID_MESSAGE),
+  stage: z.string().regex(STAGE_PATTERN, STAGE_MESSAGE),
   partition: z.enum(PARTITIONS).default('aws'),
   /** Regions with a registration topic; a customer stack can be launched in these only. */
   regions: z
-    .array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region name'))
+    .array(z.string().regex(REGION_PATTERN, 'must be an AWS region name'))
     .min(1, 'must name at least one region')
     .refine((regions) => new Set(regions).size === regions.length, 'must not repeat a region'),
   /** Provider role names allowed to assume customer roles; defaults to the validator and broker roles. */

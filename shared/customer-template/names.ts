@@ -3,12 +3,10 @@
  * so the template can be generated before, and independently of, a deployment; the CDK stack gives its
  * resources exactly these names.
  */
+import { STAGE_PATTERN } from '../domain/identifiers.ts';
 
 export const PARTITIONS = ['aws', 'aws-cn', 'aws-us-gov'] as const;
 export type Partition = (typeof PARTITIONS)[number];
-
-/** Lower-case letters, digits and dashes, short enough for every derived IAM role name (≤ 64). */
-export const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,19}$/;
 
 /** Customer roles are named with this prefix, so provider roles may assume nothing else. */
 export const CUSTOMER_ROLE_NAME_PREFIX = 'Keyless';

@@ -41,6 +41,8 @@ export interface PendingCloudFormationAnswer {
   physicalResourceId: string;
   /** Epoch ms after which the pre-signed URL and CloudFormation's wait have run out. */
   deadline: number;
+  /** The setup whose validation slot this request holds until `deadline` (freed by the verdict). */
+  slotSetupId?: string;
 }
 
 interface ConnectionBase {
@@ -52,6 +54,8 @@ interface ConnectionBase {
   version: number;
   createdAt: string;
   updatedAt: string;
+  /** When the connection became REVOKED: only an offer issued after it can connect the account again. */
+  revokedAt?: string;
   lastError?: string;
   /**
    * The last CloudFormation requests answered after validation (RequestIds, newest last, bounded),

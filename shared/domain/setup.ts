@@ -14,6 +14,21 @@ export interface Setup {
   customerName?: string;
   /** Set when the setup rotates the External ID of an existing connection. */
   rotatesAccountId?: string;
+  /**
+   * The registrations of this setup awaiting validation: account id → epoch ms at which the slot
+   * frees itself (the pending answer's deadline) if no verdict frees it first. Bounded by the
+   * pending-registration cap (docs/architecture.md §6, invariant 10).
+   */
+  pendingValidations?: Record<string, number>;
+  /** Incremented by every slot claim, which is conditional on it, so concurrent claims are serialised. */
+  slotVersion?: number;
+}
+
+/** The accounts whose registration through `setup` still awaits validation at `now`. */
+export function pendingValidationsOf(setup: Setup, now: Date): string[] {
+  return Object.entries(setup.pendingValidations ?? {})
+    .filter(([, until]) => until > now.getTime())
+    .map(([accountId]) => accountId);
 }
 
 /**

@@ -3,6 +3,7 @@
  * validated by the publisher before PutEvents and by every consumer on receipt.
  */
 import { z } from 'zod';
+import { accountIdSchema, customerIdSchema } from '../domain/identifiers.ts';
 
 export const EVENT_SOURCE = 'keyless';
 
@@ -16,12 +17,10 @@ export const DETAIL_TYPES = {
 } as const;
 export type DetailType = (typeof DETAIL_TYPES)[keyof typeof DETAIL_TYPES];
 
-const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
-
 /** What every Keyless event carries (DESIGN.md §4). */
 const base = z.object({
-  customerId: z.string().min(1).max(128),
-  accountId,
+  customerId: customerIdSchema,
+  accountId: accountIdSchema,
   /** The connection version the event describes. */
   version: z.number().int().nonnegative(),
   correlationId: z.string().min(1).max(256),
@@ -68,7 +67,7 @@ export const stackStatusChangeSchema = z.object({
   id: z.string(),
   source: z.literal('aws.cloudformation'),
   'detail-type': z.literal('CloudFormation Stack Status Change'),
-  account: accountId,
+  account: accountIdSchema,
   region: z.string(),
   resources: z.array(z.string()).optional(),
   detail: z.object({

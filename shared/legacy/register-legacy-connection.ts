@@ -15,6 +15,7 @@ import {
 import { z } from 'zod';
 import type { LegacyConnection } from '../domain/connection.ts';
 import { externalIdCustomerPart } from '../domain/external-id.ts';
+import { accountIdSchema, customerIdSchema } from '../domain/identifiers.ts';
 import { ConflictError, ValidationError } from '../errors.ts';
 import type { ConnectionStore } from '../store/connection-store.ts';
 import { legacyKeysSchema } from './legacy-keys.ts';
@@ -22,8 +23,8 @@ import { legacyKeysSchema } from './legacy-keys.ts';
 export const LEGACY_SECRET_PREFIX = 'keyless/legacy';
 
 const inputSchema = z.object({
-  customerId: z.string().trim().min(1).max(128),
-  accountId: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
+  customerId: customerIdSchema,
+  accountId: accountIdSchema,
   keys: legacyKeysSchema,
   /** When the customer started on keys, if earlier than today: the grace period counts from it. */
   createdAt: z.iso.datetime().optional(),
@@ -51,10 +52,9 @@ export async function registerLegacyConnection(
   const parsed = inputSchema.safeParse(input);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
-    throw new ValidationError(
-      `Invalid legacy registration: check ${[...new Set(issues.map((i) => i.path))].join(', ')}.`,
-      issues,
-    );
+    // The rule of an identifier is said; of the keys only the field, so no message can echo a key.
+    const said = issues.map((i) => (i.path.startsWith('keys') ? i.path : `${i.path} ${i.message}`));
+    throw new ValidationError(`Invalid legacy registration: check ${[...new Set(said)].join('; ')}.`, issues);
   }
   const { customerId, accountId, keys } = parsed.data;
   const createdAt = parsed.data.createdAt ? new Date(parsed.data.createdAt).toISOString() : now.toISOString();

@@ -7,7 +7,9 @@
  */
 import { ListSecretsCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { externalIdCustomerPart } from '../domain/external-id.ts';
+import { connectionKeySchema } from '../domain/identifiers.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
+import { parseInput } from '../onboarding/parse-input.ts';
 import type { ConnectionStore } from '../store/connection-store.ts';
 import { LEGACY_SECRET_PREFIX, retireLegacySecret } from './register-legacy-connection.ts';
 
@@ -22,6 +24,7 @@ export async function retireMigratedLegacySecrets({
   customerId: string;
   accountId: string;
 }): Promise<string[]> {
+  parseInput(connectionKeySchema, { customerId, accountId });
   const connection = await store.getConnection(customerId, accountId);
   if (!connection) throw new NotFoundError(`No connection ${customerId}/${accountId}.`);
   if (connection.authMethod === 'ACCESS_KEYS') {

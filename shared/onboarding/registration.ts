@@ -35,8 +35,13 @@ import { ConflictError } from '../errors.ts';
 import { DETAIL_TYPES, type DetailOf } from '../events/catalog.ts';
 import type { AnsweringDependencies } from './dependencies.ts';
 import { publishOrThrow } from './dependencies.ts';
+import {
+  DEFAULT_PENDING_CAPS,
+  decideRegistration,
+  type PendingCaps,
+  type RegistrationFacts,
+} from './registration-decision.ts';
 import { secureEquals } from './secure-compare.ts';
-import { findSetupForExternalId } from './setups.ts';
 
 /**
  * How long the validator has to answer when the request does not say (no ServiceTimeout in its
@@ -46,6 +51,11 @@ export const DEFAULT_ANSWER_WINDOW_MS = 840_000;
 /** Kept free before CloudFormation's ServiceTimeout runs out (delivery, clock skew): 10 %, at most 60 s. */
 const SERVICE_TIMEOUT_MARGIN_MS = 60_000;
 const ACTOR = 'registration-callback';
+/**
+ * How often one request is decided again after losing a race. Registrations of one setup are
+ * serialised by its slot version, so a StackSet rolling out many accounts at once takes a few.
+ */
+const MAX_DECISIONS = 5;
 
 export type RegistrationOutcome =
   /** The request cannot be answered (no allow-listed ResponseURL): nothing was sent anywhere. */
@@ -58,6 +68,8 @@ export type RegistrationOutcome =
 export interface RegistrationOptions extends AnsweringDependencies {
   /** The answer window when a request brings no ServiceTimeout (default DEFAULT_ANSWER_WINDOW_MS). */
   answerWindowMs?: number;
+  /** How many registrations may await validation at once, per setup and per customer. */
+  caps?: PendingCaps;
 }
 
 type Reason = DetailOf<typeof DETAIL_TYPES.roleRegistered>['reason'];
@@ -77,6 +89,7 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
   const { store, logger, metrics, answers, responseUrlPolicy } = deps;
   const now = deps.now ?? (() => new Date());
   const answerWindowMs = deps.answerWindowMs ?? DEFAULT_ANSWER_WINDOW_MS;
+  const caps = deps.caps ?? DEFAULT_PENDING_CAPS;
 
   async function answer(
     target: AnswerTarget,
@@ -143,10 +156,10 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
       return answer(fallbackTarget, isDelete ? 'SUCCESS' : 'FAILED', isDelete ? undefined : reason);
     }
     const request = parsed.data;
-    if (request.RequestType === 'Delete') return handleDelete(request, fallbackTarget, delivery.deliveryId);
+    if (request.RequestType === 'Delete') return handleDelete(request, fallbackTarget, delivery);
 
     try {
-      const valid = validate(request as ValidRequest['request'], fallbackTarget, delivery.deliveryId);
+      const valid = validate(request as ValidRequest['request'], fallbackTarget, delivery);
       return await register(valid);
     } catch (error) {
       if (!(error instanceof Refusal)) throw error;
@@ -172,10 +185,15 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
   function validate(
     request: ValidRequest['request'],
     fallback: AnswerTarget,
-    deliveryId: string,
+    delivery: Delivery,
   ): ValidRequest {
     const stack = parseStackArn(request.StackId);
     if (!stack) throw new Refusal('StackId is not a CloudFormation stack ARN.');
+    if (!stackInTopicRegion(stack, delivery)) {
+      throw new Refusal(
+        `StackId names region ${stack.region}, but the request came through the topic of ${delivery.topicRegion}: a stack calls back through the topic of its own region.`,
+      );
+    }
     const props = registrationPropertiesSchema.safeParse(request.ResourceProperties ?? {});
     if (!props.success) throw new Refusal(`Invalid properties: ${describeIssues(props.error)}.`);
     const properties = props.data;
@@ -189,7 +207,7 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
       request,
       properties,
       stack,
-      deliveryId,
+      deliveryId: delivery.deliveryId,
       target: {
         ...fallback,
         physicalResourceId: physicalResourceIdFor(properties.CustomerId, stack.accountId),
@@ -240,61 +258,64 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
     );
   }
 
+  /** Reads what the decision needs: the connection, the customer's setups, the stack's and the role's links. */
+  async function factsFor(valid: ValidRequest, at: Date): Promise<RegistrationFacts> {
+    const { properties, stack, target } = valid;
+    const [existing, setups, stackLink, roleLink] = await Promise.all([
+      store.getConnection(properties.CustomerId, stack.accountId),
+      // Every setup not marked EXPIRED (an epoch-0 clock), so an expired one can be named as such.
+      store.listOpenSetups(properties.CustomerId, new Date(0)),
+      store.findStackLink(target.stackId),
+      store.findRoleLink(properties.RoleArn),
+    ]);
+    return {
+      request: {
+        type: valid.request.RequestType,
+        requestId: target.requestId,
+        stackId: target.stackId,
+        customerId: properties.CustomerId,
+        accountId: stack.accountId,
+        roleArn: properties.RoleArn,
+        externalId: properties.ExternalId,
+      },
+      existing,
+      setups,
+      stackLink,
+      roleLink,
+      caps,
+      deadline: pendingAnswerFor(valid, at).deadline,
+      now: at,
+    };
+  }
+
   async function register(valid: ValidRequest, attempt = 1): Promise<RegistrationOutcome> {
     const { properties, stack, target } = valid;
     const at = now();
-    const existing = await store.getConnection(properties.CustomerId, stack.accountId);
+    const facts = await factsFor(valid, at);
+    const plan = decideRegistration(facts);
+    const { existing } = facts;
+    const audit = (reason: string) => ({ actor: ACTOR, reason, sourceEventId: target.requestId });
+    const pendingAnswer = (slot: { setupId: string } | undefined) => ({
+      ...pendingAnswerFor(valid, at),
+      ...(slot ? { slotSetupId: slot.setupId } : {}),
+    });
 
-    // A redelivery of the request already being validated: publish again (harmless, and heals a
-    // publish that failed after the write), change nothing.
-    const pending = existing && 'pendingAnswer' in existing ? existing.pendingAnswer : undefined;
-    if (existing && pending?.requestId === target.requestId && pending.stackId === target.stackId) {
-      logger.info('Duplicate delivery of a pending request', { requestId: target.requestId });
-      await emitRegistered(existing, valid, reasonFor(existing, valid));
-      return { kind: 'pending', connection: existing, duplicate: true };
-    }
-    // A late redelivery of a request the validator already answered: answering again (or, after a
-    // rotation or a revocation, deciding again on its old values) would contradict that answer.
-    if (existing?.answeredRequestIds?.includes(target.requestId)) {
+    if (plan.kind === 'refuse') throw new Refusal(plan.reason);
+    if (plan.kind === 'already-answered') {
       logger.info('Redelivery of a request already answered; ignored', { requestId: target.requestId });
       metrics.addMetric('DuplicateRequestIgnored', MetricUnit.Count, 1);
       return { kind: 'ignored', reason: 'already answered' };
     }
-
-    const knownId =
-      existing?.authMethod === 'ROLE' &&
-      existing.status !== 'REVOKED' &&
-      secureEquals(existing.externalId, properties.ExternalId);
-    const setup = knownId
-      ? undefined
-      : await findSetupForExternalId(
-          store,
-          properties.CustomerId,
-          properties.ExternalId,
-          stack.accountId,
-          at,
-        );
-    if (!knownId && setup?.kind !== 'open') {
-      throw new Refusal(
-        setup?.kind === 'expired'
-          ? `The setup for this External ID expired at ${setup.setup.expiresAt}: ask your provider for a new launch link.`
-          : `The External ID does not match an open setup of customer ${properties.CustomerId}: launch the stack from the link your provider issued.`,
-      );
+    if (plan.kind === 'duplicate') {
+      // Publish again (harmless, and heals a publish that failed after the write), change nothing.
+      logger.info('Duplicate delivery of a pending request', { requestId: target.requestId });
+      await emitRegistered(plan.connection, valid, plan.reason);
+      return { kind: 'pending', connection: plan.connection, duplicate: true };
     }
-    const setupId = setup?.kind === 'open' ? setup.setup.setupId : undefined;
-    // A candidate ID proven later (rotation, migration) names its setup; the validator marks it
-    // USED when it switches the ID in. Without a setup (a known ID), a stale candidate's is dropped.
-    const pendingSetup = setupId
-      ? { set: { pendingSetupId: setupId }, remove: [] }
-      : { set: {}, remove: ['pendingSetupId' as const] };
+    if (plan.kind === 'unchanged') return answer(target, 'SUCCESS', undefined, { RoleArn: plan.roleArn });
 
     try {
-      if (!existing || existing.status === 'REVOKED') {
-        if (existing && secureEquals(existingExternalId(existing), properties.ExternalId)) {
-          throw new Refusal(
-            `The connection of account ${stack.accountId} was revoked: ask your provider for a new launch link.`,
-          );
-        }
+      if (plan.kind === 'create') {
         const connection = await store.registerConnection({
           connection: {
             customerId: properties.CustomerId,
@@ -305,61 +326,56 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
             roleArn: properties.RoleArn,
             externalId: properties.ExternalId,
             stackId: target.stackId,
-            ...(setupId ? { setupId } : {}),
-            pendingAnswer: pendingAnswerFor(valid, at),
+            setupId: plan.setup.setupId,
+            pendingAnswer: pendingAnswer(plan.slot),
             createdAt: at.toISOString(),
             updatedAt: at.toISOString(),
           },
-          setup: { customerId: properties.CustomerId, setupId: setupId!, externalId: properties.ExternalId },
-          audit: {
-            actor: ACTOR,
-            reason: `${valid.request.RequestType} from stack`,
-            sourceEventId: target.requestId,
-          },
+          setup: plan.setup,
+          slot: plan.slot,
+          audit: audit(`${valid.request.RequestType} from stack`),
           now: at,
         });
         return await recorded(connection, valid, 'create');
       }
+      if (!existing) throw new Error(`A ${plan.kind} plan needs a stored connection.`);
+      await supersede(existing, valid);
 
-      if (existing.authMethod === 'ACCESS_KEYS') {
-        if (existing.status !== 'ACTIVE') {
-          throw new Refusal(
-            `The connection of account ${stack.accountId} is ${existing.status}; it cannot migrate.`,
-          );
-        }
-        await supersede(existing, valid);
+      // A candidate ID proven later (rotation, migration) names its setup; the validator marks it
+      // USED when it switches the ID in. Without a setup (a known ID), a stale candidate's is dropped.
+      const pendingSetup =
+        'setup' in plan && plan.setup
+          ? { set: { pendingSetupId: plan.setup.setupId }, remove: [] }
+          : { set: {}, remove: ['pendingSetupId' as const] };
+      const slot = 'slot' in plan && plan.slot ? { slot: plan.slot } : {};
+
+      if (plan.kind === 'migrate') {
         const connection = await store.updateConnection({
           connection: existing,
           set: {
             pendingRoleArn: properties.RoleArn,
             pendingExternalId: properties.ExternalId,
             stackId: target.stackId,
-            pendingAnswer: pendingAnswerFor(valid, at),
+            pendingAnswer: pendingAnswer(plan.slot),
             ...pendingSetup.set,
           },
           remove: pendingSetup.remove,
-          audit: { actor: ACTOR, reason: 'migration to a role requested', sourceEventId: target.requestId },
+          ...slot,
+          audit: audit('migration to a role requested'),
           now: at,
         });
         return await recorded(connection, valid, 'migration');
       }
 
-      const sameRole = existing.roleArn === properties.RoleArn;
-      const sameId = secureEquals(existing.externalId, properties.ExternalId);
-      if (existing.status === 'ACTIVE' && sameRole && sameId) {
-        // Unchanged properties, or a second stack / StackSet instance of a live connection.
-        return answer(target, 'SUCCESS', undefined, { RoleArn: existing.roleArn });
-      }
-
-      await supersede(existing, valid);
-      if (existing.status === 'ACTIVE' || existing.status === 'BROKEN') {
+      if (plan.kind === 'change-live') {
         // Keep serving the proven values; the validator switches only once the new ones are proven.
+        const { sameRole, sameId } = plan;
         const connection = await store.updateConnection({
           connection: existing,
           set: {
             ...(sameRole ? {} : { pendingRoleArn: properties.RoleArn }),
             ...(sameId ? {} : { pendingExternalId: properties.ExternalId }),
-            pendingAnswer: pendingAnswerFor(valid, at),
+            pendingAnswer: pendingAnswer(plan.slot),
             ...pendingSetup.set,
           },
           remove: [
@@ -367,22 +383,15 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
             ...(sameId ? (['pendingExternalId'] as const) : []),
             ...pendingSetup.remove,
           ],
-          audit: {
-            actor: ACTOR,
-            reason: `${valid.request.RequestType} brings a change to prove`,
-            sourceEventId: target.requestId,
-          },
+          ...slot,
+          audit: audit(`${valid.request.RequestType} brings a change to prove`),
           now: at,
         });
-        return await recorded(
-          connection,
-          valid,
-          sameId ? (sameRole ? 'revalidation' : 'update') : 'rotation',
-        );
+        return await recorded(connection, valid, plan.reason);
       }
 
       // REGISTERED (another request pending) or FAILED: the candidate values are replaced, and the
-      // setup that brought a new External ID is used now, in the same transaction.
+      // setup that brought the External ID is used now, in the same transaction.
       const connection = await store.updateConnection({
         connection: existing,
         to: 'REGISTERED',
@@ -390,31 +399,20 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
           roleArn: properties.RoleArn,
           externalId: properties.ExternalId,
           stackId: target.stackId,
-          pendingAnswer: pendingAnswerFor(valid, at),
-          ...(setupId ? { setupId } : {}),
+          pendingAnswer: pendingAnswer(plan.slot),
+          setupId: plan.setup.setupId,
         },
         remove: ['pendingRoleArn', 'pendingExternalId', 'pendingSetupId', 'lastError'],
-        ...(setupId
-          ? {
-              useSetup: {
-                customerId: properties.CustomerId,
-                setupId,
-                externalId: properties.ExternalId,
-              },
-            }
-          : {}),
-        audit: {
-          actor: ACTOR,
-          reason: `${valid.request.RequestType} from stack`,
-          sourceEventId: target.requestId,
-        },
+        useSetup: plan.setup,
+        slot: plan.slot,
+        audit: audit(`${valid.request.RequestType} from stack`),
         now: at,
       });
       return await recorded(connection, valid, valid.request.RequestType === 'Create' ? 'create' : 'update');
     } catch (error) {
-      // Lost a race (a duplicate delivery, or another stack of the same account): decide again
-      // on what the item holds now.
-      if (error instanceof ConflictError && attempt < 3) return register(valid, attempt + 1);
+      // Lost a race (a duplicate delivery, another stack of the same account, a concurrent claim of
+      // the setup's last validation slot): decide again on what the table holds now.
+      if (error instanceof ConflictError && attempt < MAX_DECISIONS) return register(valid, attempt + 1);
       throw error;
     }
   }
@@ -424,11 +422,6 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
     valid: ValidRequest,
     reason: Reason,
   ): Promise<RegistrationOutcome> {
-    await store.linkStack({
-      stackId: valid.target.stackId,
-      customerId: connection.customerId,
-      accountId: connection.accountId,
-    });
     logger.info('Registration recorded; validation pending', {
       customerId: connection.customerId,
       accountId: connection.accountId,
@@ -440,24 +433,17 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
     return { kind: 'pending', connection, duplicate: false };
   }
 
-  function reasonFor(existing: Connection, valid: ValidRequest): Reason {
-    if (existing.authMethod === 'ACCESS_KEYS') return 'migration';
-    if (existing.status === 'REGISTERED') return valid.request.RequestType === 'Create' ? 'create' : 'update';
-    if (existing.pendingExternalId) return 'rotation';
-    return existing.pendingRoleArn ? 'update' : 'revalidation';
-  }
-
   async function handleDelete(
     request: CustomResourceRequest,
     target: AnswerTarget,
-    deliveryId: string,
+    { deliveryId, ...delivery }: Delivery,
   ): Promise<RegistrationOutcome> {
     let publishError: unknown;
     try {
       const stack = parseStackArn(request.StackId);
       const props = registrationPropertiesSchema.safeParse(request.ResourceProperties ?? {});
       const existing =
-        stack && props.success
+        stack && props.success && stackInTopicRegion(stack, delivery)
           ? await store.getConnection(props.data.CustomerId, stack.accountId)
           : undefined;
       const honoured =
@@ -505,8 +491,13 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
   return { handle };
 }
 
-function existingExternalId(connection: Connection): string {
-  return connection.authMethod === 'ROLE' ? connection.externalId : '';
+/**
+ * CloudFormation sends a custom resource's requests to the ServiceToken of the stack's own region,
+ * and SNS (not the sender) sets the topic: on the SNS path a StackId of another region is forged.
+ * A direct invocation has no topic region to compare.
+ */
+function stackInTopicRegion(stack: StackArn, delivery: Pick<Delivery, 'topicRegion'>): boolean {
+  return delivery.topicRegion === undefined || stack.region === delivery.topicRegion;
 }
 
 /**

@@ -78,21 +78,34 @@ export function createRevoker(deps: OnboardingDependencies & { answers?: AnswerS
       const pending = 'pendingAnswer' in connection ? connection.pendingAnswer : undefined;
       try {
         // The conditional write is also the claim on the pending answer: only its winner sends it.
+        const at = now();
         const revoked = await store.updateConnection({
           connection,
           to: 'REVOKED',
           remove: [...PENDING_FIELDS],
-          ...(pending
-            ? {
-                set: {
-                  answeredRequestIds: withAnsweredRequest(connection.answeredRequestIds, pending.requestId),
-                },
-              }
+          set: {
+            // Offers issued before this instant can never connect the account again (invariant 9).
+            revokedAt: at.toISOString(),
+            ...(pending
+              ? { answeredRequestIds: withAnsweredRequest(connection.answeredRequestIds, pending.requestId) }
+              : {}),
+          },
+          // The stack and the role may serve another connection from now on.
+          ...(connection.authMethod === 'ROLE'
+            ? { releaseLinks: { stackId: connection.stackId, roleArn: connection.roleArn } }
             : {}),
           audit: { actor: input.actor, reason: input.reason, sourceEventId: input.sourceEventId },
-          now: now(),
+          now: at,
         });
         if (pending) await answerRevoked(pending, input.reason);
+        if (pending?.slotSetupId) {
+          await store.releaseValidationSlot({
+            customerId: revoked.customerId,
+            setupId: pending.slotSetupId,
+            accountId: revoked.accountId,
+            until: pending.deadline,
+          });
+        }
         metrics.addMetric('AccessRevoked', MetricUnit.Count, 1);
         logger.info('Access revoked', {
           customerId: input.customerId,

@@ -1,10 +1,13 @@
 /**
- * Proves a customer role (DESIGN.md §5.4): AssumeRole with the External ID succeeds, the assumed
- * identity is in the role's account, AssumeRole without the External ID fails with AccessDenied
- * (otherwise the role is open to the confused deputy), and, during a rotation, the previous
- * External ID no longer works. A new role answers AccessDenied for tens of seconds while IAM
- * propagates, so denials and transient errors are retried with exponential backoff and jitter
- * until a deadline the caller sets; clock, sleep and randomness are injectable.
+ * Proves a customer role is assumable with the customer's External ID, and with no other
+ * (docs/architecture.md §6, invariant 4): AssumeRole with the External ID succeeds, the assumed
+ * identity is in the role's account, AssumeRole without an External ID and with a fresh decoy of
+ * the same shape both fail with AccessDenied (otherwise the role is open to the confused deputy,
+ * or trusts a wildcard any other customer's External ID matches), and, during a rotation, the
+ * previous External ID no longer works. A new role answers AccessDenied for tens of seconds while
+ * IAM propagates, so denials and transient errors are retried with exponential backoff and jitter,
+ * at most `maxAttempts` times per step and never past the caller's deadline: a fixed budget no
+ * request can stretch (invariant 10). Clock, sleep and randomness are injectable.
  */
 import {
   AssumeRoleCommand,
@@ -25,6 +28,8 @@ export interface ProofInput {
   externalId: string;
   /** During a rotation: the External ID that must stop working. */
   previousExternalId?: string;
+  /** A fresh External ID of the same shape that nobody was given: it must be refused. */
+  decoyExternalId: string;
   /** Epoch ms by which the proof must be settled. */
   deadline: number;
 }
@@ -43,7 +48,12 @@ export interface RoleProverOptions {
   random?: () => number;
   baseDelayMs?: number;
   maxDelayMs?: number;
+  /** AssumeRole attempts per step at most (IAM propagation takes 10–60 s; 12 attempts span about a minute). */
+  maxAttempts?: number;
 }
+
+/** The retry budget of one step of a proof: with the default backoff, 35–71 s of waiting. */
+export const DEFAULT_PROOF_ATTEMPTS = 12;
 
 type Attempt<T> =
   | { kind: 'done'; value: T }
@@ -79,6 +89,7 @@ export function createRoleProver({
   random = Math.random,
   baseDelayMs = 1_000,
   maxDelayMs = 8_000,
+  maxAttempts = DEFAULT_PROOF_ATTEMPTS,
 }: RoleProverOptions) {
   const readIdentity: CallerIdentityReader =
     callerIdentity ??
@@ -128,14 +139,20 @@ export function createRoleProver({
         return { kind: 'failed', error: outcome.error, fatal: true, attempts: attempt };
       const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
       const delay = ceiling / 2 + random() * (ceiling / 2);
-      if (now() + delay >= deadline)
+      if (attempt >= maxAttempts || now() + delay >= deadline)
         return { kind: 'failed', error: outcome.error, fatal: false, attempts: attempt };
       await sleep(delay);
     }
   }
 
   return {
-    async prove({ roleArn, externalId, previousExternalId, deadline }: ProofInput): Promise<ProofResult> {
+    async prove({
+      roleArn,
+      externalId,
+      previousExternalId,
+      decoyExternalId,
+      deadline,
+    }: ProofInput): Promise<ProofResult> {
       const accountId = ROLE_ARN_PATTERN.exec(roleArn)?.[2];
       if (!accountId) return { ok: false, reason: `${roleArn} is not an IAM role ARN.`, conclusive: true };
 
@@ -201,7 +218,23 @@ export function createRoleProver({
         };
       }
 
-      // 4. Rotation: the previous External ID must have stopped working (retried while the trust
+      // 4. With a decoy External ID nobody was given: must be denied too, or the trust policy
+      //    matches more than this customer's ID (a StringLike wildcard or prefix) and another
+      //    customer's ID could reach this role through the provider.
+      if (decoyExternalId !== externalId) {
+        const loose = await expectDenied(deadline, () => assume(roleArn, accountId, decoyExternalId), false);
+        if (loose) {
+          return {
+            ok: false,
+            conclusive: loose.conclusive,
+            reason: loose.conclusive
+              ? `Role ${roleArn} accepts an External ID it was never given: its trust policy must compare sts:ExternalId with StringEquals to the exact External ID of your launch link, not StringLike with a wildcard or prefix.`
+              : `Keyless could not confirm that ${roleArn} refuses other External IDs (${loose.error}).`,
+          };
+        }
+      }
+
+      // 5. Rotation: the previous External ID must have stopped working (retried while the trust
       //    policy change propagates).
       if (previousExternalId !== undefined && previousExternalId !== externalId) {
         const stillWorks = await expectDenied(

@@ -4,11 +4,11 @@
  * the problem; the error middleware turns typed errors into 4xx answers.
  */
 import { z } from 'zod';
+import { accountIdSchema, customerIdSchema } from '../domain/identifiers.ts';
 import { ValidationError } from '../errors.ts';
 import type { Route } from '../http/router.ts';
 import type { ConnectionStore } from '../store/connection-store.ts';
 import { toConnectionView } from './connection-view.ts';
-import { accountIdSchema, customerIdSchema } from './identifiers.ts';
 import { parseInput } from './parse-input.ts';
 import type { Revoker } from './revocation.ts';
 import { IDEMPOTENCY_KEY_HEADER, idempotencyKeySchema, type SetupIdempotency } from './setup-idempotency.ts';

@@ -10,10 +10,10 @@ import { DEFAULT_CUSTOMER_ROLE_NAME } from '../customer-template/names.ts';
 import { PARAMETERS } from '../customer-template/template.ts';
 import type { RoleConnection } from '../domain/connection.ts';
 import { externalIdCustomerPart, generateExternalId } from '../domain/external-id.ts';
+import { customerIdSchema, regionSchema } from '../domain/identifiers.ts';
 import type { Setup } from '../domain/setup.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import type { ConnectionStore } from '../store/connection-store.ts';
-import { customerIdSchema } from './identifiers.ts';
 import { secureEquals } from './secure-compare.ts';
 
 export interface SetupSettings {
@@ -32,10 +32,7 @@ export const createSetupRequestSchema = z.strictObject({
     .min(1, 'must not be empty')
     .max(256, 'must be at most 256 characters')
     .optional(),
-  region: z
-    .string({ error: 'must be a string' })
-    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region name such as eu-west-1')
-    .optional(),
+  region: regionSchema.optional(),
   setupPhase: z.boolean({ error: 'must be true or false' }).optional(),
 });
 export type CreateSetupRequest = z.output<typeof createSetupRequestSchema>;

@@ -13,7 +13,8 @@ import {
   type PendingCloudFormationAnswer,
   withAnsweredRequest,
 } from '../domain/connection.ts';
-import { ConflictError } from '../errors.ts';
+import { generateExternalId } from '../domain/external-id.ts';
+import { ConflictError, LinkConflictError } from '../errors.ts';
 import { DETAIL_TYPES, type DetailOf, type KeylessEvent } from '../events/catalog.ts';
 import type { UpdateConnectionInput } from '../store/connection-store.ts';
 import type { OnboardingDependencies } from './dependencies.ts';
@@ -84,6 +85,14 @@ function verdictUpdate(
 ): UpdateConnectionInput {
   const audit = (reason: string) => ({ actor: ACTOR, reason, sourceEventId });
   if (proof.ok) {
+    // The proven connection holds its stack and its role from this write on (invariants 4 and 9),
+    // and lets go of the ones the proven values replace.
+    const links = {
+      claimLinks: { stackId: pending.stackId, roleArn: candidate.roleArn },
+      ...(connection.authMethod === 'ROLE' && connection.status !== 'REGISTERED'
+        ? { releaseLinks: { stackId: connection.stackId, roleArn: connection.roleArn } }
+        : {}),
+    };
     const proven = {
       roleArn: candidate.roleArn,
       externalId: candidate.externalId,
@@ -101,6 +110,7 @@ function verdictUpdate(
         set: { ...proven, authMethod: 'ROLE' },
         remove: [...PENDING_FIELDS, 'secretRef', 'lastRemindedAt', 'lastError'],
         leaveLegacyIndex: true,
+        ...links,
         ...(useSetup ? { useSetup } : {}),
         audit: audit('migrated from access keys to a proven role'),
         now: at,
@@ -111,6 +121,7 @@ function verdictUpdate(
       to: 'ACTIVE',
       set: proven,
       remove: [...PENDING_FIELDS, 'lastError'],
+      ...links,
       ...(useSetup ? { useSetup } : {}),
       audit: audit(connection.status === 'ACTIVE' ? 'change proven and switched' : 'role proven'),
       now: at,
@@ -161,6 +172,32 @@ export function createValidator(deps: ValidatorDependencies) {
     return delivery.delivered;
   }
 
+  /** A failed proof when another connection holds the candidate's stack or role. */
+  async function linkConflict(
+    connection: Connection,
+    candidate: Candidate,
+    pending: PendingCloudFormationAnswer,
+  ): Promise<ProofResult | undefined> {
+    const [stackLink, roleLink] = await Promise.all([
+      store.findStackLink(pending.stackId),
+      store.findRoleLink(candidate.roleArn),
+    ]);
+    const other = (link: { customerId: string; accountId: string } | undefined) =>
+      link !== undefined &&
+      (link.customerId !== connection.customerId || link.accountId !== connection.accountId);
+    if (other(roleLink)) {
+      return {
+        ok: false,
+        conclusive: true,
+        reason: new LinkConflictError('role', candidate.roleArn).message,
+      };
+    }
+    if (other(stackLink)) {
+      return { ok: false, conclusive: true, reason: new LinkConflictError('stack', pending.stackId).message };
+    }
+    return undefined;
+  }
+
   /** `Role Registered`: prove the pending candidate, record the verdict, answer CloudFormation. */
   async function validateRegistration(
     detail: DetailOf<typeof DETAIL_TYPES.roleRegistered>,
@@ -178,7 +215,14 @@ export function createValidator(deps: ValidatorDependencies) {
     if (!candidate || !pending) return { kind: 'skipped', reason: 'no candidate role' };
 
     const deadline = Math.min(pending.deadline, now().getTime() + remainingMs() - ANSWER_RESERVE_MS);
-    const proof = await prover.prove({ ...candidate, deadline });
+    // A stack or role another connection holds is refused before any AssumeRole.
+    let proof =
+      (await linkConflict(connection, candidate, pending)) ??
+      (await prover.prove({
+        ...candidate,
+        decoyExternalId: generateExternalId(connection.customerId),
+        deadline,
+      }));
     logger.info('Role proof settled', { ok: proof.ok, ...(proof.ok ? {} : { reason: proof.reason }) });
 
     // Claim the answer with a conditional write; on a lost race, re-read and try again only if
@@ -190,6 +234,11 @@ export function createValidator(deps: ValidatorDependencies) {
         const answeredRequestIds = withAnsweredRequest(connection.answeredRequestIds, pending.requestId);
         updated = await store.updateConnection({ ...verdict, set: { ...verdict.set, answeredRequestIds } });
       } catch (error) {
+        if (error instanceof LinkConflictError) {
+          // Another connection was proven with this stack or role meanwhile: this one is refused.
+          proof = { ok: false, conclusive: true, reason: error.message };
+          continue;
+        }
         if (!(error instanceof ConflictError)) throw error;
         connection = await store.getConnection(detail.customerId, detail.accountId);
         pending = pendingOf(connection);
@@ -202,6 +251,14 @@ export function createValidator(deps: ValidatorDependencies) {
     if (!updated || !pending) throw new Error('Could not record the verdict after 3 attempts.');
 
     const answered = await answer(pending, proof, candidate.roleArn);
+    if (pending.slotSetupId) {
+      await store.releaseValidationSlot({
+        customerId: updated.customerId,
+        setupId: pending.slotSetupId,
+        accountId: updated.accountId,
+        until: pending.deadline,
+      });
+    }
     metrics.addMetric(proof.ok ? 'RoleValidated' : 'RoleValidationFailed', MetricUnit.Count, 1);
     const base = {
       customerId: updated.customerId,
@@ -226,6 +283,7 @@ export function createValidator(deps: ValidatorDependencies) {
     const proof = await prover.prove({
       roleArn: connection.roleArn,
       externalId: connection.externalId,
+      decoyExternalId: generateExternalId(connection.customerId),
       deadline,
     });
     const at = now();

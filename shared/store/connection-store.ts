@@ -27,7 +27,7 @@ import {
   type RoleConnection,
 } from '../domain/connection.ts';
 import { isSetupAcceptingCallbacks, type Setup } from '../domain/setup.ts';
-import { ConflictError, ForbiddenTransitionError } from '../errors.ts';
+import { ConflictError, ForbiddenTransitionError, LinkConflictError } from '../errors.ts';
 import { decodeCursor, encodeCursor, type Page } from './pagination.ts';
 import { itemKeys, keys, LEGACY_INDEX, STATUS_INDEX, TABLE_KEYS, TTL_ATTRIBUTE } from './table-definition.ts';
 
@@ -62,15 +62,44 @@ export interface UpdateConnectionInput {
    * after the stored ID changed, and never marked USED by a write that did not happen.
    */
   useSetup?: Pick<Setup, 'customerId' | 'setupId' | 'externalId'>;
+  /** A validation slot to claim on a setup for this write's pending request. */
+  slot?: ValidationSlotClaim;
+  /**
+   * The links a proven connection holds: its stack and its role, written only by the write that
+   * records the proof, and only where no other live connection holds them (LinkConflictError).
+   */
+  claimLinks?: { stackId: string; roleArn: string };
+  /** Links this connection no longer holds (revoked, or its role or stack replaced by a proven one). */
+  releaseLinks?: { stackId?: string; roleArn?: string };
   now?: Date;
 }
 
 export interface RegisterConnectionInput {
   connection: RoleConnection;
-  /** The setup whose External ID the registration brought; it must still accept callbacks. */
-  setup: Pick<Setup, 'customerId' | 'setupId' | 'externalId'>;
+  /**
+   * The setup whose External ID the registration brought: it must still accept callbacks and,
+   * when a REVOKED connection is replaced, have been created after the revocation.
+   */
+  setup: Pick<Setup, 'customerId' | 'setupId' | 'externalId' | 'createdAt'>;
+  slot?: ValidationSlotClaim;
   audit: AuditInput;
   now?: Date;
+}
+
+/**
+ * A place among the registrations a setup may have awaiting validation at once (invariant 10).
+ * The claim is conditional on the setup's slot version as read, so two registrations racing
+ * for the last place cannot both take it: one write fails with a ConflictError and decides again.
+ */
+export interface ValidationSlotClaim {
+  setupId: string;
+  accountId: string;
+  /** When the slot frees itself if no verdict frees it first: the pending answer's deadline. */
+  until: number;
+  /** The setup as read. */
+  seen: Pick<Setup, 'slotVersion' | 'pendingValidations'>;
+  /** Slots of the setup that have expired by now: removed by the same write. */
+  expired: readonly string[];
 }
 
 const ACCESS_PROJECTION = [
@@ -85,9 +114,16 @@ const ACCESS_PROJECTION = [
   'createdAt',
 ] as const;
 
-/** Which connection a CloudFormation stack registered. */
+/** Which connection a CloudFormation stack registered; written only once the connection is proven. */
 export interface StackLink {
   stackId: string;
+  customerId: string;
+  accountId: string;
+}
+
+/** Which connection a customer role serves; written only once the connection is proven. */
+export interface RoleLink {
+  roleArn: string;
   customerId: string;
   accountId: string;
 }
@@ -157,18 +193,125 @@ export function createConnectionStore({
     throw error;
   }
 
-  /** Marks a setup USED (keeping the first usedAt), conditional on it holding `externalId`. */
-  function useSetupItem(setup: Pick<Setup, 'customerId' | 'setupId' | 'externalId'>, now: Date) {
+  /**
+   * The one Update of a setup item a transaction may carry: mark it USED (keeping the first
+   * usedAt, conditional on its External ID, and on it still being open when `requireOpen`),
+   * and/or claim a validation slot on it.
+   */
+  function setupUpdateItem(
+    key: { customerId: string; setupId: string },
+    {
+      use,
+      slot,
+      now,
+    }: {
+      use?: { externalId: string; requireOpen?: boolean };
+      slot?: ValidationSlotClaim;
+      now: Date;
+    },
+  ) {
+    const sets: string[] = [];
+    const removes: string[] = [];
+    const conditions: string[] = ['attribute_exists(#pk)'];
+    const names: Record<string, string> = { '#pk': TABLE_KEYS.partitionKey };
+    const values: Record<string, unknown> = {};
+    if (use) {
+      names['#status'] = 'status';
+      Object.assign(values, { ':used': 'USED', ':now': now.toISOString(), ':ext': use.externalId });
+      sets.push('#status = :used', 'usedAt = if_not_exists(usedAt, :now)');
+      conditions.push('externalId = :ext');
+      if (use.requireOpen) {
+        values[':expired'] = 'EXPIRED';
+        conditions.push('expiresAt > :now', '#status <> :expired');
+      }
+    }
+    if (slot) {
+      names['#slots'] = 'pendingValidations';
+      names['#slotVersion'] = 'slotVersion';
+      values[':nextSlotVersion'] = (slot.seen.slotVersion ?? 0) + 1;
+      sets.push('#slotVersion = :nextSlotVersion');
+      if (slot.seen.slotVersion === undefined) conditions.push('attribute_not_exists(#slotVersion)');
+      else {
+        values[':seenSlotVersion'] = slot.seen.slotVersion;
+        conditions.push('#slotVersion = :seenSlotVersion');
+      }
+      if (slot.seen.pendingValidations === undefined) {
+        values[':slots'] = { [slot.accountId]: slot.until };
+        sets.push('#slots = :slots');
+      } else {
+        names['#slotAccount'] = slot.accountId;
+        values[':slotUntil'] = slot.until;
+        sets.push('#slots.#slotAccount = :slotUntil');
+        slot.expired
+          .filter((accountId) => accountId !== slot.accountId)
+          .forEach((accountId, index) => {
+            names[`#expiredSlot${index}`] = accountId;
+            removes.push(`#slots.#expiredSlot${index}`);
+          });
+      }
+    }
     return {
       Update: {
         TableName: tableName,
-        Key: itemKeys.setup(setup.customerId, setup.setupId),
-        UpdateExpression: 'SET #status = :used, usedAt = if_not_exists(usedAt, :now)',
-        ConditionExpression: 'attribute_exists(#pk) AND externalId = :ext',
-        ExpressionAttributeNames: { '#status': 'status', '#pk': TABLE_KEYS.partitionKey },
-        ExpressionAttributeValues: { ':used': 'USED', ':now': now.toISOString(), ':ext': setup.externalId },
+        Key: itemKeys.setup(key.customerId, key.setupId),
+        UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+        ConditionExpression: conditions.join(' AND '),
+        ExpressionAttributeNames: names,
+        ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
       },
     };
+  }
+
+  /** The condition under which a connection may write a link: none exists, it is its own, or it was released. */
+  const LINK_FREE_FOR_HOLDER =
+    'attribute_not_exists(#pk) OR attribute_exists(releasedAt) OR (customerId = :customer AND accountId = :account)';
+
+  /** Puts a link for a proven connection, unless another connection holds it. */
+  function claimLinkItem(key: Record<string, string>, link: Record<string, string>, now: Date) {
+    return {
+      Put: {
+        TableName: tableName,
+        Item: { ...key, ...link, linkedAt: now.toISOString() },
+        ConditionExpression: LINK_FREE_FOR_HOLDER,
+        ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey },
+        ExpressionAttributeValues: { ':customer': link.customerId, ':account': link.accountId },
+      },
+    };
+  }
+
+  /** Marks a link released, if it is this connection's (another's is never touched). */
+  function releaseLinkItem(
+    key: Record<string, string>,
+    holder: { customerId: string; accountId: string },
+    now: Date,
+  ) {
+    return {
+      Update: {
+        TableName: tableName,
+        Key: key,
+        UpdateExpression: 'SET releasedAt = :now',
+        ConditionExpression: 'customerId = :customer AND accountId = :account',
+        ExpressionAttributeValues: {
+          ':now': now.toISOString(),
+          ':customer': holder.customerId,
+          ':account': holder.accountId,
+        },
+      },
+    };
+  }
+
+  async function getLink(key: Record<string, string>) {
+    const { Item } = await client.send(
+      new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }),
+    );
+    return Item && Item.releasedAt === undefined ? Item : undefined;
+  }
+
+  /** The index of the transaction item whose condition failed, if that is why it was cancelled. */
+  function failedIndex(error: unknown): number | undefined {
+    if (!(error instanceof TransactionCanceledException)) return undefined;
+    const index = (error.CancellationReasons ?? []).findIndex((r) => r.Code === 'ConditionalCheckFailed');
+    return index >= 0 ? index : undefined;
   }
 
   return {
@@ -230,39 +373,32 @@ export function createConnectionStore({
 
     /**
      * Records a new role connection (REGISTERED) for a setup that still accepts callbacks, in one
-     * transaction: the setup is marked USED (conditional on its External ID and expiry), the
-     * connection is created (only where none exists, or where a REVOKED one held another External
-     * ID, so a late Create can never resurrect a revoked connection) and the audit entry appended.
+     * transaction: the setup is marked USED (conditional on its External ID and expiry) and, with
+     * `slot`, gives this registration a validation slot; the connection is created only where none
+     * exists, or where a REVOKED one was revoked before the setup was created (so neither a late
+     * Create nor an offer older than the revocation can resurrect it); the audit entry is appended.
      */
-    async registerConnection({ connection, setup, audit, now = new Date() }: RegisterConnectionInput) {
+    async registerConnection({ connection, setup, slot, audit, now = new Date() }: RegisterConnectionInput) {
       const item = { ...toItem(connection), version: 1, status: 'REGISTERED' as const };
       try {
         await client.send(
           new TransactWriteCommand({
             TransactItems: [
-              {
-                Update: {
-                  TableName: tableName,
-                  Key: itemKeys.setup(setup.customerId, setup.setupId),
-                  UpdateExpression: 'SET #status = :used, usedAt = if_not_exists(usedAt, :now)',
-                  ConditionExpression: 'externalId = :ext AND expiresAt > :now AND #status <> :expired',
-                  ExpressionAttributeNames: { '#status': 'status' },
-                  ExpressionAttributeValues: {
-                    ':used': 'USED',
-                    ':expired': 'EXPIRED',
-                    ':now': now.toISOString(),
-                    ':ext': setup.externalId,
-                  },
-                },
-              },
+              setupUpdateItem(setup, {
+                use: { externalId: setup.externalId, requireOpen: true },
+                ...(slot ? { slot } : {}),
+                now,
+              }),
               {
                 Put: {
                   TableName: tableName,
                   Item: item,
+                  // REVOKED is terminal: only an offer issued after the revocation may replace it.
+                  // (An item revoked before `revokedAt` existed was last written by its revocation.)
                   ConditionExpression:
-                    'attribute_not_exists(#pk) OR (#status = :revoked AND externalId <> :ext)',
+                    'attribute_not_exists(#pk) OR (#status = :revoked AND (revokedAt < :offeredAt OR (attribute_not_exists(revokedAt) AND updatedAt < :offeredAt)))',
                   ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey, '#status': 'status' },
-                  ExpressionAttributeValues: { ':revoked': 'REVOKED', ':ext': connection.externalId },
+                  ExpressionAttributeValues: { ':revoked': 'REVOKED', ':offeredAt': setup.createdAt },
                   ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
                 },
               },
@@ -273,7 +409,7 @@ export function createConnectionStore({
       } catch (error) {
         conflictFrom(error, (index, current) =>
           index === 0
-            ? 'The setup is no longer open: it expired or its External ID does not match.'
+            ? 'The setup is no longer open, its External ID does not match, or its validation slots changed since they were read.'
             : `A connection for account ${connection.accountId} already exists (${String(current?.status)}).`,
         );
       }
@@ -336,7 +472,61 @@ export function createConnectionStore({
           },
         },
       ];
-      if (input.useSetup) transactItems.push(useSetupItem(input.useSetup, now));
+      // Each item after the connection's, with the error its failed condition means.
+      const conflicts: ((cause: unknown) => Error)[] = [];
+      if (input.slot && input.useSetup && input.slot.setupId !== input.useSetup.setupId) {
+        throw new Error('A write claims a validation slot only on the setup it uses.');
+      }
+      const setupKey =
+        input.useSetup ??
+        (input.slot ? { customerId: connection.customerId, setupId: input.slot.setupId } : undefined);
+      if (setupKey) {
+        transactItems.push(
+          setupUpdateItem(setupKey, {
+            ...(input.useSetup ? { use: { externalId: input.useSetup.externalId } } : {}),
+            ...(input.slot ? { slot: input.slot } : {}),
+            now,
+          }),
+        );
+        conflicts.push(
+          (cause) =>
+            new ConflictError(
+              `Setup ${setupKey.setupId} of customer ${connection.customerId} does not exist with this External ID, or its validation slots changed since they were read.`,
+              undefined,
+              { cause },
+            ),
+        );
+      }
+      const holder = { customerId: connection.customerId, accountId: connection.accountId };
+      const claims = input.claimLinks;
+      const releases = input.releaseLinks ?? {};
+      if (claims) {
+        const { stackId, roleArn } = claims;
+        transactItems.push(
+          claimLinkItem(itemKeys.stackLink(stackId), { type: 'STACK_LINK', stackId, ...holder }, now),
+          claimLinkItem(itemKeys.roleLink(roleArn), { type: 'ROLE_LINK', roleArn, ...holder }, now),
+        );
+        conflicts.push(
+          (cause) => new LinkConflictError('stack', stackId, { cause }),
+          (cause) => new LinkConflictError('role', roleArn, { cause }),
+        );
+      }
+      // Only links this connection holds are released; one it never held (or that another holds,
+      // which only data older than the links can show) is left alone, so a revocation never fails.
+      const toRelease = [
+        releases.stackId && releases.stackId !== claims?.stackId
+          ? { kind: 'stack' as const, value: releases.stackId, key: itemKeys.stackLink(releases.stackId) }
+          : undefined,
+        releases.roleArn && releases.roleArn !== claims?.roleArn
+          ? { kind: 'role' as const, value: releases.roleArn, key: itemKeys.roleLink(releases.roleArn) }
+          : undefined,
+      ].filter((release) => release !== undefined);
+      for (const release of toRelease) {
+        const link = await getLink(release.key);
+        if (link?.customerId !== holder.customerId || link.accountId !== holder.accountId) continue;
+        transactItems.push(releaseLinkItem(release.key, holder, now));
+        conflicts.push((cause) => new LinkConflictError(release.kind, release.value, { cause }));
+      }
       if (audit) {
         transactItems.push(
           auditItem(
@@ -353,12 +543,13 @@ export function createConnectionStore({
       try {
         await client.send(new TransactWriteCommand({ TransactItems: transactItems }));
       } catch (error) {
-        conflictFrom(error, (index, current) =>
-          input.useSetup && index === 1
-            ? `Setup ${input.useSetup.setupId} of customer ${connection.customerId} does not exist with this External ID.`
-            : current
-              ? `Connection ${connection.customerId}/${connection.accountId} changed since it was read: expected ${connection.status} v${connection.version}, found ${String(current.status)} v${String(current.version)}.`
-              : `Connection ${connection.customerId}/${connection.accountId} no longer exists.`,
+        const failed = failedIndex(error);
+        const extra = failed === undefined || failed === 0 ? undefined : conflicts[failed - 1];
+        if (extra) throw extra(error);
+        conflictFrom(error, (_index, current) =>
+          current
+            ? `Connection ${connection.customerId}/${connection.accountId} changed since it was read: expected ${connection.status} v${connection.version}, found ${String(current.status)} v${String(current.version)}.`
+            : `Connection ${connection.customerId}/${connection.accountId} no longer exists.`,
         );
       }
       const next: Record<string, unknown> = { ...connection, ...set, status: to, version: nextVersion };
@@ -489,38 +680,51 @@ export function createConnectionStore({
     },
 
     /**
-     * Remembers which connection a CloudFormation stack belongs to, so a stack status change
-     * (which names only the stack) can be traced to its connection. Idempotent.
+     * The connection a stack registered, if it was proven and still holds the link: a forwarded
+     * stack status change (which names only the stack) is traced through it.
      */
-    async linkStack(link: StackLink): Promise<void> {
-      await client.send(
-        new PutCommand({
-          TableName: tableName,
-          Item: {
-            ...itemKeys.stackLink(link.stackId),
-            type: 'STACK_LINK',
-            ...link,
-          },
-        }),
-      );
+    async findStackLink(stackId: string): Promise<StackLink | undefined> {
+      const item = await getLink(itemKeys.stackLink(stackId));
+      return item
+        ? { stackId, customerId: item.customerId as string, accountId: item.accountId as string }
+        : undefined;
     },
 
-    /** The connection a stack was registered for, if any. */
-    async findStackLink(stackId: string): Promise<StackLink | undefined> {
-      const { Item } = await client.send(
-        new GetCommand({
-          TableName: tableName,
-          Key: itemKeys.stackLink(stackId),
-          ConsistentRead: true,
-        }),
-      );
-      return Item
-        ? {
-            stackId: Item.stackId as string,
-            customerId: Item.customerId as string,
-            accountId: Item.accountId as string,
-          }
+    /** The connection a role serves, if it was proven and still holds the link. */
+    async findRoleLink(roleArn: string): Promise<RoleLink | undefined> {
+      const item = await getLink(itemKeys.roleLink(roleArn));
+      return item
+        ? { roleArn, customerId: item.customerId as string, accountId: item.accountId as string }
         : undefined;
+    },
+
+    /**
+     * Frees the validation slot a settled request held on its setup, if it still holds it (a newer
+     * request of the same account holds it with another deadline). Best effort: a slot not freed
+     * here frees itself at its deadline.
+     */
+    async releaseValidationSlot(slot: {
+      customerId: string;
+      setupId: string;
+      accountId: string;
+      until: number;
+    }): Promise<boolean> {
+      try {
+        await client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: itemKeys.setup(slot.customerId, slot.setupId),
+            UpdateExpression: 'REMOVE #slots.#account',
+            ConditionExpression: '#slots.#account = :until',
+            ExpressionAttributeNames: { '#slots': 'pendingValidations', '#account': slot.accountId },
+            ExpressionAttributeValues: { ':until': slot.until },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+        throw error;
+      }
     },
 
     /**

@@ -62,6 +62,11 @@ export const itemKeys = {
     [TABLE_KEYS.partitionKey]: `STACK#${stackId}`,
     [TABLE_KEYS.sortKey]: 'STACK',
   }),
+  /** Which connection a customer role serves: one role serves one customer (invariant 4). */
+  roleLink: (roleArn: string) => ({
+    [TABLE_KEYS.partitionKey]: `ROLE#${roleArn}`,
+    [TABLE_KEYS.sortKey]: 'ROLE',
+  }),
 };
 
 /** The CreateTable request for DynamoDB (Local or real): on-demand, keys, sparse GSI. */

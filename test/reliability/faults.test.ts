@@ -60,7 +60,7 @@ const delivery = (payload: CustomResourceRequest) => ({ deliveryId: randomUUID()
 async function registered({ trusted = true } = {}) {
   const { customerId, accountId, setup, request } = await customerWithSetup(store, server.url);
   const roleArn = `arn:aws:iam::${accountId}:role/KeylessAccess`;
-  if (trusted) sts.trust.set(roleArn, setup.externalId);
+  if (trusted) await sts.trust(roleArn, setup.externalId);
   await life.registration.handle(delivery(request));
   const [event] = bus.of(DETAIL_TYPES.roleRegistered, customerId, accountId);
   if (!event) throw new Error('no Role Registered');

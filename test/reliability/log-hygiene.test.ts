@@ -99,7 +99,7 @@ describe('log hygiene', () => {
     }
     const setup = await openSetup(world.store, customerId);
     const roleArn = `arn:aws:iam::${legacy.accountId}:role/KeylessAccess`;
-    sts.trust.set(roleArn, setup.externalId);
+    await sts.trust(roleArn, setup.externalId);
     const request = createRequest({
       customerId,
       accountId: legacy.accountId,
@@ -130,7 +130,7 @@ describe('log hygiene', () => {
     const customerId = uniqueCustomer();
     const accountId = '314159265358';
     const setup = await openSetup(world.store, customerId);
-    sts.trust.set(`arn:aws:iam::${accountId}:role/KeylessAccess`, setup.externalId);
+    await sts.trust(`arn:aws:iam::${accountId}:role/KeylessAccess`, setup.externalId);
     const request = createRequest({
       customerId,
       accountId,
@@ -150,11 +150,11 @@ describe('log hygiene', () => {
     });
     // Act
     const credentials = await broker.getCredentials({ customerId, accountId });
-    // Assess: the simulated secrets and tokens (unique per AssumeRole) appear nowhere.
-    expect(credentials.secretAccessKey).toMatch(/^simulated-secret-/);
-    expect(
-      leaks(await everythingWritten(), ['simulated-secret-', 'simulated-token-', credentials.sessionToken!]),
-    ).toEqual([]);
+    // Assess: the secrets and tokens STS issued (the validator's and the broker's) appear nowhere.
+    const secrets = sts.issuedSecrets();
+    expect(secrets).toContain(credentials.secretAccessKey);
+    expect(secrets.length).toBeGreaterThanOrEqual(4);
+    expect(leaks(await everythingWritten(), secrets)).toEqual([]);
   });
 
   it('redacts credentials handed to the Powertools logger by mistake (an AssumeRole result, a secret)', () => {

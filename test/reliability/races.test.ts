@@ -102,7 +102,7 @@ async function raceOne(random: () => number) {
   const deletes: string[] = [];
 
   // Create, delivered 1–3 times; the stack's role trusts the setup's External ID.
-  sts.trust.set(roleArn, setup.externalId);
+  await sts.trust(roleArn, setup.externalId);
   const create = createRequest({
     customerId,
     accountId,
@@ -123,7 +123,7 @@ async function raceOne(random: () => number) {
   if (rotate) {
     // An External ID rotation: the stack update brings the new ID and the trust policy follows.
     const rotation = await openSetup(store, customerId, { rotatesAccountId: accountId });
-    sts.trust.set(roleArn, rotation.externalId);
+    await sts.trust(roleArn, rotation.externalId);
     const update = followUp('Update', create, world.recorder.url, { ExternalId: rotation.externalId });
     needsOneAnswer.push(update.RequestId);
     const before = bus.delivered.length;
@@ -182,7 +182,7 @@ async function raceOne(random: () => number) {
   const [connection] = connections;
   expect(connection, context).toMatchObject({
     status: deleteStack ? 'REVOKED' : 'ACTIVE',
-    externalId: sts.trust.get(roleArn),
+    externalId: sts.trustedId(roleArn),
   });
   expect(connection, context).not.toHaveProperty('pendingAnswer');
   const trail = [...audit].sort((a, b) => a.version - b.version);

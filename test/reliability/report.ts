@@ -53,6 +53,8 @@ const rows: [string, number | string][] = [
   ['outbound requests observed', totals.outboundObserved],
   ['log lines checked for the canary', totals.logLinesChecked],
   ['canary leaks', totals.canaryLeaks],
+  ['forged registrations in floods', totals.floodRegistrations],
+  ['AssumeRole calls those floods caused', totals.floodAssumeRoleCalls],
   ...Object.entries(perFile).map(([file, ms]): [string, string] => [
     `duration ${file}`,
     `${(ms / 1000).toFixed(1)} s`,

@@ -122,7 +122,7 @@ export async function legacyMigration(store: ConnectionStore, responseUrl: (requ
   return { customerId, legacy, setup, request };
 }
 
-/** A connection proven and ACTIVE, registered by `stackId`. */
+/** A connection proven and ACTIVE, registered by `stackId`, holding its stack and role links. */
 export async function activeConnection(
   store: ConnectionStore,
   { customerId = uniqueCustomer(), accountId = randomAccountId(), stackId = stackIdFor(accountId) } = {},
@@ -146,11 +146,11 @@ export async function activeConnection(
     setup,
     audit: { actor: 'test', reason: 'test' },
   });
-  await store.linkStack({ stackId, customerId, accountId });
   const active = await store.updateConnection({
     connection: registered,
     to: 'ACTIVE',
     set: { validatedAt: now },
+    claimLinks: { stackId, roleArn: `arn:aws:iam::${accountId}:role/KeylessAccess` },
     audit: { actor: 'test', reason: 'test' },
   });
   return active as RoleConnection;

@@ -118,7 +118,7 @@ describe('setup-api handler', () => {
 
     it.each([
       ['a missing customerId', { region: 'us-east-1' }, 'customerId', /is required/],
-      ['a customerId with a #', { customerId: 'acme#1' }, 'customerId', /may contain only/],
+      ['a customerId with a #', { customerId: 'acme#1' }, 'customerId', /must be 1–128 letters, digits/],
       ['a numeric setupPhase', { customerId: 'acme', setupPhase: 1 }, 'setupPhase', /true or false/],
       ['an unknown field', { customerId: 'acme', admin: true }, 'admin', /.+/],
       ['a region without a topic', { customerId: 'acme', region: 'ap-south-2' }, 'region', /must be one of/],

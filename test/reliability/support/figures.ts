@@ -30,6 +30,10 @@ export interface Figures {
   logLinesChecked: number;
   /** Times the canary secret was found in a log line, an event or a stored item. */
   canaryLeaks: number;
+  /** Forged registrations sent from one offer in flood scenarios. */
+  floodRegistrations: number;
+  /** AssumeRole calls those floods caused, in total. */
+  floodAssumeRoleCalls: number;
 }
 
 export const emptyFigures = (): Figures => ({
@@ -44,6 +48,8 @@ export const emptyFigures = (): Figures => ({
   outboundObserved: 0,
   logLinesChecked: 0,
   canaryLeaks: 0,
+  floodRegistrations: 0,
+  floodAssumeRoleCalls: 0,
 });
 
 export function figuresDirectory(): string {

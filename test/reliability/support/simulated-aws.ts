@@ -1,10 +1,13 @@
 /**
- * The two AWS services a test cannot run locally, simulated behind aws-sdk-client-mock:
+ * The two AWS services a test cannot run locally, behind aws-sdk-client-mock:
  *
- * - STS as customer accounts answer it: each role trusts the provider with exactly one External
- *   ID (what its stack's trust policy says); AssumeRole without it, or with another, is denied;
- *   GetCallerIdentity with the assumed credentials reports the role's account. Faults (throttling,
- *   AccessDenied while IAM propagates) are queued per role.
+ * - STS is the local runtime's own (infra/local/sts.ts): customer roles deployed with a real trust
+ *   policy, evaluated on every AssumeRole by the IAM policy engine, so the simulation is no
+ *   kinder than IAM. Each role trusts the provider with one External ID (what its stack's trust
+ *   policy says) or, as careless customers write it, a looser `sts:ExternalId` condition (a
+ *   `StringLike` wildcard, a list of IDs). GetCallerIdentity with the assumed credentials
+ *   reports the role's account. Faults (throttling, AccessDenied while IAM propagates) are queued
+ *   per role in front of it.
  * - EventBridge: PutEvents records every entry with an event id (what a rule target receives),
  *   and can be told to fail entries.
  */
@@ -12,10 +15,11 @@ import { randomUUID } from 'node:crypto';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
+import { type AssumeRoleInput, createLocalSts, StsError } from '../../../infra/local/sts.ts';
 import { EVENT_SOURCE } from '../../../shared/events/catalog.ts';
 
-export const accessDenied = () =>
-  Object.assign(new Error('User is not authorized to perform: sts:AssumeRole'), {
+export const accessDenied = (message = 'User is not authorized to perform: sts:AssumeRole') =>
+  Object.assign(new Error(message), {
     name: 'AccessDenied',
     $fault: 'client',
     $metadata: { httpStatusCode: 403 },
@@ -38,47 +42,94 @@ export interface EnvelopedEvent {
   detail: Record<string, unknown>;
 }
 
+const PROVIDER_ACCOUNT_ID = '999988887777';
+
+/** A trust policy condition on sts:ExternalId, as a customer might write it. */
+export interface ExternalIdCondition {
+  operator: 'StringEquals' | 'StringLike';
+  value: string | string[];
+}
+
+/**
+ * The trust policy of a customer role, shaped as the customer template writes it: AssumeRole for
+ * the provider account under a condition on the External ID, and the session attribution actions
+ * (for which IAM documents no sts:ExternalId) without one.
+ */
+function trustPolicyFor(condition: ExternalIdCondition) {
+  const provider = { AWS: `arn:aws:iam::${PROVIDER_ACCOUNT_ID}:root` };
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: provider,
+        Action: 'sts:AssumeRole',
+        Condition: { [condition.operator]: { 'sts:ExternalId': condition.value } },
+      },
+      { Effect: 'Allow', Principal: provider, Action: ['sts:SetSourceIdentity', 'sts:TagSession'] },
+    ],
+  };
+}
+
 export function simulateSts() {
   const sts = mockClient(STSClient);
-  /** roleArn → the External ID its trust policy requires. */
-  const trust = new Map<string, string>();
+  const local = createLocalSts({
+    providerAccountId: PROVIDER_ACCOUNT_ID,
+    providerRoleArn: `arn:aws:iam::${PROVIDER_ACCOUNT_ID}:role/keyless-test-role-validator`,
+  });
+  /** roleArn → the External ID its trust policy requires (when it requires exactly one). */
+  const trusted = new Map<string, string>();
   /** roleArn → errors to throw on the next AssumeRole calls, in order. */
   const faults = new Map<string, (() => Error)[]>();
+  /** Every set of credentials handed out, so a test can search logs for them. */
+  const issued: { SecretAccessKey: string; SessionToken: string }[] = [];
   let calls = 0;
 
   function install() {
     sts.reset();
-    sts.on(AssumeRoleCommand).callsFake(async (input: { RoleArn: string; ExternalId?: string }) => {
+    sts.on(AssumeRoleCommand).callsFake(async (input: AssumeRoleInput) => {
       calls++;
-      const queued = faults.get(input.RoleArn);
-      const fault = queued?.shift();
+      const fault = faults.get(input.RoleArn)?.shift();
       if (fault) throw fault();
-      const required = trust.get(input.RoleArn);
-      if (required === undefined || input.ExternalId !== required) throw accessDenied();
-      const account = input.RoleArn.split(':')[4];
-      return {
-        Credentials: {
-          AccessKeyId: `ASIA${account}`,
-          SecretAccessKey: `simulated-secret-${randomUUID()}`,
-          SessionToken: `simulated-token-${randomUUID()}`,
-          Expiration: new Date(Date.now() + 900_000),
-        },
-      };
+      try {
+        const output = await local.assumeRole(local.callerFor(undefined), input, '127.0.0.1');
+        issued.push(output.Credentials);
+        return output;
+      } catch (error) {
+        if (error instanceof StsError && error.code === 'AccessDenied') throw accessDenied(error.message);
+        throw error;
+      }
     });
     sts.on(GetCallerIdentityCommand).callsFake(async (_input, getClient) => {
       const credentials = await getClient().config.credentials();
-      return { Account: credentials.accessKeyId.replace(/^ASIA/, '') };
+      return local.getCallerIdentity(local.callerFor(credentials.accessKeyId));
     });
   }
   install();
   return {
     sts,
-    trust,
+    /**
+     * Deploys (or replaces) a customer role whose trust policy requires `externalId`, or meets
+     * the given condition.
+     */
+    async trust(roleArn: string, externalId: string | ExternalIdCondition) {
+      const condition =
+        typeof externalId === 'string'
+          ? { operator: 'StringEquals' as const, value: externalId }
+          : externalId;
+      if (typeof externalId === 'string') trusted.set(roleArn, externalId);
+      else trusted.delete(roleArn);
+      await local.putRole({ arn: roleArn, trustPolicy: trustPolicyFor(condition) });
+    },
+    /** The one External ID a role trusts, if it trusts exactly one. */
+    trustedId: (roleArn: string) => trusted.get(roleArn),
     /** Queues errors for the next AssumeRole calls on a role. */
     failNext(roleArn: string, ...errors: (() => Error)[]) {
       faults.set(roleArn, [...(faults.get(roleArn) ?? []), ...errors]);
     },
     calls: () => calls,
+    /** The secrets of every session issued so far: secret keys and session tokens. */
+    issuedSecrets: () => issued.flatMap((c) => [c.SecretAccessKey, c.SessionToken]),
     reset: install,
   };
 }

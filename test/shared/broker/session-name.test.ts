@@ -30,21 +30,48 @@ describe('buildSessionName', () => {
           const servicePart = toSessionNameChars(service).slice(0, 20);
           expect(name.startsWith(`${servicePart}-`)).toBe(true);
           const customerPart = name.slice(servicePart.length + 1, -unix.length - 1);
-          const sanitised = toSessionNameChars(customerId);
-          if (sanitised.length > 0) {
-            expect(customerPart.length).toBeGreaterThan(0);
-            expect(sanitised.startsWith(customerPart)).toBe(true);
-          }
+          const sanitised = toSessionNameChars(customerId).replaceAll(',', '-');
+          const [plain = '', hash] = customerPart.split(',');
+          expect(customerPart.length).toBeGreaterThan(0);
+          expect(sanitised.startsWith(plain)).toBe(true);
+          if (hash === undefined) expect(plain).toBe(customerId);
+          else expect(hash).toMatch(/^[\w-]{8}$/);
         },
       ),
       { numRuns: 2000 },
     );
   });
 
-  it('gives the customer id all the room the service and time leave', () => {
-    const name = buildSessionName('keyless', 'c'.repeat(200), 1_772_366_400_000);
+  it('gives two customer ids two session names, however alike they sanitise (outside review, point 8)', () => {
+    // The review's pair: ':' is not allowed in a session name, so both read "team-a" once sanitised.
+    const at = Date.parse('2026-03-01T12:00:00Z');
+    expect(buildSessionName('keyless', 'team:a', at)).not.toBe(buildSessionName('keyless', 'team-a', at));
+    expect(buildSessionName('keyless', 'team-a', at)).toBe('keyless-team-a-1772366400');
+    fc.assert(
+      fc.property(
+        fc.stringMatching(/^[A-Za-z0-9][\w.@+=:-]{0,127}$/),
+        fc.stringMatching(/^[A-Za-z0-9][\w.@+=:-]{0,127}$/),
+        (a, b) => {
+          fc.pre(a !== b);
+          expect(buildSessionName('keyless-worker', a, at)).not.toBe(
+            buildSessionName('keyless-worker', b, at),
+          );
+        },
+      ),
+      { numRuns: 5000 },
+    );
+    // Ids that differ only after the room runs out.
+    const long = 'c'.repeat(100);
+    expect(buildSessionName('keyless', `${long}1`, at)).not.toBe(buildSessionName('keyless', `${long}2`, at));
+  });
+
+  it('gives the customer id all the room the service and time leave, with the hash when it had to be cut', () => {
+    const name = buildSessionName('keyless', 'c'.repeat(128), 1_772_366_400_000);
     expect(name).toHaveLength(64);
-    expect(name).toBe(`keyless-${'c'.repeat(45)}-1772366400`);
+    expect(name).toMatch(new RegExp(`^keyless-${'c'.repeat(36)},[\\w-]{8}-1772366400$`));
+    expect(buildSessionName('keyless', 'c'.repeat(45), 1_772_366_400_000)).toBe(
+      `keyless-${'c'.repeat(45)}-1772366400`,
+    );
   });
 });
 

@@ -1,3 +1,10 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type CloudFormationAnswer,
@@ -5,7 +12,10 @@ import {
   MAX_ANSWER_BYTES,
   serializeAnswer,
 } from '../../../shared/cloudformation/answer.ts';
-import { createResponseUrlPolicy } from '../../../shared/cloudformation/response-url.ts';
+import {
+  createResponseUrlPolicy,
+  LOCAL_RESPONSE_PATH_PREFIX,
+} from '../../../shared/cloudformation/response-url.ts';
 import { startResponseServer } from '../../support/response-server.ts';
 
 let server: Awaited<ReturnType<typeof startResponseServer>>;
@@ -25,6 +35,38 @@ const answer = (overrides: Partial<CloudFormationAnswer> = {}): CloudFormationAn
   ...overrides,
 });
 const noSleep = async () => {};
+
+/** A throw-away self-signed certificate for 127.0.0.1, made with openssl. */
+function selfSignedCertificate() {
+  const dir = mkdtempSync(join(tmpdir(), 'keyless-tls-'));
+  try {
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    return {
+      key: readFileSync(join(dir, 'key.pem'), 'utf8'),
+      cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 describe('serializeAnswer', () => {
   it('keeps a small answer as it is', () => {
@@ -75,7 +117,83 @@ describe('createAnswerSender', () => {
     });
     server.failNext(403);
     const result = await sender.send(server.url('forbidden-1'), answer());
-    expect(result).toMatchObject({ delivered: false, attempts: 1, status: 403 });
+    expect(result).toMatchObject({
+      delivered: false,
+      attempts: 1,
+      status: 403,
+      cause: 'http-status',
+      error: expect.stringMatching(/HTTP 403 \(S3 refused the pre-signed URL: it expired/),
+    });
+  });
+
+  describe('names why an answer was not delivered (outside review: "fetch failed" said nothing)', () => {
+    /** A server on loopback that answers every request with `handle`. */
+    async function serve(
+      handle: (req: IncomingMessage, res: ServerResponse) => void,
+      tls?: { key: string; cert: string },
+    ) {
+      const http = tls ? createHttpsServer(tls, handle) : createHttpServer(handle);
+      await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+      const { port } = http.address() as AddressInfo;
+      const origin = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+      return {
+        origin,
+        url: `${origin}${LOCAL_RESPONSE_PATH_PREFIX}r-1?X-Amz-Signature=test`,
+        close: () => {
+          http.closeAllConnections();
+          return new Promise<void>((resolve) => http.close(() => resolve()));
+        },
+      };
+    }
+    const senderFor = (origin: string, timeoutMs = 2_000) =>
+      createAnswerSender({
+        policy: createResponseUrlPolicy({ localOrigin: origin }),
+        sleep: noSleep,
+        maxAttempts: 1,
+        timeoutMs,
+      });
+
+    it('says a redirect was refused', async () => {
+      const target = await serve((_req, res) => {
+        res.writeHead(307, { location: 'http://169.254.169.254/latest/meta-data/' }).end();
+      });
+      const result = await senderFor(target.origin).send(target.url, answer());
+      await target.close();
+      expect(result).toMatchObject({
+        delivered: false,
+        cause: 'redirect',
+        error: expect.stringMatching(/redirect refused/),
+      });
+    });
+
+    it('says the receiver did not answer in time', async () => {
+      const target = await serve(() => {});
+      const result = await senderFor(target.origin, 200).send(target.url, answer());
+      await target.close();
+      expect(result).toMatchObject({ delivered: false, cause: 'timeout', error: 'no answer within 200 ms' });
+    });
+
+    it('names the TLS failure of a certificate it cannot verify', async () => {
+      const target = await serve((_req, res) => res.end(), selfSignedCertificate());
+      const result = await senderFor(target.origin).send(target.url, answer());
+      await target.close();
+      expect(result).toMatchObject({
+        delivered: false,
+        cause: 'tls',
+        error: expect.stringMatching(/^TLS: (DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN)/),
+      });
+    });
+
+    it('names a refused connection', async () => {
+      const target = await serve((_req, res) => res.end());
+      await target.close();
+      const result = await senderFor(target.origin).send(target.url, answer());
+      expect(result).toMatchObject({
+        delivered: false,
+        cause: 'connection',
+        error: expect.stringMatching(/ECONNREFUSED/),
+      });
+    });
   });
 
   it('never contacts a URL the allow-list refuses', async () => {

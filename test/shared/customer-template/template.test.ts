@@ -12,8 +12,8 @@ import {
   POLICY_NAMES,
 } from '../../../shared/customer-template/template.ts';
 import { generateExternalId } from '../../../shared/domain/external-id.ts';
+import { customerIdSchema } from '../../../shared/domain/identifiers.ts';
 import { EXTERNAL_ID_PATTERN, ROLE_MAX_SESSION_SECONDS } from '../../../shared/domain/sts-limits.ts';
-import { customerIdSchema } from '../../../shared/onboarding/identifiers.ts';
 
 const PROVIDER = '111111111111';
 const CUSTOMER = '222222222222';

@@ -118,7 +118,7 @@ describe('registerLegacyConnection', () => {
       (e: unknown) => e,
     );
     if (!(error instanceof ValidationError)) throw new Error('expected a ValidationError');
-    expect(error.message).toMatch(/keys\.accessKeyId, keys\.secretAccessKey/);
+    expect(error.message).toMatch(/keys\.accessKeyId; keys\.secretAccessKey/);
     expect(JSON.stringify({ message: error.message, issues: error.issues })).not.toContain(CANARY);
     expect(secretsManager).toHaveReceivedCommandTimes(CreateSecretCommand, 0);
   });

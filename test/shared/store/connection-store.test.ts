@@ -62,19 +62,51 @@ describe('ConnectionStore', () => {
 
     it('never resurrects a REVOKED connection with a late Create of the same External ID', async () => {
       const connection = await registered();
+      const setup = await store.getSetup(connection.customerId, 'setup-1');
       await store.updateConnection({ connection, to: 'REVOKED', audit });
       const late = store.registerConnection({
         connection: buildRoleConnection({
           customerId: connection.customerId,
           accountId: connection.accountId,
         }),
-        setup: buildSetup({ customerId: connection.customerId }),
+        setup: setup!,
         audit,
       });
       await expect(late).rejects.toMatchObject({ name: 'ConflictError', current: { status: 'REVOKED' } });
       expect((await store.getConnection(connection.customerId, connection.accountId))?.status).toBe(
         'REVOKED',
       );
+    });
+
+    it('never lets an offer issued before the revocation replace a REVOKED connection, even with another External ID', async () => {
+      // Prepare: a second offer, open and issued before the revocation (outside review, point 3)
+      const connection = await registered();
+      const olderOffer = await store.putSetup(
+        buildSetup({
+          customerId: connection.customerId,
+          setupId: 'setup-older',
+          externalId: 'keyless-acme-corp-older',
+        }),
+      );
+      await store.updateConnection({
+        connection,
+        to: 'REVOKED',
+        set: { revokedAt: new Date(Date.now() + 1000).toISOString() },
+        audit,
+      });
+      // Act
+      const late = store.registerConnection({
+        connection: buildRoleConnection({
+          customerId: connection.customerId,
+          accountId: connection.accountId,
+          externalId: olderOffer.externalId,
+          setupId: olderOffer.setupId,
+        }),
+        setup: olderOffer,
+        audit,
+      });
+      // Assess
+      await expect(late).rejects.toMatchObject({ name: 'ConflictError', current: { status: 'REVOKED' } });
     });
 
     it('lets a customer onboard a revoked account again through a new setup', async () => {

@@ -1,0 +1,235 @@
+/**
+ * What a custom-resource Create or Update should do, decided from what the table holds: a pure
+ * function from the stored connection, the customer's setups, the links and the request to a
+ * plan, so every rule of docs/architecture.md §6 (invariants 2, 4, 9 and 10) is tested case by
+ * case without DynamoDB. `registration.ts` reads the facts and carries the plan out.
+ */
+import type { Connection } from '../domain/connection.ts';
+import { pendingValidationsOf, type Setup } from '../domain/setup.ts';
+import { LinkConflictError } from '../errors.ts';
+import type { RoleLink, StackLink, ValidationSlotClaim } from '../store/connection-store.ts';
+import { secureEquals } from './secure-compare.ts';
+
+/** How many registrations may await validation at once (invariant 10). */
+export interface PendingCaps {
+  perSetup: number;
+  perCustomer: number;
+}
+
+/** Defaults: enough for a StackSet rolling out a few accounts at a time, too few to flood the validator. */
+export const DEFAULT_PENDING_CAPS: PendingCaps = { perSetup: 10, perCustomer: 20 };
+
+export interface RegistrationFacts {
+  request: {
+    type: 'Create' | 'Update';
+    requestId: string;
+    stackId: string;
+    customerId: string;
+    /** From the StackId, never from a property. */
+    accountId: string;
+    roleArn: string;
+    externalId: string;
+  };
+  existing: Connection | undefined;
+  /** The customer's setups not marked EXPIRED, open or not (an expired match is named as such). */
+  setups: readonly Setup[];
+  roleLink: RoleLink | undefined;
+  stackLink: StackLink | undefined;
+  caps: PendingCaps;
+  /** Epoch ms by which the request must be answered: also when its validation slot frees itself. */
+  deadline: number;
+  now: Date;
+}
+
+/** Why validation is needed, as `Role Registered` says it. */
+export type RegisteredReason = 'create' | 'update' | 'rotation' | 'migration' | 'revalidation';
+
+export type RegistrationPlan =
+  /** A redelivery of the request already being validated: publish again, change nothing. */
+  | { kind: 'duplicate'; connection: Connection; reason: RegisteredReason }
+  /** A late redelivery of a request the validator answered: ignore. */
+  | { kind: 'already-answered' }
+  /** Answer FAILED now, with a reason the customer can act on. */
+  | { kind: 'refuse'; reason: string }
+  /** Nothing to prove (unchanged properties, or a second stack of a live connection): answer SUCCESS. */
+  | { kind: 'unchanged'; roleArn: string }
+  /** A new connection (or one replacing a REVOKED one, with an offer issued after the revocation). */
+  | { kind: 'create'; setup: Setup; slot: ValidationSlotClaim }
+  /** A REGISTERED or FAILED connection: the candidate values are replaced. */
+  | { kind: 'replace-candidate'; setup: Setup; slot: ValidationSlotClaim }
+  /** A connection on access keys brings its role: proven before the keys are dropped. */
+  | { kind: 'migrate'; setup: Setup | undefined; slot: ValidationSlotClaim | undefined }
+  /**
+   * A proven connection brings a change (role, External ID) or a second stack: the proven values
+   * keep serving until the validator proves the new ones.
+   */
+  | {
+      kind: 'change-live';
+      setup: Setup | undefined;
+      slot: ValidationSlotClaim | undefined;
+      sameRole: boolean;
+      sameId: boolean;
+      reason: RegisteredReason;
+    };
+
+export type SetupMatch = { kind: 'open'; setup: Setup } | { kind: 'expired'; setup: Setup };
+
+/**
+ * The customer's setup whose External ID equals `externalId`: every candidate is compared in
+ * constant time (no early exit), and a rotation setup matches only the account it rotates.
+ * Reports an expired match separately, so the customer is told to ask for a new link.
+ */
+export function matchSetup(
+  setups: readonly Setup[],
+  externalId: string,
+  accountId: string,
+  now: Date,
+): SetupMatch | undefined {
+  let match: Setup | undefined;
+  for (const setup of setups) {
+    const equal = secureEquals(setup.externalId, externalId);
+    const forThisAccount = setup.rotatesAccountId === undefined || setup.rotatesAccountId === accountId;
+    if (equal && forThisAccount && (!match || Date.parse(setup.expiresAt) > Date.parse(match.expiresAt)))
+      match = setup;
+  }
+  if (!match) return undefined;
+  const accepting =
+    Date.parse(match.expiresAt) > now.getTime() &&
+    match.status !== 'EXPIRED' &&
+    !(match.rotatesAccountId !== undefined && match.status === 'USED');
+  return accepting ? { kind: 'open', setup: match } : { kind: 'expired', setup: match };
+}
+
+const isProven = (connection: Connection | undefined) =>
+  connection?.authMethod === 'ROLE' && (connection.status === 'ACTIVE' || connection.status === 'BROKEN');
+
+/** The reason a redelivered pending request was registered with. */
+function reasonOfPending(existing: Connection, type: 'Create' | 'Update'): RegisteredReason {
+  if (existing.authMethod === 'ACCESS_KEYS') return 'migration';
+  if (existing.status === 'REGISTERED') return type === 'Create' ? 'create' : 'update';
+  if (existing.pendingExternalId) return 'rotation';
+  return existing.pendingRoleArn ? 'update' : 'revalidation';
+}
+
+/**
+ * A validation slot on `setup` for this account, or the refusal that says which cap is full.
+ * The customer-wide count adds up every setup as read; the per-setup one is exact (the claim is
+ * conditional on the setup's slot version).
+ */
+function slotFor(facts: RegistrationFacts, setup: Setup): ValidationSlotClaim | { refuse: string } {
+  const { request, caps, now, setups } = facts;
+  const others = (s: Setup) =>
+    pendingValidationsOf(s, now).filter(
+      (accountId) => !(s.setupId === setup.setupId && accountId === request.accountId),
+    );
+  const onThisSetup = others(setup).length;
+  if (onThisSetup >= caps.perSetup) {
+    return {
+      refuse: `This launch link already has ${onThisSetup} registrations awaiting validation, the most it allows at once: retry once they have finished (within ${Math.ceil((facts.deadline - now.getTime()) / 60_000)} minutes at most).`,
+    };
+  }
+  const onThisCustomer = setups.reduce(
+    (sum, s) => sum + (s.setupId === setup.setupId ? onThisSetup : others(s).length),
+    0,
+  );
+  if (onThisCustomer >= caps.perCustomer) {
+    return {
+      refuse: `Customer ${request.customerId} already has ${onThisCustomer} registrations awaiting validation, the most allowed at once: retry once they have finished.`,
+    };
+  }
+  const expired = Object.keys(setup.pendingValidations ?? {}).filter(
+    (accountId) => !pendingValidationsOf(setup, now).includes(accountId),
+  );
+  return {
+    setupId: setup.setupId,
+    accountId: request.accountId,
+    until: facts.deadline,
+    seen: {
+      ...(setup.slotVersion === undefined ? {} : { slotVersion: setup.slotVersion }),
+      ...(setup.pendingValidations === undefined ? {} : { pendingValidations: setup.pendingValidations }),
+    },
+    expired,
+  };
+}
+
+/** Decides what one Create or Update does; never performs I/O. */
+export function decideRegistration(facts: RegistrationFacts): RegistrationPlan {
+  const { request, existing, now } = facts;
+
+  const pending = existing && 'pendingAnswer' in existing ? existing.pendingAnswer : undefined;
+  if (existing && pending?.requestId === request.requestId && pending.stackId === request.stackId) {
+    return { kind: 'duplicate', connection: existing, reason: reasonOfPending(existing, request.type) };
+  }
+  if (existing?.answeredRequestIds?.includes(request.requestId)) return { kind: 'already-answered' };
+
+  // The connection's own External ID is enough only for a connection that was proven with it;
+  // anything else needs an open, unexpired setup (invariant 2).
+  const knownId =
+    isProven(existing) &&
+    existing?.authMethod === 'ROLE' &&
+    secureEquals(existing.externalId, request.externalId);
+  const match = knownId ? undefined : matchSetup(facts.setups, request.externalId, request.accountId, now);
+  if (!knownId && match?.kind !== 'open') {
+    return {
+      kind: 'refuse',
+      reason:
+        match?.kind === 'expired'
+          ? `The setup for this External ID expired at ${match.setup.expiresAt}: ask your provider for a new launch link.`
+          : `The External ID does not match an open setup of customer ${request.customerId}: launch the stack from the link your provider issued.`,
+    };
+  }
+  const setup = match?.setup;
+
+  // Revocation is final for every offer issued before it (invariant 9).
+  if (existing?.status === 'REVOKED') {
+    const revokedAt = existing.revokedAt ?? existing.updatedAt;
+    if (!setup || setup.createdAt <= revokedAt) {
+      return {
+        kind: 'refuse',
+        reason: `The connection of account ${request.accountId} was revoked at ${revokedAt}: only a launch link issued after the revocation can connect it again; ask your provider for a new one.`,
+      };
+    }
+  }
+
+  // A stack registers one connection, and a role serves one customer (invariants 4 and 9).
+  const ours = (link: { customerId: string; accountId: string } | undefined) =>
+    !link || (link.customerId === request.customerId && link.accountId === request.accountId);
+  if (!ours(facts.stackLink)) {
+    return { kind: 'refuse', reason: new LinkConflictError('stack', request.stackId).message };
+  }
+  if (!ours(facts.roleLink)) {
+    return { kind: 'refuse', reason: new LinkConflictError('role', request.roleArn).message };
+  }
+
+  const slot = setup ? slotFor(facts, setup) : undefined;
+  if (slot && 'refuse' in slot) return { kind: 'refuse', reason: slot.refuse };
+
+  if (!existing || existing.status === 'REVOKED') {
+    return { kind: 'create', setup: setup!, slot: slot! };
+  }
+  if (existing.authMethod === 'ACCESS_KEYS') {
+    if (existing.status !== 'ACTIVE') {
+      return {
+        kind: 'refuse',
+        reason: `The connection of account ${request.accountId} is ${existing.status}; it cannot migrate.`,
+      };
+    }
+    return { kind: 'migrate', setup, slot };
+  }
+  if (existing.status === 'ACTIVE' || existing.status === 'BROKEN') {
+    const sameRole = existing.roleArn === request.roleArn;
+    const sameId = secureEquals(existing.externalId, request.externalId);
+    if (existing.status === 'ACTIVE' && sameRole && sameId)
+      return { kind: 'unchanged', roleArn: existing.roleArn };
+    return {
+      kind: 'change-live',
+      setup,
+      slot,
+      sameRole,
+      sameId,
+      reason: sameId ? (sameRole ? 'revalidation' : 'update') : 'rotation',
+    };
+  }
+  // REGISTERED (another request pending) or FAILED: only through an open setup, checked above.
+  return { kind: 'replace-candidate', setup: setup!, slot: slot! };
+}

@@ -1,0 +1,385 @@
+/**
+ * The breaks an outside review found in the local system, one test per point, each replaying the
+ * review's attack (RELIABILITY.md, "Bugs found by an outside review"). Every test failed on the
+ * code the review attacked. The lifecycle is wired as in production on DynamoDB Local, with the
+ * local runtime's STS deciding every AssumeRole from the role's trust policy.
+ */
+import { randomUUID } from 'node:crypto';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { CustomResourceRequest } from '../../shared/cloudformation/request.ts';
+import { DETAIL_TYPES, type DetailOf } from '../../shared/events/catalog.ts';
+import { runLegacyCli } from '../../shared/legacy/cli.ts';
+import { DEFAULT_PENDING_CAPS } from '../../shared/onboarding/registration-decision.ts';
+import { DEFAULT_PROOF_ATTEMPTS } from '../../shared/onboarding/role-proof.ts';
+import { startRotation } from '../../shared/onboarding/setups.ts';
+import { createConnectionStore } from '../../shared/store/connection-store.ts';
+import { itemKeys } from '../../shared/store/table-definition.ts';
+import { randomAccountId } from '../support/builders.ts';
+import { createTestTable } from '../support/dynamodb.ts';
+import { captureOutput } from '../shared/broker/support/capture-output.ts';
+import { createRequest, openSetup, stackIdFor, uniqueCustomer } from '../support/onboarding.ts';
+import { startResponseServer } from '../support/response-server.ts';
+import { createFigures } from './support/figures.ts';
+import { wireLifecycle } from './support/lifecycle.ts';
+import { simulateEventBridge, simulateSts } from './support/simulated-aws.ts';
+
+const sts = simulateSts();
+const bus = simulateEventBridge();
+const figures = createFigures(import.meta.filename);
+
+let table: Awaited<ReturnType<typeof createTestTable>>;
+let server: Awaited<ReturnType<typeof startResponseServer>>;
+let store: ReturnType<typeof createConnectionStore>;
+let life: ReturnType<typeof wireLifecycle>;
+let output: ReturnType<typeof captureOutput>;
+
+beforeAll(async () => {
+  table = await createTestTable('keyless-review');
+  server = await startResponseServer();
+  store = createConnectionStore({ client: table.documentClient, tableName: table.tableName });
+});
+afterAll(async () => {
+  figures.write();
+  await server.close();
+  await table.drop();
+});
+beforeEach(() => {
+  sts.reset();
+  bus.reset();
+  output = captureOutput();
+  life = wireLifecycle({ store, localOrigin: server.origin });
+});
+afterEach(() => output.restore());
+
+const plenty = () => 600_000;
+/** A request as SNS delivers it: the topic (set by SNS, never by the sender) is us-east-1's. */
+const viaTopic = (payload: CustomResourceRequest, topicRegion = 'us-east-1') => ({
+  deliveryId: randomUUID(),
+  payload,
+  topicRegion,
+});
+const roleIn = (accountId: string) => `arn:aws:iam::${accountId}:role/KeylessAccess`;
+const lastAnswer = (request: CustomResourceRequest) => server.answersFor(request.RequestId).at(-1);
+
+/** Validates the `Role Registered` the callback emitted for this connection. */
+async function validate(customerId: string, accountId: string) {
+  const event = bus.of(DETAIL_TYPES.roleRegistered, customerId, accountId).at(-1);
+  if (!event) throw new Error(`no Role Registered for ${customerId}/${accountId}`);
+  return life.validator.validateRegistration(event.detail as DetailOf<typeof DETAIL_TYPES.roleRegistered>, {
+    remainingMs: plenty,
+    eventId: event.id,
+  });
+}
+
+/** A customer onboarded through the whole lifecycle: offer, stack Create, validation, ACTIVE. */
+async function onboarded(customerId = uniqueCustomer(), accountId = randomAccountId()) {
+  const setup = await openSetup(store, customerId);
+  const roleArn = roleIn(accountId);
+  await sts.trust(roleArn, setup.externalId);
+  const request = createRequest({
+    customerId,
+    accountId,
+    externalId: setup.externalId,
+    responseUrl: server.url,
+  });
+  await life.registration.handle(viaTopic(request));
+  await validate(customerId, accountId);
+  const connection = await store.getConnection(customerId, accountId);
+  expect(connection).toMatchObject({ status: 'ACTIVE' });
+  return { customerId, accountId, roleArn, setup, request, stackId: request.StackId };
+}
+
+describe('outside review', () => {
+  it('1. keeps a stack link with the connection it proved: a Create naming the victim stack is refused, and the stack deletion still revokes the victim', async () => {
+    // Prepare: a victim connection, and an attacker with an open offer of its own.
+    const victim = await onboarded();
+    const attacker = uniqueCustomer();
+    const offer = await openSetup(store, attacker);
+    const forged = createRequest({
+      customerId: attacker,
+      accountId: victim.accountId,
+      externalId: offer.externalId,
+      stackId: victim.stackId,
+      roleArn: victim.roleArn,
+      responseUrl: server.url,
+    });
+    // Act
+    await life.registration.handle(viaTopic(forged));
+    await life.revoker.onStackStatusChange({
+      id: randomUUID(),
+      source: 'aws.cloudformation',
+      'detail-type': 'CloudFormation Stack Status Change',
+      account: victim.accountId,
+      region: 'us-east-1',
+      detail: { 'stack-id': victim.stackId, 'status-details': { status: 'DELETE_COMPLETE' } },
+    });
+    // Assess
+    expect(lastAnswer(forged)).toMatchObject({
+      Status: 'FAILED',
+      Reason: expect.stringMatching(/already registered another connection/),
+    });
+    expect(await store.getConnection(attacker, victim.accountId)).toBeUndefined();
+    expect(await store.getConnection(victim.customerId, victim.accountId)).toMatchObject({
+      status: 'REVOKED',
+    });
+  });
+
+  describe('2. confused deputy', () => {
+    it('rejects a role whose trust matches any External ID of the provider (StringLike wildcard), naming the fix', async () => {
+      // Prepare
+      const customerId = uniqueCustomer();
+      const accountId = randomAccountId();
+      const setup = await openSetup(store, customerId);
+      await sts.trust(roleIn(accountId), { operator: 'StringLike', value: 'keyless-*' });
+      const request = createRequest({
+        customerId,
+        accountId,
+        externalId: setup.externalId,
+        responseUrl: server.url,
+      });
+      // Act
+      await life.registration.handle(viaTopic(request));
+      const outcome = await validate(customerId, accountId);
+      // Assess
+      expect(outcome).toMatchObject({ kind: 'rejected' });
+      expect(await store.getConnection(customerId, accountId)).toMatchObject({
+        status: 'FAILED',
+        lastError: expect.stringMatching(/StringEquals .* not StringLike with a wildcard/),
+      });
+      expect(lastAnswer(request)).toMatchObject({
+        Status: 'FAILED',
+        Reason: expect.stringMatching(/StringEquals/),
+      });
+    });
+
+    it('refuses a role already connected for one customer when another registers it, before any AssumeRole', async () => {
+      // Prepare: the role trusts both customers' External IDs (a list, which the decoy cannot catch).
+      const first = uniqueCustomer();
+      const second = uniqueCustomer();
+      const accountId = randomAccountId();
+      const [firstOffer, secondOffer] = [await openSetup(store, first), await openSetup(store, second)];
+      await sts.trust(roleIn(accountId), {
+        operator: 'StringEquals',
+        value: [firstOffer.externalId, secondOffer.externalId],
+      });
+      const firstCreate = createRequest({
+        customerId: first,
+        accountId,
+        externalId: firstOffer.externalId,
+        responseUrl: server.url,
+      });
+      await life.registration.handle(viaTopic(firstCreate));
+      await validate(first, accountId);
+      const callsBefore = sts.calls();
+      // Act
+      const secondCreate = createRequest({
+        customerId: second,
+        accountId,
+        externalId: secondOffer.externalId,
+        responseUrl: server.url,
+      });
+      await life.registration.handle(viaTopic(secondCreate));
+      // Assess
+      expect(await store.getConnection(first, accountId)).toMatchObject({ status: 'ACTIVE' });
+      expect(lastAnswer(secondCreate)).toMatchObject({
+        Status: 'FAILED',
+        Reason: expect.stringMatching(/already connected for another customer/),
+      });
+      expect(await store.getConnection(second, accountId)).toBeUndefined();
+      expect(sts.calls()).toBe(callsBefore);
+    });
+
+    it('refuses the second of two customers registered with one role before either was proven', async () => {
+      const first = uniqueCustomer();
+      const second = uniqueCustomer();
+      const accountId = randomAccountId();
+      const [firstOffer, secondOffer] = [await openSetup(store, first), await openSetup(store, second)];
+      await sts.trust(roleIn(accountId), {
+        operator: 'StringEquals',
+        value: [firstOffer.externalId, secondOffer.externalId],
+      });
+      for (const [customerId, offer] of [
+        [first, firstOffer],
+        [second, secondOffer],
+      ] as const) {
+        await life.registration.handle(
+          viaTopic(
+            createRequest({ customerId, accountId, externalId: offer.externalId, responseUrl: server.url }),
+          ),
+        );
+      }
+      // Act
+      const verdicts = [await validate(first, accountId), await validate(second, accountId)];
+      // Assess
+      expect(verdicts.map((v) => v.kind)).toEqual(['validated', 'rejected']);
+      expect(await store.getConnection(second, accountId)).toMatchObject({
+        status: 'FAILED',
+        lastError: expect.stringMatching(/already connected for another customer/),
+      });
+    });
+  });
+
+  it('3. closes every offer issued before a revocation: a rotation link and a second onboarding offer cannot re-create the connection', async () => {
+    // Prepare: a live connection, a rotation link and a second onboarding offer, then a manual revocation.
+    const live = await onboarded();
+    const settings = {
+      templateUrl: 'https://t',
+      homeRegion: 'us-east-1',
+      regions: ['us-east-1'],
+      setupTtlDays: 7,
+    };
+    const rotation = await startRotation(live, { store, settings, now: life.clock.date() });
+    const secondOffer = await openSetup(store, live.customerId, {
+      createdAt: life.clock.date().toISOString(),
+    });
+    life.clock.advance(1_000);
+    await life.revoker.revokeByHand({ ...live, requestId: randomUUID() });
+    // Act: plain Creates of the same account with either offer's External ID
+    const creates = [rotation.externalId, secondOffer.externalId].map((externalId) =>
+      createRequest({ ...live, externalId, stackId: stackIdFor(live.accountId), responseUrl: server.url }),
+    );
+    for (const create of creates)
+      await sts.trust(live.roleArn, String(create.ResourceProperties?.ExternalId));
+    for (const create of creates) await life.registration.handle(viaTopic(create));
+    // Assess
+    for (const create of creates) {
+      expect(lastAnswer(create)).toMatchObject({
+        Status: 'FAILED',
+        Reason: expect.stringMatching(/was revoked at .*only a launch link issued after the revocation/),
+      });
+    }
+    expect(await store.getConnection(live.customerId, live.accountId)).toMatchObject({ status: 'REVOKED' });
+    // An offer issued after the revocation connects the account again.
+    life.clock.advance(1_000);
+    const newOffer = await openSetup(store, live.customerId, { createdAt: life.clock.date().toISOString() });
+    await sts.trust(live.roleArn, newOffer.externalId);
+    const again = createRequest({ ...live, externalId: newOffer.externalId, responseUrl: server.url });
+    await life.registration.handle(viaTopic(again));
+    expect(await validate(live.customerId, live.accountId)).toMatchObject({ kind: 'validated' });
+  });
+
+  it('4. needs an open setup to register a connection that was never proven, even with its own External ID', async () => {
+    // Prepare: a registration that failed validation, whose setup has expired since.
+    const customerId = uniqueCustomer();
+    const accountId = randomAccountId();
+    const setup = await openSetup(store, customerId);
+    const first = createRequest({
+      customerId,
+      accountId,
+      externalId: setup.externalId,
+      responseUrl: server.url,
+    });
+    await life.registration.handle(viaTopic(first));
+    await validate(customerId, accountId);
+    expect(await store.getConnection(customerId, accountId)).toMatchObject({ status: 'FAILED' });
+    await table.documentClient.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: itemKeys.setup(customerId, setup.setupId),
+        UpdateExpression: 'SET expiresAt = :past',
+        ExpressionAttributeValues: { ':past': new Date(Date.now() - 60_000).toISOString() },
+      }),
+    );
+    await sts.trust(roleIn(accountId), setup.externalId);
+    // Act
+    const again = createRequest({
+      customerId,
+      accountId,
+      externalId: setup.externalId,
+      responseUrl: server.url,
+    });
+    await life.registration.handle(viaTopic(again));
+    // Assess
+    expect(lastAnswer(again)).toMatchObject({ Status: 'FAILED', Reason: expect.stringMatching(/expired/) });
+    expect(await store.getConnection(customerId, accountId)).toMatchObject({ status: 'FAILED' });
+  });
+
+  it('5. bounds the work of a flood from one offer, and an honest onboarding during it ends ACTIVE', async () => {
+    // Prepare: an attacker's offer, 25 forged Creates for roles in accounts nobody controls.
+    const attacker = uniqueCustomer();
+    const offer = await openSetup(store, attacker);
+    const forged = Array.from({ length: 25 }, () => {
+      const accountId = randomAccountId();
+      return createRequest({
+        customerId: attacker,
+        accountId,
+        externalId: offer.externalId,
+        responseUrl: server.url,
+      });
+    });
+    const callsBefore = sts.calls();
+    // Act: the flood arrives at once (a Create that loses every race is redelivered, as Lambda would).
+    let pending = forged;
+    for (let round = 0; pending.length > 0 && round < 10; round++) {
+      const results = await Promise.allSettled(
+        pending.map((request) => life.registration.handle(viaTopic(request))),
+      );
+      pending = pending.filter((_, index) => results[index]?.status === 'rejected');
+    }
+    const admitted = forged.filter((request) => server.answersFor(request.RequestId).length === 0);
+    const honest = onboarded();
+    const floodVerdicts = admitted.map((request) =>
+      validate(attacker, String(request.StackId.split(':')[4])),
+    );
+    await Promise.all([honest, ...floodVerdicts]);
+    const floodCalls = sts.calls() - callsBefore - 3; // the honest proof: with, without and decoy
+    figures.add('floodRegistrations', forged.length);
+    figures.add('floodAssumeRoleCalls', floodCalls);
+    // Assess
+    expect(pending).toEqual([]);
+    expect(admitted).toHaveLength(DEFAULT_PENDING_CAPS.perSetup);
+    for (const request of forged.filter((r) => !admitted.includes(r))) {
+      expect(lastAnswer(request)).toMatchObject({
+        Status: 'FAILED',
+        Reason: expect.stringMatching(/registrations awaiting validation, the most it allows at once/),
+      });
+    }
+    expect(floodCalls).toBeLessThanOrEqual(DEFAULT_PENDING_CAPS.perSetup * DEFAULT_PROOF_ATTEMPTS);
+    // Every forged validation ended within its fixed budget, and freed its slot.
+    const settled = await store.getSetup(attacker, offer.setupId);
+    expect(Object.keys(settled?.pendingValidations ?? {})).toEqual([]);
+  });
+
+  it('6. holds one customer-id rule at every entry point: the legacy CLI refuses what the API refuses', async () => {
+    const run = runLegacyCli(['register', '--customer', 'Acme Corp', '--account', randomAccountId()], {
+      env: {
+        TABLE_NAME: table.tableName,
+        LEGACY_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+        LEGACY_SECRET_ACCESS_KEY: 'x'.repeat(40),
+      },
+      readStdin: async () => '',
+      print: () => {},
+    });
+    await expect(run).rejects.toThrow(/check customerId must be 1–128 letters, digits/);
+    await expect(
+      runLegacyCli(['retire', '--customer', 'Acme Corp', '--account', randomAccountId()], {
+        env: { TABLE_NAME: table.tableName },
+        readStdin: async () => '',
+        print: () => {},
+      }),
+    ).rejects.toThrow(/customerId must be 1–128 letters, digits/);
+  });
+
+  it('7. refuses a StackId of another region than the topic that delivered the request', async () => {
+    const customerId = uniqueCustomer();
+    const accountId = randomAccountId();
+    const setup = await openSetup(store, customerId);
+    const request = createRequest({
+      customerId,
+      accountId,
+      externalId: setup.externalId,
+      responseUrl: server.url,
+    });
+    // Act: the StackId says us-east-1; SNS delivered it through eu-west-1's topic.
+    await life.registration.handle(viaTopic(request, 'eu-west-1'));
+    // Assess
+    expect(lastAnswer(request)).toMatchObject({
+      Status: 'FAILED',
+      Reason: expect.stringMatching(
+        /StackId names region us-east-1, but the request came through the topic of eu-west-1/,
+      ),
+    });
+    expect(await store.getConnection(customerId, accountId)).toBeUndefined();
+  });
+});
