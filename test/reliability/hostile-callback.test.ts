@@ -6,10 +6,13 @@
  * emits an event, reaches a host outside the allow-list or makes the handler throw.
  */
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RegistrationEvent } from '../../shared/cloudformation/request.ts';
+import { itemKeys } from '../../shared/store/table-definition.ts';
+import { randomAccountId } from '../support/builders.ts';
 import { createContext } from '../support/lambda-context.ts';
 import { activeConnection, openSetup, stackIdFor, uniqueCustomer } from '../support/onboarding.ts';
 import { createFigures } from './support/figures.ts';
@@ -40,11 +43,49 @@ beforeAll(async () => {
     expiresAt: new Date(Date.now() - 60_000).toISOString(),
   });
   const revokedConnection = await activeConnection(store);
+  const olderOffer = await openSetup(store, revokedConnection.customerId);
   await store.updateConnection({
     connection: revokedConnection,
     to: 'REVOKED',
+    set: { revokedAt: new Date(Date.now() + 1).toISOString() },
     audit: { actor: 'test', reason: 'revoked for the test' },
   });
+  // A registration that failed validation, its setup expired since.
+  const failedId = uniqueCustomer();
+  const failedSetup = await openSetup(store, failedId);
+  const failedAccount = randomAccountId();
+  const failedStack = stackIdFor(failedAccount);
+  const failedConnection = await store.registerConnection({
+    connection: {
+      customerId: failedId,
+      accountId: failedAccount,
+      authMethod: 'ROLE',
+      status: 'REGISTERED',
+      version: 1,
+      roleArn: `arn:aws:iam::${failedAccount}:role/KeylessAccess`,
+      externalId: failedSetup.externalId,
+      stackId: failedStack,
+      setupId: failedSetup.setupId,
+      createdAt: new Date().toISOString(),
+      updatedAt: new Date().toISOString(),
+    },
+    setup: failedSetup,
+    audit: { actor: 'test', reason: 'registered for the test' },
+  });
+  await store.updateConnection({
+    connection: failedConnection,
+    to: 'FAILED',
+    set: { lastError: 'AccessDenied' },
+    audit: { actor: 'test', reason: 'failed for the test' },
+  });
+  await world.table.documentClient.send(
+    new UpdateCommand({
+      TableName: world.table.tableName,
+      Key: itemKeys.setup(failedId, failedSetup.setupId),
+      UpdateExpression: 'SET expiresAt = :past',
+      ExpressionAttributeValues: { ':past': new Date(Date.now() - 60_000).toISOString() },
+    }),
+  );
   targets = {
     victim: {
       customerId: victim.customerId,
@@ -60,9 +101,16 @@ beforeAll(async () => {
       accountId: revokedConnection.accountId,
       stackId: revokedConnection.stackId,
       externalId: revokedConnection.externalId,
+      olderOfferExternalId: olderOffer.externalId,
+    },
+    failed: {
+      customerId: failedId,
+      accountId: failedAccount,
+      stackId: failedStack,
+      externalId: failedSetup.externalId,
     },
   };
-  for (const customerId of [victim.customerId, revokedConnection.customerId]) {
+  for (const customerId of [victim.customerId, revokedConnection.customerId, failedId]) {
     seededAudit += (await store.listAllAudit(customerId)).length;
   }
 });
@@ -129,7 +177,7 @@ describe('registration callback under hostile input', () => {
       // Every kind of defect was tried, many times.
       expect(seen.size).toBeGreaterThanOrEqual(15);
       // Nothing changed in the table: the seeded connections are as they were, no other appeared.
-      const { victim, revoked } = targets;
+      const { victim, revoked, failed } = targets;
       expect(await world.store.getConnection(victim.customerId, victim.accountId)).toMatchObject({
         status: 'ACTIVE',
         version: 2,
@@ -138,8 +186,17 @@ describe('registration callback under hostile input', () => {
         status: 'REVOKED',
         version: 3,
       });
+      expect(await world.store.getConnection(failed.customerId, failed.accountId)).toMatchObject({
+        status: 'FAILED',
+        version: 2,
+      });
       let audit = 0;
-      for (const customerId of [victim.customerId, revoked.customerId, targets.other.customerId]) {
+      for (const customerId of [
+        victim.customerId,
+        revoked.customerId,
+        failed.customerId,
+        targets.other.customerId,
+      ]) {
         audit += (await world.store.listAllAudit(customerId)).length;
         expect(await world.store.listAllConnections(customerId)).toHaveLength(
           customerId === targets.other.customerId ? 0 : 1,

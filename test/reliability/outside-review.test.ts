@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CustomResourceRequest } from '../../shared/cloudformation/request.ts';
 import { DETAIL_TYPES, type DetailOf } from '../../shared/events/catalog.ts';
@@ -22,6 +23,7 @@ import { createRequest, openSetup, stackIdFor, uniqueCustomer } from '../support
 import { startResponseServer } from '../support/response-server.ts';
 import { createFigures } from './support/figures.ts';
 import { wireLifecycle } from './support/lifecycle.ts';
+import { FUZZ_RUNS, FUZZ_SEED } from './support/settings.ts';
 import { simulateEventBridge, simulateSts } from './support/simulated-aws.ts';
 
 const sts = simulateSts();
@@ -340,6 +342,62 @@ describe('outside review', () => {
     const settled = await store.getSetup(attacker, offer.setupId);
     expect(Object.keys(settled?.pendingValidations ?? {})).toEqual([]);
   });
+
+  it('5. bounds every generated flood from one offer (sizes, duplicate deliveries, repeated accounts)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          size: fc.integer({ min: 1, max: 40 }),
+          duplicates: fc.nat({ max: 10 }),
+          accounts: fc.integer({ min: 1, max: 40 }),
+        }),
+        async ({ size, duplicates, accounts }) => {
+          // Prepare: `size` forged Creates over `accounts` accounts, some delivered twice.
+          const attacker = uniqueCustomer();
+          const offer = await openSetup(store, attacker);
+          const pool = Array.from({ length: accounts }, () => randomAccountId());
+          const forged = Array.from({ length: size }, (_, i) =>
+            createRequest({
+              customerId: attacker,
+              accountId: pool[i % pool.length]!,
+              externalId: offer.externalId,
+              responseUrl: server.url,
+            }),
+          );
+          const deliveries = [...forged, ...forged.slice(0, duplicates)];
+          const callsBefore = sts.calls();
+          // Act
+          let pending = deliveries;
+          for (let round = 0; pending.length > 0 && round < 20; round++) {
+            const results = await Promise.allSettled(
+              pending.map((r) => life.registration.handle(viaTopic(r))),
+            );
+            pending = pending.filter((_, index) => results[index]?.status === 'rejected');
+          }
+          const waiting = (await store.listAllConnections(attacker)).filter(
+            (c) => 'pendingAnswer' in c && c.pendingAnswer,
+          );
+          await Promise.all(waiting.map((c) => validate(attacker, c.accountId)));
+          const calls = sts.calls() - callsBefore;
+          figures.add('floodRegistrations', deliveries.length);
+          figures.add('floodAssumeRoleCalls', calls);
+          // Assess: at most the cap awaited validation at once, each within its fixed budget.
+          expect(pending).toEqual([]);
+          expect(waiting.length).toBeLessThanOrEqual(DEFAULT_PENDING_CAPS.perSetup);
+          expect(calls).toBeLessThanOrEqual(waiting.length * DEFAULT_PROOF_ATTEMPTS);
+          for (const request of forged) {
+            const answers = server.answersFor(request.RequestId);
+            expect(answers.length, 'every forged request is answered').toBeGreaterThan(0);
+            expect(answers.every((a) => a.Status === 'FAILED')).toBe(true);
+          }
+        },
+      ),
+      {
+        numRuns: Math.max(3, Math.ceil(FUZZ_RUNS / 2_000)),
+        ...(FUZZ_SEED === undefined ? {} : { seed: FUZZ_SEED }),
+      },
+    );
+  }, 300_000);
 
   it('6. holds one customer-id rule at every entry point: the legacy CLI refuses what the API refuses', async () => {
     const run = runLegacyCli(['register', '--customer', 'Acme Corp', '--account', randomAccountId()], {

@@ -161,8 +161,19 @@ export interface Targets {
   other: { customerId: string; externalId: string };
   /** A customer whose only setup expired. */
   expired: { customerId: string; externalId: string };
-  /** A customer whose connection was revoked (its setup still open). */
-  revoked: { customerId: string; accountId: string; stackId: string; externalId: string };
+  /**
+   * A customer whose connection was revoked (its setup still open), with a second offer issued
+   * before the revocation and still open.
+   */
+  revoked: {
+    customerId: string;
+    accountId: string;
+    stackId: string;
+    externalId: string;
+    olderOfferExternalId: string;
+  };
+  /** A connection that failed validation (never proven), whose setup has expired since. */
+  failed: { customerId: string; accountId: string; stackId: string; externalId: string };
 }
 
 export interface HostileCase {
@@ -188,7 +199,7 @@ type Draft = {
  * `responseUrl` builds the URL from the request id (the local recorder) or ignores it (S3).
  */
 export function hostileRequest(targets: Targets, localUrl: (requestId: string) => string) {
-  const { victim, other, expired, revoked } = targets;
+  const { victim, other, expired, revoked, failed } = targets;
   const requestType = fc.constantFrom('Create', 'Update', 'Delete');
   const ownStack = fc.record({ account: accountId, id: uuid });
 
@@ -233,7 +244,9 @@ export function hostileRequest(targets: Targets, localUrl: (requestId: string) =
   /** For Create/Update: FAILED; for Delete: SUCCESS without effect. */
   const refused = (type: string): Expectation => (type === 'Delete' ? 'success-without-effect' : 'failed');
 
-  type Mutation = fc.Arbitrary<(d: Draft, type: string) => { defect: string; expectation: Expectation }>;
+  type Mutation = fc.Arbitrary<
+    (d: Draft, type: string) => { defect: string; expectation: Expectation; viaSns?: true }
+  >;
   const mutations: Mutation[] = [
     hex32.map((hex) => (d, type) => {
       props(d).ExternalId = `keyless-${victim.customerId}-${hex}`;
@@ -264,6 +277,52 @@ export function hostileRequest(targets: Targets, localUrl: (requestId: string) =
       props(d).RoleArn = `arn:aws:iam::${revoked.accountId}:role/KeylessAccess`;
       // A Delete of a revoked connection is answered SUCCESS and changes nothing either.
       return { defect: 'resurrect a revoked connection', expectation: refused(type) };
+    }),
+    fc.constantFrom('own stack', 'new stack').chain((which) =>
+      uuid.map((id) => (d: Draft, type: string) => {
+        // Another customer, with its own open offer, names the victim's proven role.
+        if (which === 'new stack') d.StackId = stackIdOf(victim.accountId, id);
+        props(d).CustomerId = other.customerId;
+        props(d).ExternalId = other.externalId;
+        return { defect: "another customer's proven role", expectation: refused(type) };
+      }),
+    ),
+    uuid.map((id) => (d: Draft, type: string) => {
+      // The victim's stack, re-pointed: another customer, its own offer, a role of its own name.
+      props(d).CustomerId = other.customerId;
+      props(d).ExternalId = other.externalId;
+      props(d).RoleArn = `arn:aws:iam::${victim.accountId}:role/KeylessOther${id.slice(0, 8)}`;
+      return { defect: "the StackId of another customer's connection", expectation: refused(type) };
+    }),
+    fc.constantFrom('revoked', 'older offer').map((which) => (d: Draft, type: string) => {
+      // Offers issued before the revocation: the revoked ID itself, or a second offer still open.
+      d.StackId = revoked.stackId;
+      props(d).CustomerId = revoked.customerId;
+      props(d).ExternalId = which === 'revoked' ? revoked.externalId : revoked.olderOfferExternalId;
+      props(d).RoleArn = `arn:aws:iam::${revoked.accountId}:role/KeylessAccess`;
+      return { defect: 'an offer issued before the revocation', expectation: refused(type) };
+    }),
+    fc.constant((d: Draft, type: string) => {
+      // A connection that never went live, behind its own (known) External ID, its setup expired.
+      d.StackId = failed.stackId;
+      props(d).CustomerId = failed.customerId;
+      props(d).ExternalId = failed.externalId;
+      props(d).RoleArn = `arn:aws:iam::${failed.accountId}:role/KeylessAccess`;
+      return { defect: 'an expired setup behind a known External ID', expectation: refused(type) };
+    }),
+    fc.nat().map((pick) => (d: Draft, type: string) => {
+      // Through SNS, a StackId of another region than the topic's (the response bucket's region).
+      const topicRegion = responseBucketRegion(d) ?? 'us-east-1';
+      const others = GENUINE_REGIONS.filter(
+        (region) => region !== topicRegion && !/^(cn|us-gov)-/.test(region),
+      );
+      d.StackId = String(d.StackId).replace(':us-east-1:', `:${others[pick % others.length]}:`);
+      props(d).ExternalId = victim.openExternalId;
+      return {
+        defect: 'a StackId of another region than the topic',
+        expectation: refused(type),
+        viaSns: true,
+      };
     }),
     accountId.map((account) => (d: Draft, type: string) => {
       props(d).ExternalId = victim.openExternalId;
@@ -366,11 +425,11 @@ export function hostileRequest(targets: Targets, localUrl: (requestId: string) =
   return fc
     .record({ base, mutation: fc.oneof(...mutations), viaSns: fc.boolean() })
     .map(({ base: { draft, extra, type }, mutation, viaSns }): HostileCase => {
-      const { defect, expectation } = mutation(draft, type);
+      const { defect, expectation, viaSns: onlyViaSns } = mutation(draft, type);
       // The wire form: JSON, so __proto__ and friends arrive as own properties, as from SNS.
       const withExtra = extra ? { ...extra, ...draft } : draft;
       const request = JSON.parse(JSON.stringify(withExtra)) as Record<string, unknown>;
-      return { defect, expectation, request, viaSns };
+      return { defect, expectation, request, viaSns: onlyViaSns ?? viaSns };
     });
 }
 

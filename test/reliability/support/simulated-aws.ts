@@ -46,7 +46,8 @@ const PROVIDER_ACCOUNT_ID = '999988887777';
 
 /** A trust policy condition on sts:ExternalId, as a customer might write it. */
 export interface ExternalIdCondition {
-  operator: 'StringEquals' | 'StringLike';
+  /** An IAM condition operator: StringEquals, StringLike, StringLikeIfExists… */
+  operator: string;
   value: string | string[];
 }
 
