@@ -37,8 +37,11 @@ export interface FunctionSpec {
    * a role that keeps denying AssumeRole (REVALIDATION_FUNCTION_NAME); it never writes the table.
    */
   requestsRevalidation?: boolean;
-  /** Reserved concurrency, when more than this many copies at once would only waste work. */
-  reservedConcurrency?: number;
+  /**
+   * Reserved concurrency, when more than this many copies at once would only waste work or starve
+   * the account: a number, or the deployment setting that holds it.
+   */
+  reservedConcurrency?: number | 'callbackReservedConcurrency' | 'validatorReservedConcurrency';
 }
 
 const CORE_ENV = ['TABLE_NAME', 'EVENT_BUS_NAME', 'PROVIDER_ACCOUNT_ID', 'HOME_REGION'] as const;
@@ -67,6 +70,8 @@ export const FUNCTIONS = {
     readsLegacySecrets: false,
     timeoutSeconds: 30,
     memoryMiB: 512,
+    // A flood of (possibly forged) requests cannot starve the account.
+    reservedConcurrency: 'callbackReservedConcurrency',
   },
   'role-validator': {
     description: 'Proves a customer role (with and without the External ID) and answers CloudFormation.',
@@ -80,6 +85,9 @@ export const FUNCTIONS = {
     timeoutSeconds: 300,
     memoryMiB: 512,
     trustedRole: 'validator',
+    // Unproven work is bounded (docs/architecture.md §6, invariant 10): validations beyond this wait
+    // in Lambda's async queue instead of spending the account's concurrency and STS quota.
+    reservedConcurrency: 'validatorReservedConcurrency',
   },
   revocation: {
     description: 'Revokes a connection when its customer stack is deleted.',

@@ -261,11 +261,14 @@ export class KeylessStack extends Stack {
       logRetentionDays: this.settings.logRetentionDays,
       logLevel: this.settings.logLevel,
       asynchronous: spec.invocation === 'async',
-      ...(name === 'registration-callback'
-        ? { reservedConcurrentExecutions: this.settings.callbackReservedConcurrency }
-        : 'reservedConcurrency' in spec
-          ? { reservedConcurrentExecutions: spec.reservedConcurrency }
-          : {}),
+      ...('reservedConcurrency' in spec
+        ? {
+            reservedConcurrentExecutions:
+              typeof spec.reservedConcurrency === 'number'
+                ? spec.reservedConcurrency
+                : this.settings[spec.reservedConcurrency],
+          }
+        : {}),
       alarmTopic: alarms,
     });
 

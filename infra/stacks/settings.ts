@@ -56,6 +56,8 @@ const settingsSchema = z.object({
     .default(false),
   /** Caps the registration callback, so a flood of (possibly forged) requests cannot starve the account. */
   callbackReservedConcurrency: z.coerce.number().int().min(1).max(1000).default(10),
+  /** Caps the role validator, so unproven registrations cannot spend the account's concurrency and STS quota. */
+  validatorReservedConcurrency: z.coerce.number().int().min(1).max(1000).default(10),
   logRetentionDays: z.coerce
     .number()
     .refine(

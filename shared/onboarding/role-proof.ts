@@ -16,7 +16,8 @@ import {
   STSClient,
 } from '@aws-sdk/client-sts';
 import { sleep as defaultSleep } from '../backoff.ts';
-import { ROLE_ARN_PATTERN, toSessionNameChars } from '../domain/sts-limits.ts';
+import { buildSessionName } from '../broker/session-name.ts';
+import { ROLE_ARN_PATTERN } from '../domain/sts-limits.ts';
 
 export type ProofResult =
   | { ok: true }
@@ -24,6 +25,8 @@ export type ProofResult =
   | { ok: false; reason: string; conclusive: boolean };
 
 export interface ProofInput {
+  /** Whose role it is: named in the session, so the customer's CloudTrail attributes every call. */
+  customerId: string;
   roleArn: string;
   externalId: string;
   /** During a rotation: the External ID that must stop working. */
@@ -109,15 +112,12 @@ export function createRoleProver({
       }
     });
 
-  function sessionName(accountId: string): string {
-    return toSessionNameChars(`${sessionPrefix}-${accountId}-${Math.floor(now() / 1000)}`).slice(0, 64);
-  }
-
-  function assume(roleArn: string, accountId: string, externalId: string | undefined) {
+  function assume(customerId: string, roleArn: string, externalId: string | undefined) {
     return sts.send(
       new AssumeRoleCommand({
         RoleArn: roleArn,
-        RoleSessionName: sessionName(accountId),
+        // `<service>-<customerId>-<unix time>`, as every Keyless session (invariant 7).
+        RoleSessionName: buildSessionName(sessionPrefix, customerId, now()),
         DurationSeconds: 900,
         SourceIdentity: sourceIdentity,
         ...(externalId === undefined ? {} : { ExternalId: externalId }),
@@ -147,6 +147,7 @@ export function createRoleProver({
 
   return {
     async prove({
+      customerId,
       roleArn,
       externalId,
       previousExternalId,
@@ -160,7 +161,7 @@ export function createRoleProver({
       let lastDenied = false;
       const assumed = await untilDeadline(deadline, async (): Promise<Attempt<Credentials>> => {
         try {
-          const { Credentials: credentials } = await assume(roleArn, accountId, externalId);
+          const { Credentials: credentials } = await assume(customerId, roleArn, externalId);
           if (!credentials) return { kind: 'fatal', error: 'STS returned no credentials' };
           return { kind: 'done', value: credentials };
         } catch (error) {
@@ -207,7 +208,7 @@ export function createRoleProver({
 
       // 3. Without the External ID: must be denied, or any other customer of the provider could
       //    make the provider use this role (the confused deputy).
-      const open = await expectDenied(deadline, () => assume(roleArn, accountId, undefined), false);
+      const open = await expectDenied(deadline, () => assume(customerId, roleArn, undefined), false);
       if (open) {
         return {
           ok: false,
@@ -222,7 +223,7 @@ export function createRoleProver({
       //    matches more than this customer's ID (a StringLike wildcard or prefix) and another
       //    customer's ID could reach this role through the provider.
       if (decoyExternalId !== externalId) {
-        const loose = await expectDenied(deadline, () => assume(roleArn, accountId, decoyExternalId), false);
+        const loose = await expectDenied(deadline, () => assume(customerId, roleArn, decoyExternalId), false);
         if (loose) {
           return {
             ok: false,
@@ -239,7 +240,7 @@ export function createRoleProver({
       if (previousExternalId !== undefined && previousExternalId !== externalId) {
         const stillWorks = await expectDenied(
           deadline,
-          () => assume(roleArn, accountId, previousExternalId),
+          () => assume(customerId, roleArn, previousExternalId),
           true,
         );
         if (stillWorks) {

@@ -219,6 +219,7 @@ export function createValidator(deps: ValidatorDependencies) {
     let proof =
       (await linkConflict(connection, candidate, pending)) ??
       (await prover.prove({
+        customerId: connection.customerId,
         ...candidate,
         decoyExternalId: generateExternalId(connection.customerId),
         deadline,
@@ -281,6 +282,7 @@ export function createValidator(deps: ValidatorDependencies) {
   async function revalidateOne(connection: Connection, deadline: number, correlationId: string) {
     if (connection.authMethod !== 'ROLE' || connection.pendingAnswer) return 'skipped' as const;
     const proof = await prover.prove({
+      customerId: connection.customerId,
       roleArn: connection.roleArn,
       externalId: connection.externalId,
       decoyExternalId: generateExternalId(connection.customerId),

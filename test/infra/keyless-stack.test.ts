@@ -114,8 +114,12 @@ describe('the Keyless stack', () => {
       expect(functionNamed('migration-reminder').Properties.ReservedConcurrentExecutions).toBe(1);
     });
 
+    it('caps the role validator with reserved concurrency, so unproven work cannot spend the account', () => {
+      expect(functionNamed('role-validator').Properties.ReservedConcurrentExecutions).toBe(10);
+    });
+
     it('leaves the other functions without reserved concurrency', () => {
-      for (const name of ['setup-api', 'role-validator', 'revocation', 'example-worker']) {
+      for (const name of ['setup-api', 'revocation', 'example-worker']) {
         expect(functionNamed(name).Properties.ReservedConcurrentExecutions).toBeUndefined();
       }
     });

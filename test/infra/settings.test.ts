@@ -12,6 +12,7 @@ describe('readSettings', () => {
       ingressRegions: [],
       allowedCustomerAccounts: [],
       callbackReservedConcurrency: 10,
+      validatorReservedConcurrency: 10,
       serviceTimeoutSeconds: 900,
     });
   });

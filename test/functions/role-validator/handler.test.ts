@@ -101,7 +101,7 @@ describe('role-validator handler', () => {
       },
     ]);
     expect(sts).toHaveReceivedCommandWith(AssumeRoleCommand, {
-      RoleSessionName: expect.stringMatching(new RegExp(`^keyless-validate-${accountId}-\\d+$`)),
+      RoleSessionName: expect.stringMatching(new RegExp(`^keyless-validate-${customerId}-\\d+$`)),
       ExternalId: setup.externalId,
     });
   });
