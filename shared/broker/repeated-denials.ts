@@ -1,6 +1,6 @@
 /**
- * Notices a customer role that keeps refusing us (DESIGN.md §2: "repeated AccessDenied on vends marks
- * a connection BROKEN") without giving workers any write access: after `threshold` consecutive STS
+ * Notices a customer role that keeps refusing us (docs/architecture.md §2.2: repeated AccessDenied on
+ * vends leads to a re-validation that marks a connection BROKEN when its role is gone) without giving workers any write access: after `threshold` consecutive STS
  * denials for one connection within `windowSeconds`, it asks the role validator to re-validate that one
  * connection. The validator proves the role with its own identity and decides: BROKEN (and a
  * `Role Validation Failed` event) when the role is really gone, nothing when the denial was ours (a

@@ -1,5 +1,5 @@
 /**
- * The ResponseURL allow-list (DESIGN.md §5.2). A custom-resource request is attacker-controlled,
+ * The ResponseURL allow-list (docs/architecture.md §6, invariant 2). A custom-resource request is attacker-controlled,
  * so Keyless sends an answer only to an https, pre-signed URL of CloudFormation's response bucket
  * of a region (`cloudformation-custom-resource-response-<region without dashes>`), on one of S3's
  * endpoint spellings, matched by exact pattern on the parsed URL:

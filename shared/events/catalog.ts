@@ -17,7 +17,7 @@ export const DETAIL_TYPES = {
 } as const;
 export type DetailType = (typeof DETAIL_TYPES)[keyof typeof DETAIL_TYPES];
 
-/** What every Keyless event carries (DESIGN.md §4). */
+/** What every Keyless event carries (docs/architecture.md §5). */
 const base = z.object({
   customerId: customerIdSchema,
   accountId: accountIdSchema,

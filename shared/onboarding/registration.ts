@@ -1,6 +1,6 @@
 /**
  * The registration callback's logic: one CloudFormation custom-resource request in, at most one
- * answer out. Every field is attacker-controlled (DESIGN.md §5): the ResponseURL must pass the
+ * answer out. Every field is attacker-controlled (docs/architecture.md §6): the ResponseURL must pass the
  * allow-list before anything is sent to it, the account comes from the StackId, the role must
  * live in that account, and the External ID must match an open setup of the customer (or the
  * connection's own, for a second stack of a live connection), compared in constant time.

@@ -1,5 +1,5 @@
 /**
- * Hostile setup-API requests (DESIGN.md §5.8): generated bodies, paths and queries with missing,
+ * Hostile setup-API requests (docs/architecture.md §6, invariant 8): generated bodies, paths and queries with missing,
  * extra and wrong-typed fields, huge strings, unicode, other customers' and unknown accounts,
  * crafted pagination cursors and unknown routes. Every one is answered 4xx with a message that
  * says what is wrong, writes nothing and never becomes a 500.

@@ -1,5 +1,5 @@
 /**
- * Hostile custom-resource requests (DESIGN.md §5.2, §5.3, §5.8): generated Create / Update /
+ * Hostile custom-resource requests (docs/architecture.md §6, invariants 2, 3 and 8): generated Create / Update /
  * Delete requests, direct and SNS-wrapped, each carrying one defect an attacker would try. Every
  * one is answered as it must be (FAILED with a reason, or SUCCESS without effect for a Delete),
  * or — with no ResponseURL Keyless may contact — nothing is sent at all; none writes a record,

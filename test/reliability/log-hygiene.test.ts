@@ -1,5 +1,5 @@
 /**
- * Log hygiene (DESIGN.md §5.6): a canary secret key stored for a legacy connection, and the
+ * Log hygiene (docs/architecture.md §6, invariant 6): a canary secret key stored for a legacy connection, and the
  * credentials STS returns, never appear in a log line (DEBUG level, every handler and the
  * broker), an event or a stored item, even when a vend fails or an object carrying credentials
  * is handed to the logger by mistake.

@@ -1,5 +1,5 @@
 /**
- * Races and duplicates (DESIGN.md §3, §4, §5.3): many connections, each driven through its
+ * Races and duplicates (docs/architecture.md §4, §5 and §6, invariants 3 and 9): many connections, each driven through its
  * lifecycle — Create, validation, optionally an External ID rotation (Update) and its
  * validation, then stack deletion (Delete, Integration Stack Deleted and a forwarded stack status
  * change) — with every message delivered 1–3 times, concurrently, in shuffled order, and late
