@@ -64,9 +64,13 @@ const viaTopic = (payload: CustomResourceRequest, topicRegion = 'us-east-1') => 
 const roleIn = (accountId: string) => `arn:aws:iam::${accountId}:role/KeylessAccess`;
 const lastAnswer = (request: CustomResourceRequest) => server.answersFor(request.RequestId).at(-1);
 
-/** Validates the `Role Registered` the callback emitted for this connection. */
-async function validate(customerId: string, accountId: string) {
-  const event = bus.of(DETAIL_TYPES.roleRegistered, customerId, accountId).at(-1);
+/**
+ * Validates the `Role Registered` the callback emitted for this connection: the last one, or the
+ * one of request `requestId` (a rule target receives them all; the validator acts on the pending one).
+ */
+async function validate(customerId: string, accountId: string, requestId?: string) {
+  const events = bus.of(DETAIL_TYPES.roleRegistered, customerId, accountId);
+  const event = requestId ? events.find((e) => e.detail.correlationId === requestId) : events.at(-1);
   if (!event) throw new Error(`no Role Registered for ${customerId}/${accountId}`);
   return life.validator.validateRegistration(event.detail as DetailOf<typeof DETAIL_TYPES.roleRegistered>, {
     remainingMs: plenty,
@@ -374,10 +378,12 @@ describe('outside review', () => {
             );
             pending = pending.filter((_, index) => results[index]?.status === 'rejected');
           }
-          const waiting = (await store.listAllConnections(attacker)).filter(
-            (c) => 'pendingAnswer' in c && c.pendingAnswer,
+          const waiting = (await store.listAllConnections(attacker)).flatMap((c) =>
+            'pendingAnswer' in c && c.pendingAnswer
+              ? [{ accountId: c.accountId, requestId: c.pendingAnswer.requestId }]
+              : [],
           );
-          await Promise.all(waiting.map((c) => validate(attacker, c.accountId)));
+          await Promise.all(waiting.map((c) => validate(attacker, c.accountId, c.requestId)));
           const calls = sts.calls() - callsBefore;
           figures.add('floodRegistrations', deliveries.length);
           figures.add('floodAssumeRoleCalls', calls);
