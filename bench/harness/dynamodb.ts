@@ -2,8 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ensureTable, localDynamoDbClient, startDynamoDbLocal } from '../../infra/local/dynamodb-local.ts';
-import { createDocumentClient } from '../../shared/clients/dynamodb.ts';
+import { ensureTable, localDynamoDbClient, startDynamoDbLocal } from '#local/emulator/dynamodb-local.ts';
+import { createDocumentClient } from '#shared/clients/dynamodb.ts';
 
 export interface BenchTable {
   endpoint: string;

@@ -1,5 +1,5 @@
 /**
- * The local runtime's STS (infra/local/sts.ts) as the vending benchmark runs it: on an endpoint of
+ * The local runtime's STS (local/emulator/sts.ts) as the vending benchmark runs it: on an endpoint of
  * its own, answering AssumeRole after a uniform random 30–80 ms as STS does from inside a region,
  * dating credentials on the callers' simulated clock (harness/clock.ts), and recording every
  * granted call with its role and time. Each connection's role is the one the generated customer
@@ -7,14 +7,14 @@
  * or two of CPU per call in this process, which runs next to the measured one on the same cores.
  */
 
-import { type AssumeRoleCall, createLocalSts } from '../../infra/local/sts.ts';
-import { startLocalStsServer } from '../../infra/local/sts-server.ts';
-import { instantiateCustomerTemplate } from '../../shared/customer-template/instantiate.ts';
+import { type AssumeRoleCall, createLocalSts } from '#local/emulator/sts.ts';
+import { startLocalStsServer } from '#local/emulator/sts-server.ts';
+import { instantiateCustomerTemplate } from '#shared/customer-template/instantiate.ts';
 import {
   buildCustomerTemplate,
   resolveCustomerTemplateConfig,
   trustedPrincipalArns,
-} from '../../shared/customer-template/template.ts';
+} from '#shared/customer-template/template.ts';
 
 const STS_LATENCY_MS = { min: 30, max: 80 };
 const TEMPLATE_CONFIG = resolveCustomerTemplateConfig({

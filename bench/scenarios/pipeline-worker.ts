@@ -44,11 +44,11 @@ export interface PipelineOutput {
 
 async function run(input: PipelineInput): Promise<PipelineOutput> {
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-  const { startLocalSystem } = await import('../../infra/local/system.ts');
-  const { createSimulatedAccounts } = await import('../../infra/local/simulated-stack.ts');
+  const { startLocalSystem } = await import('#local/emulator/system.ts');
+  const { createSimulatedAccounts } = await import('#local/emulator/simulated-stack.ts');
   const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
-  const { createDocumentClient } = await import('../../shared/clients/dynamodb.ts');
-  const { createConnectionStore } = await import('../../shared/store/connection-store.ts');
+  const { createDocumentClient } = await import('#shared/clients/dynamodb.ts');
+  const { createConnectionStore } = await import('#shared/store/connection-store.ts');
 
   const system = await startLocalSystem({
     port: 0,

@@ -7,11 +7,11 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { BatchWriteCommand, type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { EventPublisher } from '../../shared/events/publisher.ts';
-import { runMigrationReminders } from '../../shared/reminders/migration-reminder-job.ts';
-import { createReminderStore } from '../../shared/reminders/reminder-store.ts';
-import { createConnectionStore } from '../../shared/store/connection-store.ts';
-import { keys, LEGACY_INDEX, TABLE_KEYS } from '../../shared/store/table-definition.ts';
+import type { EventPublisher } from '#shared/events/publisher.ts';
+import { runMigrationReminders } from '#shared/reminders/migration-reminder-job.ts';
+import { createReminderStore } from '#shared/reminders/reminder-store.ts';
+import { createConnectionStore } from '#shared/store/connection-store.ts';
+import { keys, LEGACY_INDEX, TABLE_KEYS } from '#shared/store/table-definition.ts';
 import { startBenchTable } from '../harness/dynamodb.ts';
 import type { BenchOptions } from '../harness/options.ts';
 import { seededRandom } from '../harness/random.ts';

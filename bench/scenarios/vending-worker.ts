@@ -104,9 +104,9 @@ async function run(input: VendingInput): Promise<VendingOutput> {
 /** Builds the per-request vend of one implementation, as a worker would hold it. */
 async function createVend(input: VendingInput): Promise<Vend> {
   const { STSClient, AssumeRoleCommand } = await import('@aws-sdk/client-sts');
-  const { localDynamoDbClient } = await import('../../infra/local/dynamodb-local.ts');
-  const { createDocumentClient } = await import('../../shared/clients/dynamodb.ts');
-  const { createConnectionStore } = await import('../../shared/store/connection-store.ts');
+  const { localDynamoDbClient } = await import('#local/emulator/dynamodb-local.ts');
+  const { createDocumentClient } = await import('#shared/clients/dynamodb.ts');
+  const { createConnectionStore } = await import('#shared/store/connection-store.ts');
   const connectionStore = createConnectionStore({
     client: createDocumentClient(localDynamoDbClient(input.dynamoEndpoint, REGION)),
     tableName: input.tableName,
@@ -128,8 +128,8 @@ async function createVend(input: VendingInput): Promise<Vend> {
 
   switch (input.impl) {
     case 'keyless': {
-      const { createCredentialBroker } = await import('../../shared/broker/credential-broker.ts');
-      const { createLogger } = await import('../../shared/observability.ts');
+      const { createCredentialBroker } = await import('#shared/broker/credential-broker.ts');
+      const { createLogger } = await import('#shared/observability.ts');
       const broker = createCredentialBroker({
         store,
         sts: new STSClient({

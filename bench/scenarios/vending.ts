@@ -7,8 +7,8 @@
  * against a fresh STS, so STS calls and peak RSS belong to that row alone.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { AssumeRoleCall } from '../../infra/local/sts.ts';
-import { createConnectionStore } from '../../shared/store/connection-store.ts';
+import type { AssumeRoleCall } from '#local/emulator/sts.ts';
+import { createConnectionStore } from '#shared/store/connection-store.ts';
 import { runInChild } from '../harness/child.ts';
 import { startBenchTable } from '../harness/dynamodb.ts';
 import type { BenchOptions } from '../harness/options.ts';

@@ -7,12 +7,12 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { z } from 'zod';
-import { getCustomerCallerIdentity } from '../../shared/broker/caller-identity.ts';
-import { isPermanentRefusal } from '../../shared/broker/errors.ts';
-import { createBrokerFromEnvironment } from '../../shared/broker/from-environment.ts';
-import { accountIdSchema, customerIdSchema } from '../../shared/domain/identifiers.ts';
-import { createLogger } from '../../shared/observability.ts';
-import { parseInput } from '../../shared/onboarding/parse-input.ts';
+import { getCustomerCallerIdentity } from '#shared/broker/caller-identity.ts';
+import { isPermanentRefusal } from '#shared/broker/errors.ts';
+import { createBrokerFromEnvironment } from '#shared/broker/from-environment.ts';
+import { accountIdSchema, customerIdSchema } from '#shared/domain/identifiers.ts';
+import { createLogger } from '#shared/observability.ts';
+import { parseInput } from '#shared/onboarding/parse-input.ts';
 
 const logger = createLogger('example-worker');
 // Once per execution environment: the broker's session cache outlives invocations.

@@ -8,18 +8,18 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { z } from 'zod';
-import { documentClient } from '../../shared/clients/dynamodb.ts';
-import { eventBridgeClient } from '../../shared/clients/eventbridge.ts';
-import { loadConfig } from '../../shared/config.ts';
-import { createEventPublisher } from '../../shared/events/publisher.ts';
-import { createLogger, createMetrics } from '../../shared/observability.ts';
-import { parseInput } from '../../shared/onboarding/parse-input.ts';
+import { documentClient } from '#shared/clients/dynamodb.ts';
+import { eventBridgeClient } from '#shared/clients/eventbridge.ts';
+import { loadConfig } from '#shared/config.ts';
+import { createEventPublisher } from '#shared/events/publisher.ts';
+import { createLogger, createMetrics } from '#shared/observability.ts';
+import { parseInput } from '#shared/onboarding/parse-input.ts';
 import {
   type MigrationReminderSummary,
   runMigrationReminders,
-} from '../../shared/reminders/migration-reminder-job.ts';
-import { createReminderStore } from '../../shared/reminders/reminder-store.ts';
-import { createConnectionStore } from '../../shared/store/connection-store.ts';
+} from '#shared/reminders/migration-reminder-job.ts';
+import { createReminderStore } from '#shared/reminders/reminder-store.ts';
+import { createConnectionStore } from '#shared/store/connection-store.ts';
 
 const config = loadConfig(['TABLE_NAME', 'EVENT_BUS_NAME', 'LEGACY_GRACE_DAYS', 'REMINDER_INTERVAL_DAYS']);
 const logger = createLogger('migration-reminder');

@@ -7,16 +7,16 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import { documentClient } from '../../shared/clients/dynamodb.ts';
-import { eventBridgeClient } from '../../shared/clients/eventbridge.ts';
-import { createAnswerSender } from '../../shared/cloudformation/answer.ts';
-import { type RegistrationEvent, toDeliveries } from '../../shared/cloudformation/request.ts';
-import { createResponseUrlPolicy } from '../../shared/cloudformation/response-url.ts';
-import { loadConfig } from '../../shared/config.ts';
-import { createEventPublisher } from '../../shared/events/publisher.ts';
-import { createLogger, createMetrics } from '../../shared/observability.ts';
-import { createRegistrationHandler, type RegistrationOutcome } from '../../shared/onboarding/registration.ts';
-import { createConnectionStore } from '../../shared/store/connection-store.ts';
+import { documentClient } from '#shared/clients/dynamodb.ts';
+import { eventBridgeClient } from '#shared/clients/eventbridge.ts';
+import { createAnswerSender } from '#shared/cloudformation/answer.ts';
+import { type RegistrationEvent, toDeliveries } from '#shared/cloudformation/request.ts';
+import { createResponseUrlPolicy } from '#shared/cloudformation/response-url.ts';
+import { loadConfig } from '#shared/config.ts';
+import { createEventPublisher } from '#shared/events/publisher.ts';
+import { createLogger, createMetrics } from '#shared/observability.ts';
+import { createRegistrationHandler, type RegistrationOutcome } from '#shared/onboarding/registration.ts';
+import { createConnectionStore } from '#shared/store/connection-store.ts';
 
 const config = loadConfig(['TABLE_NAME', 'EVENT_BUS_NAME', 'LOCAL_RESPONSE_ORIGIN']);
 const logger = createLogger('registration-callback');

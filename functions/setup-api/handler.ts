@@ -9,20 +9,20 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { documentClient } from '../../shared/clients/dynamodb.ts';
-import { eventBridgeClient } from '../../shared/clients/eventbridge.ts';
-import { createAnswerSender } from '../../shared/cloudformation/answer.ts';
-import { createResponseUrlPolicy } from '../../shared/cloudformation/response-url.ts';
-import { loadConfig } from '../../shared/config.ts';
-import { createEventPublisher } from '../../shared/events/publisher.ts';
-import { apiErrorHandler } from '../../shared/http/error-handler.ts';
-import { type ApiGatewayEvent, toApiRequest } from '../../shared/http/request.ts';
-import { type ApiResponse, createRouter } from '../../shared/http/router.ts';
-import { createLogger, createMetrics } from '../../shared/observability.ts';
-import { createRevoker } from '../../shared/onboarding/revocation.ts';
-import { setupApiRoutes } from '../../shared/onboarding/setup-api.ts';
-import { createSetupIdempotency } from '../../shared/onboarding/setup-idempotency.ts';
-import { createConnectionStore } from '../../shared/store/connection-store.ts';
+import { documentClient } from '#shared/clients/dynamodb.ts';
+import { eventBridgeClient } from '#shared/clients/eventbridge.ts';
+import { createAnswerSender } from '#shared/cloudformation/answer.ts';
+import { createResponseUrlPolicy } from '#shared/cloudformation/response-url.ts';
+import { loadConfig } from '#shared/config.ts';
+import { createEventPublisher } from '#shared/events/publisher.ts';
+import { apiErrorHandler } from '#shared/http/error-handler.ts';
+import { type ApiGatewayEvent, toApiRequest } from '#shared/http/request.ts';
+import { type ApiResponse, createRouter } from '#shared/http/router.ts';
+import { createLogger, createMetrics } from '#shared/observability.ts';
+import { createRevoker } from '#shared/onboarding/revocation.ts';
+import { setupApiRoutes } from '#shared/onboarding/setup-api.ts';
+import { createSetupIdempotency } from '#shared/onboarding/setup-idempotency.ts';
+import { createConnectionStore } from '#shared/store/connection-store.ts';
 
 const config = loadConfig([
   'TABLE_NAME',

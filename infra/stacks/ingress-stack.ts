@@ -4,7 +4,7 @@
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { providerResourceNames } from '../../shared/customer-template/names.ts';
+import { providerResourceNames } from '#shared/customer-template/names.ts';
 import { RegistrationTopic } from '../constructs/registration-topic.ts';
 import type { KeylessSettings } from './settings.ts';
 

@@ -27,21 +27,16 @@ import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
-import { customerRoleArnPattern, providerResourceNames } from '../../shared/customer-template/names.ts';
+import { customerRoleArnPattern, providerResourceNames } from '#shared/customer-template/names.ts';
 import {
   buildCustomerTemplate,
   CUSTOMER_TEMPLATE_VERSION,
   registrationTopicArns,
   resolveCustomerTemplateConfig,
-} from '../../shared/customer-template/template.ts';
-import { type EventPattern, RULES } from '../../shared/events/rules.ts';
-import { LEGACY_SECRET_PREFIX } from '../../shared/legacy/register-legacy-connection.ts';
-import {
-  LEGACY_INDEX,
-  STATUS_INDEX,
-  TABLE_KEYS,
-  TTL_ATTRIBUTE,
-} from '../../shared/store/table-definition.ts';
+} from '#shared/customer-template/template.ts';
+import { type EventPattern, RULES } from '#shared/events/rules.ts';
+import { LEGACY_SECRET_PREFIX } from '#shared/legacy/register-legacy-connection.ts';
+import { LEGACY_INDEX, STATUS_INDEX, TABLE_KEYS, TTL_ATTRIBUTE } from '#shared/store/table-definition.ts';
 import { KeylessFunction } from '../constructs/keyless-function.ts';
 import { RegistrationTopic } from '../constructs/registration-topic.ts';
 import {

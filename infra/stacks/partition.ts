@@ -1,4 +1,4 @@
-import type { Partition } from '../../shared/customer-template/names.ts';
+import type { Partition } from '#shared/customer-template/names.ts';
 
 /** The partition a region belongs to: what the customer template's ARNs are written in. */
 export function partitionOf(region: string): Partition {

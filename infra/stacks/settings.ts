@@ -9,7 +9,7 @@ import {
   REGION_PATTERN,
   STAGE_MESSAGE,
   STAGE_PATTERN,
-} from '../../shared/domain/identifiers.ts';
+} from '#shared/domain/identifiers.ts';
 
 /** Context values arrive as JSON from cdk.json and as strings from `-c`: accept both for lists. */
 const list = (item: z.ZodString) =>

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { zipfSequence } from '../../bench/harness/random.ts';
-import { percentileOfSorted, ratio } from '../../bench/harness/stats.ts';
-import { maxCallsPerLifetime } from '../../bench/scenarios/vending.ts';
-import type { AssumeRoleCall } from '../../infra/local/sts.ts';
+import { zipfSequence } from '#bench/harness/random.ts';
+import { percentileOfSorted, ratio } from '#bench/harness/stats.ts';
+import { maxCallsPerLifetime } from '#bench/scenarios/vending.ts';
+import type { AssumeRoleCall } from '#local/emulator/sts.ts';
 
 const MINUTE = 60_000;
 const call = (roleArn: string, minute: number): AssumeRoleCall => ({

@@ -12,10 +12,10 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSimulatedAccounts } from '../../infra/local/simulated-stack.ts';
-import { createDocumentClient } from '../../shared/clients/dynamodb.ts';
-import { registerLegacyConnection } from '../../shared/legacy/register-legacy-connection.ts';
-import { createConnectionStore } from '../../shared/store/connection-store.ts';
+import { createSimulatedAccounts } from '#local/emulator/simulated-stack.ts';
+import { createDocumentClient } from '#shared/clients/dynamodb.ts';
+import { registerLegacyConnection } from '#shared/legacy/register-legacy-connection.ts';
+import { createConnectionStore } from '#shared/store/connection-store.ts';
 import { type RunningLocalSystem, startLocalSystemProcess } from '../support/local-system.ts';
 
 const HEALTHY = { customerId: 'acme-e2e', accountId: '111122223333' };

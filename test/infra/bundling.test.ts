@@ -5,8 +5,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FUNCTIONS_ROOT, KeylessFunction } from '../../infra/constructs/keyless-function.ts';
-import { FUNCTION_NAMES } from '../../infra/stacks/function-catalogue.ts';
+import { FUNCTIONS_ROOT, KeylessFunction } from '#infra/constructs/keyless-function.ts';
+import { FUNCTION_NAMES } from '#infra/stacks/function-catalogue.ts';
 import { buildTestApp } from './support.ts';
 
 type LambdaResource = { Properties: { FunctionName: string; Handler: string; Code: { S3Key: string } } };

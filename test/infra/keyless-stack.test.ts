@@ -2,18 +2,18 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FUNCTION_NAMES, FUNCTIONS } from '../../infra/stacks/function-catalogue.ts';
+import { FUNCTION_NAMES, FUNCTIONS } from '#infra/stacks/function-catalogue.ts';
 import {
   FORWARDED_STACK_EVENT,
   SETUP_API_ROUTES,
   TEMPLATE_KEY_PREFIX,
   TEMPLATE_OBJECT_KEY,
-} from '../../infra/stacks/keyless-stack.ts';
-import { buildCustomerTemplate } from '../../shared/customer-template/template.ts';
-import { EVENT_SOURCE } from '../../shared/events/catalog.ts';
-import { RULES } from '../../shared/events/rules.ts';
-import { setupApiRoutes } from '../../shared/onboarding/setup-api.ts';
-import { createTableInput, LEGACY_INDEX, TTL_ATTRIBUTE } from '../../shared/store/table-definition.ts';
+} from '#infra/stacks/keyless-stack.ts';
+import { buildCustomerTemplate } from '#shared/customer-template/template.ts';
+import { EVENT_SOURCE } from '#shared/events/catalog.ts';
+import { RULES } from '#shared/events/rules.ts';
+import { setupApiRoutes } from '#shared/onboarding/setup-api.ts';
+import { createTableInput, LEGACY_INDEX, TTL_ATTRIBUTE } from '#shared/store/table-definition.ts';
 import { ACCOUNT, buildTestApp } from './support.ts';
 
 type Resource = {

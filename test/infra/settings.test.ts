@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readSettings } from '../../infra/stacks/settings.ts';
+import { readSettings } from '#infra/stacks/settings.ts';
 
 const from = (context: Record<string, unknown>, env: Record<string, string> = {}) =>
   readSettings((key) => context[key], env);

@@ -6,9 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { CustomResourceRequest } from '../../shared/cloudformation/request.ts';
-import { DETAIL_TYPES, type DetailOf } from '../../shared/events/catalog.ts';
-import { createConnectionStore } from '../../shared/store/connection-store.ts';
+import type { CustomResourceRequest } from '#shared/cloudformation/request.ts';
+import { DETAIL_TYPES, type DetailOf } from '#shared/events/catalog.ts';
+import { createConnectionStore } from '#shared/store/connection-store.ts';
 import { captureOutput } from '../shared/broker/support/capture-output.ts';
 import { randomAccountId } from '../support/builders.ts';
 import { createTestTable } from '../support/dynamodb.ts';

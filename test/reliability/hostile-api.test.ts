@@ -8,7 +8,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiGatewayEvent } from '../../shared/http/request.ts';
+import type { ApiGatewayEvent } from '#shared/http/request.ts';
 import { createContext } from '../support/lambda-context.ts';
 import { activeConnection } from '../support/onboarding.ts';
 import { createFigures } from './support/figures.ts';

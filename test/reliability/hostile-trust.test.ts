@@ -9,8 +9,8 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DETAIL_TYPES, type DetailOf } from '../../shared/events/catalog.ts';
-import { createConnectionStore } from '../../shared/store/connection-store.ts';
+import { DETAIL_TYPES, type DetailOf } from '#shared/events/catalog.ts';
+import { createConnectionStore } from '#shared/store/connection-store.ts';
 import { captureOutput } from '../shared/broker/support/capture-output.ts';
 import { randomAccountId } from '../support/builders.ts';
 import { createTestTable } from '../support/dynamodb.ts';

@@ -8,12 +8,12 @@
 import { STSClient } from '@aws-sdk/client-sts';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ValidatorInput } from '../../functions/role-validator/handler.ts';
-import { createCredentialBroker } from '../../shared/broker/credential-broker.ts';
-import type { CustomResourceRequest } from '../../shared/cloudformation/request.ts';
-import { DETAIL_TYPES } from '../../shared/events/catalog.ts';
-import { createLegacyKeyReader } from '../../shared/legacy/legacy-keys.ts';
-import { createLogger } from '../../shared/observability.ts';
+import type { ValidatorInput } from '#functions/role-validator/handler.ts';
+import { createCredentialBroker } from '#shared/broker/credential-broker.ts';
+import type { CustomResourceRequest } from '#shared/cloudformation/request.ts';
+import { DETAIL_TYPES } from '#shared/events/catalog.ts';
+import { createLegacyKeyReader } from '#shared/legacy/legacy-keys.ts';
+import { createLogger } from '#shared/observability.ts';
 import { captureOutput } from '../shared/broker/support/capture-output.ts';
 import { buildLegacyConnection } from '../support/builders.ts';
 import { createContext } from '../support/lambda-context.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../shared/config.ts';
-import { ConfigurationError } from '../../shared/errors.ts';
+import { loadConfig } from '#shared/config.ts';
+import { ConfigurationError } from '#shared/errors.ts';
 
 describe('loadConfig', () => {
   it('returns typed values with defaults applied', () => {

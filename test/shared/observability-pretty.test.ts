@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createLogger, formatPrettyLogLine, PrettyLogger } from '../../shared/observability.ts';
+import { createLogger, formatPrettyLogLine, PrettyLogger } from '#shared/observability.ts';
 
 describe('formatPrettyLogLine', () => {
   it('prints time, level, service and message, then the other keys as key=value', () => {

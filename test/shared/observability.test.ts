@@ -1,7 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { describe, expect, it, vi } from 'vitest';
-import { createLogger, createMetrics } from '../../shared/observability.ts';
+import { createLogger, createMetrics } from '#shared/observability.ts';
 import { createContext } from '../support/lambda-context.ts';
 
 describe('createLogger', () => {

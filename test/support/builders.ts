@@ -1,7 +1,7 @@
 /** Builders for domain objects, so each test states only what matters to it. */
 import { randomInt } from 'node:crypto';
-import type { LegacyConnection, RoleConnection } from '../../shared/domain/connection.ts';
-import type { Setup } from '../../shared/domain/setup.ts';
+import type { LegacyConnection, RoleConnection } from '#shared/domain/connection.ts';
+import type { Setup } from '#shared/domain/setup.ts';
 
 export const randomAccountId = () => String(randomInt(100_000_000_000, 999_999_999_999));
 

@@ -2,8 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { inject } from 'vitest';
-import { ensureTable, localDynamoDbClient } from '../../infra/local/dynamodb-local.ts';
-import { createDocumentClient } from '../../shared/clients/dynamodb.ts';
+import { ensureTable, localDynamoDbClient } from '#local/emulator/dynamodb-local.ts';
+import { createDocumentClient } from '#shared/clients/dynamodb.ts';
 
 export async function createTestTable(prefix = 'keyless-test') {
   const client = localDynamoDbClient(inject('dynamoEndpoint'));

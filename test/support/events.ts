@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { customResourceRequestSchema, snsEventSchema } from '../../shared/cloudformation/request.ts';
-import { DETAIL_TYPES, eventBridgeEnvelope, stackStatusChangeSchema } from '../../shared/events/catalog.ts';
+import { customResourceRequestSchema, snsEventSchema } from '#shared/cloudformation/request.ts';
+import { DETAIL_TYPES, eventBridgeEnvelope, stackStatusChangeSchema } from '#shared/events/catalog.ts';
 
 /** The fields of an API Gateway HTTP API (payload 2.0) event the setup API reads. */
 const apiGatewayEventSchema = z.looseObject({

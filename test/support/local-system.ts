@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
-import type { LocalInfo } from '../../infra/local/system.ts';
+import type { LocalInfo } from '#local/emulator/system.ts';
 
 export interface RunningLocalSystem {
   info: LocalInfo;
@@ -34,7 +34,7 @@ export async function startLocalSystemProcess({ timeoutMs = 60_000 } = {}): Prom
     process.execPath,
     [
       tsxCli,
-      'infra/local/start.ts',
+      'local/cli/start.ts',
       '--port',
       '0',
       '--in-memory',

@@ -1,12 +1,12 @@
 /** Helpers shared by the onboarding tests: custom-resource requests, setups and live connections. */
 import { randomUUID } from 'node:crypto';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import type { CustomResourceRequest } from '../../shared/cloudformation/request.ts';
-import type { RoleConnection } from '../../shared/domain/connection.ts';
-import { generateExternalId } from '../../shared/domain/external-id.ts';
-import type { Setup } from '../../shared/domain/setup.ts';
-import type { KeylessEvent } from '../../shared/events/catalog.ts';
-import type { ConnectionStore } from '../../shared/store/connection-store.ts';
+import type { CustomResourceRequest } from '#shared/cloudformation/request.ts';
+import type { RoleConnection } from '#shared/domain/connection.ts';
+import { generateExternalId } from '#shared/domain/external-id.ts';
+import type { Setup } from '#shared/domain/setup.ts';
+import type { KeylessEvent } from '#shared/events/catalog.ts';
+import type { ConnectionStore } from '#shared/store/connection-store.ts';
 import { buildLegacyConnection, buildSetup, randomAccountId } from './builders.ts';
 import { loadEvent } from './events.ts';
 

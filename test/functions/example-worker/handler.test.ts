@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AssumeRoleCall, createLocalSts, type LocalSts } from '../../../infra/local/sts.ts';
-import { type LocalStsServer, startLocalStsServer } from '../../../infra/local/sts-server.ts';
-import { ValidationPendingError } from '../../../shared/broker/errors.ts';
-import { instantiateCustomerTemplate } from '../../../shared/customer-template/instantiate.ts';
+import { type AssumeRoleCall, createLocalSts, type LocalSts } from '#local/emulator/sts.ts';
+import { type LocalStsServer, startLocalStsServer } from '#local/emulator/sts-server.ts';
+import { ValidationPendingError } from '#shared/broker/errors.ts';
+import { instantiateCustomerTemplate } from '#shared/customer-template/instantiate.ts';
 import {
   buildCustomerTemplate,
   resolveCustomerTemplateConfig,
   trustedPrincipalArns,
-} from '../../../shared/customer-template/template.ts';
-import { ValidationError } from '../../../shared/errors.ts';
-import { type ConnectionStore, createConnectionStore } from '../../../shared/store/connection-store.ts';
+} from '#shared/customer-template/template.ts';
+import { ValidationError } from '#shared/errors.ts';
+import { type ConnectionStore, createConnectionStore } from '#shared/store/connection-store.ts';
 import { buildRoleConnection, buildSetup } from '../../support/builders.ts';
 import { createTestTable } from '../../support/dynamodb.ts';
 import { createContext } from '../../support/lambda-context.ts';
@@ -29,7 +29,7 @@ let sts: LocalSts;
 let stsServer: LocalStsServer;
 const granted: AssumeRoleCall[] = [];
 let store: ConnectionStore;
-let handler: typeof import('../../../functions/example-worker/handler.ts').handler;
+let handler: typeof import('#functions/example-worker/handler.ts').handler;
 
 beforeAll(async () => {
   table = await createTestTable();
@@ -43,7 +43,7 @@ beforeAll(async () => {
   process.env.TABLE_NAME = table.tableName;
   process.env.AWS_ENDPOINT_URL_STS = stsServer.endpoint;
   process.env.AWS_LAMBDA_FUNCTION_NAME = 'keyless-example-worker';
-  ({ handler } = await import('../../../functions/example-worker/handler.ts'));
+  ({ handler } = await import('#functions/example-worker/handler.ts'));
   store = createConnectionStore({ client: table.documentClient, tableName: table.tableName });
 });
 afterAll(async () => {

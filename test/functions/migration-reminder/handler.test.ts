@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ValidationError } from '../../../shared/errors.ts';
-import { RULES } from '../../../shared/events/rules.ts';
+import { ValidationError } from '#shared/errors.ts';
+import { RULES } from '#shared/events/rules.ts';
 import {
   acceptAllEvents,
   DAY,
@@ -12,8 +12,8 @@ import {
 import { createContext } from '../../support/lambda-context.ts';
 
 let fixture: Awaited<ReturnType<typeof reminderFixture>>;
-let handler: typeof import('../../../functions/migration-reminder/handler.ts').handler;
-let scheduledEventSchema: typeof import('../../../functions/migration-reminder/handler.ts').scheduledEventSchema;
+let handler: typeof import('#functions/migration-reminder/handler.ts').handler;
+let scheduledEventSchema: typeof import('#functions/migration-reminder/handler.ts').scheduledEventSchema;
 
 /** The sample in events/, parsed with the handler's own schema: a drifting sample fails here. */
 const sample = () =>
@@ -26,7 +26,7 @@ beforeAll(async () => {
   process.env.TABLE_NAME = fixture.table.tableName;
   process.env.EVENT_BUS_NAME = 'keyless-test';
   process.env.LEGACY_GRACE_DAYS = '30';
-  ({ handler, scheduledEventSchema } = await import('../../../functions/migration-reminder/handler.ts'));
+  ({ handler, scheduledEventSchema } = await import('#functions/migration-reminder/handler.ts'));
 });
 afterAll(() => fixture.table.drop());
 beforeEach(() => {

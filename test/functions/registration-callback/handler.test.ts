@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { CustomResourceRequest } from '../../../shared/cloudformation/request.ts';
-import type { RoleConnection } from '../../../shared/domain/connection.ts';
-import { DETAIL_TYPES } from '../../../shared/events/catalog.ts';
-import { DEFAULT_ANSWER_WINDOW_MS } from '../../../shared/onboarding/registration.ts';
-import { createConnectionStore } from '../../../shared/store/connection-store.ts';
+import type { CustomResourceRequest } from '#shared/cloudformation/request.ts';
+import type { RoleConnection } from '#shared/domain/connection.ts';
+import { DETAIL_TYPES } from '#shared/events/catalog.ts';
+import { DEFAULT_ANSWER_WINDOW_MS } from '#shared/onboarding/registration.ts';
+import { createConnectionStore } from '#shared/store/connection-store.ts';
 import { randomAccountId } from '../../support/builders.ts';
 import { createTestTable } from '../../support/dynamodb.ts';
 import { loadEvent } from '../../support/events.ts';
@@ -27,7 +27,7 @@ const eventBridge = mockClient(EventBridgeClient);
 let table: Awaited<ReturnType<typeof createTestTable>>;
 let server: Awaited<ReturnType<typeof startResponseServer>>;
 let store: ReturnType<typeof createConnectionStore>;
-let handler: typeof import('../../../functions/registration-callback/handler.ts').handler;
+let handler: typeof import('#functions/registration-callback/handler.ts').handler;
 
 beforeAll(async () => {
   table = await createTestTable();
@@ -35,7 +35,7 @@ beforeAll(async () => {
   process.env.TABLE_NAME = table.tableName;
   process.env.EVENT_BUS_NAME = 'keyless-test';
   process.env.LOCAL_RESPONSE_ORIGIN = server.origin;
-  ({ handler } = await import('../../../functions/registration-callback/handler.ts'));
+  ({ handler } = await import('#functions/registration-callback/handler.ts'));
   store = createConnectionStore({ client: table.documentClient, tableName: table.tableName });
 });
 afterAll(async () => {

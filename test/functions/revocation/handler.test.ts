@@ -1,10 +1,10 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { matchesEventPattern } from '../../../infra/local/event-pattern.ts';
-import { DETAIL_TYPES } from '../../../shared/events/catalog.ts';
-import { RULES } from '../../../shared/events/rules.ts';
-import { createConnectionStore } from '../../../shared/store/connection-store.ts';
+import { matchesEventPattern } from '#local/emulator/event-pattern.ts';
+import { DETAIL_TYPES } from '#shared/events/catalog.ts';
+import { RULES } from '#shared/events/rules.ts';
+import { createConnectionStore } from '#shared/store/connection-store.ts';
 import { createTestTable } from '../../support/dynamodb.ts';
 import { loadEvent } from '../../support/events.ts';
 import { createContext } from '../../support/lambda-context.ts';
@@ -14,7 +14,7 @@ import { startResponseServer } from '../../support/response-server.ts';
 const eventBridge = mockClient(EventBridgeClient);
 let table: Awaited<ReturnType<typeof createTestTable>>;
 let store: ReturnType<typeof createConnectionStore>;
-let handler: typeof import('../../../functions/revocation/handler.ts').handler;
+let handler: typeof import('#functions/revocation/handler.ts').handler;
 let responses: Awaited<ReturnType<typeof startResponseServer>>;
 
 beforeAll(async () => {
@@ -23,7 +23,7 @@ beforeAll(async () => {
   process.env.LOCAL_RESPONSE_ORIGIN = responses.origin;
   process.env.TABLE_NAME = table.tableName;
   process.env.EVENT_BUS_NAME = 'keyless-test';
-  ({ handler } = await import('../../../functions/revocation/handler.ts'));
+  ({ handler } = await import('#functions/revocation/handler.ts'));
   store = createConnectionStore({ client: table.documentClient, tableName: table.tableName });
 });
 afterAll(async () => {

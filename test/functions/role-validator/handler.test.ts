@@ -2,9 +2,9 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { CustomResourceRequest } from '../../../shared/cloudformation/request.ts';
-import { DETAIL_TYPES } from '../../../shared/events/catalog.ts';
-import { createConnectionStore } from '../../../shared/store/connection-store.ts';
+import type { CustomResourceRequest } from '#shared/cloudformation/request.ts';
+import { DETAIL_TYPES } from '#shared/events/catalog.ts';
+import { createConnectionStore } from '#shared/store/connection-store.ts';
 import { createTestTable } from '../../support/dynamodb.ts';
 import { loadEvent } from '../../support/events.ts';
 import { createContext } from '../../support/lambda-context.ts';
@@ -16,8 +16,8 @@ const sts = mockClient(STSClient);
 let table: Awaited<ReturnType<typeof createTestTable>>;
 let server: Awaited<ReturnType<typeof startResponseServer>>;
 let store: ReturnType<typeof createConnectionStore>;
-let callback: typeof import('../../../functions/registration-callback/handler.ts').handler;
-let validator: typeof import('../../../functions/role-validator/handler.ts').handler;
+let callback: typeof import('#functions/registration-callback/handler.ts').handler;
+let validator: typeof import('#functions/role-validator/handler.ts').handler;
 
 const credentials = {
   AccessKeyId: 'ASIAEXAMPLE',
@@ -37,8 +37,8 @@ beforeAll(async () => {
   process.env.TABLE_NAME = table.tableName;
   process.env.EVENT_BUS_NAME = 'keyless-test';
   process.env.LOCAL_RESPONSE_ORIGIN = server.origin;
-  ({ handler: callback } = await import('../../../functions/registration-callback/handler.ts'));
-  ({ handler: validator } = await import('../../../functions/role-validator/handler.ts'));
+  ({ handler: callback } = await import('#functions/registration-callback/handler.ts'));
+  ({ handler: validator } = await import('#functions/role-validator/handler.ts'));
   store = createConnectionStore({ client: table.documentClient, tableName: table.tableName });
 });
 afterAll(async () => {

@@ -3,9 +3,9 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { buildCustomerTemplate } from '../../../shared/customer-template/template.ts';
-import { SETUP_IDEMPOTENCY_PARTITION } from '../../../shared/onboarding/setup-idempotency.ts';
-import { createConnectionStore } from '../../../shared/store/connection-store.ts';
+import { buildCustomerTemplate } from '#shared/customer-template/template.ts';
+import { SETUP_IDEMPOTENCY_PARTITION } from '#shared/onboarding/setup-idempotency.ts';
+import { createConnectionStore } from '#shared/store/connection-store.ts';
 import { createTestTable } from '../../support/dynamodb.ts';
 import { loadEvent, type Sample } from '../../support/events.ts';
 import { createContext } from '../../support/lambda-context.ts';
@@ -15,7 +15,7 @@ const eventBridge = mockClient(EventBridgeClient);
 const TEMPLATE_URL = 'https://keyless-templates.s3.us-east-1.amazonaws.com/customer/v1.json';
 let table: Awaited<ReturnType<typeof createTestTable>>;
 let store: ReturnType<typeof createConnectionStore>;
-let handler: typeof import('../../../functions/setup-api/handler.ts').handler;
+let handler: typeof import('#functions/setup-api/handler.ts').handler;
 
 beforeAll(async () => {
   table = await createTestTable();
@@ -29,7 +29,7 @@ beforeAll(async () => {
       'eu-west-1': 'arn:aws:sns:eu-west-1:999988887777:keyless-prod-registrations',
     }),
   });
-  ({ handler } = await import('../../../functions/setup-api/handler.ts'));
+  ({ handler } = await import('#functions/setup-api/handler.ts'));
   store = createConnectionStore({ client: table.documentClient, tableName: table.tableName });
 });
 afterAll(() => table.drop());

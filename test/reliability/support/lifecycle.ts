@@ -8,14 +8,14 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { STSClient } from '@aws-sdk/client-sts';
 import { vi } from 'vitest';
-import { createAnswerSender } from '../../../shared/cloudformation/answer.ts';
-import { createResponseUrlPolicy } from '../../../shared/cloudformation/response-url.ts';
-import { createEventPublisher } from '../../../shared/events/publisher.ts';
-import { createRegistrationHandler } from '../../../shared/onboarding/registration.ts';
-import { createRevoker } from '../../../shared/onboarding/revocation.ts';
-import { createRoleProver } from '../../../shared/onboarding/role-proof.ts';
-import { createValidator } from '../../../shared/onboarding/validation.ts';
-import type { ConnectionStore } from '../../../shared/store/connection-store.ts';
+import { createAnswerSender } from '#shared/cloudformation/answer.ts';
+import { createResponseUrlPolicy } from '#shared/cloudformation/response-url.ts';
+import { createEventPublisher } from '#shared/events/publisher.ts';
+import { createRegistrationHandler } from '#shared/onboarding/registration.ts';
+import { createRevoker } from '#shared/onboarding/revocation.ts';
+import { createRoleProver } from '#shared/onboarding/role-proof.ts';
+import { createValidator } from '#shared/onboarding/validation.ts';
+import type { ConnectionStore } from '#shared/store/connection-store.ts';
 
 export function fakeClock(start = Date.now()) {
   let now = start;

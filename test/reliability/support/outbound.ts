@@ -13,7 +13,7 @@
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { ClientRequest } from 'node:http';
-import type { CloudFormationAnswer } from '../../../shared/cloudformation/answer.ts';
+import type { CloudFormationAnswer } from '#shared/cloudformation/answer.ts';
 
 export interface OutboundRequest {
   url: string;

@@ -1,7 +1,7 @@
 /**
  * The two AWS services a test cannot run locally, behind aws-sdk-client-mock:
  *
- * - STS is the local runtime's own (infra/local/sts.ts): customer roles deployed with a real trust
+ * - STS is the local runtime's own (local/emulator/sts.ts): customer roles deployed with a real trust
  *   policy, evaluated on every AssumeRole by the IAM policy engine, so the simulation is no
  *   kinder than IAM. Each role trusts the provider with one External ID (what its stack's trust
  *   policy says) or, as careless customers write it, a looser `sts:ExternalId` condition (a
@@ -15,8 +15,8 @@ import { randomUUID } from 'node:crypto';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import { type AssumeRoleInput, createLocalSts, StsError } from '../../../infra/local/sts.ts';
-import { EVENT_SOURCE } from '../../../shared/events/catalog.ts';
+import { type AssumeRoleInput, createLocalSts, StsError } from '#local/emulator/sts.ts';
+import { EVENT_SOURCE } from '#shared/events/catalog.ts';
 
 export const accessDenied = (message = 'User is not authorized to perform: sts:AssumeRole') =>
   Object.assign(new Error(message), {

@@ -6,10 +6,10 @@
  * test file (`mockClient`), the only parts that cannot run here.
  */
 import { inject } from 'vitest';
-import { documentClient } from '../../../shared/clients/dynamodb.ts';
-import type { AuditEntry } from '../../../shared/domain/audit.ts';
-import type { Connection } from '../../../shared/domain/connection.ts';
-import { createConnectionStore } from '../../../shared/store/connection-store.ts';
+import { documentClient } from '#shared/clients/dynamodb.ts';
+import type { AuditEntry } from '#shared/domain/audit.ts';
+import type { Connection } from '#shared/domain/connection.ts';
+import { createConnectionStore } from '#shared/store/connection-store.ts';
 import { createTestTable } from '../../support/dynamodb.ts';
 import { startResponseServer } from '../../support/response-server.ts';
 import { installOutboundGuard } from './outbound.ts';
@@ -68,10 +68,10 @@ export async function createWorld(prefix = 'keyless-reliability') {
   process.env.SETUP_TTL_DAYS = '7';
 
   const [callback, validator, revocation, setupApi] = await Promise.all([
-    import('../../../functions/registration-callback/handler.ts'),
-    import('../../../functions/role-validator/handler.ts'),
-    import('../../../functions/revocation/handler.ts'),
-    import('../../../functions/setup-api/handler.ts'),
+    import('#functions/registration-callback/handler.ts'),
+    import('#functions/role-validator/handler.ts'),
+    import('#functions/revocation/handler.ts'),
+    import('#functions/setup-api/handler.ts'),
   ]);
   const store = createConnectionStore({ client: table.documentClient, tableName: table.tableName });
 

@@ -9,7 +9,7 @@ import {
   type CredentialBrokerOptions,
   createCredentialBroker,
   SDK_REFRESH_WINDOW_MS,
-} from '../../../shared/broker/credential-broker.ts';
+} from '#shared/broker/credential-broker.ts';
 import {
   AssumeRoleDeniedError,
   AssumeRoleFailedError,
@@ -17,13 +17,13 @@ import {
   ConnectionRevokedError,
   NotOnboardedError,
   ValidationPendingError,
-} from '../../../shared/broker/errors.ts';
-import { createRepeatedDenialWatch } from '../../../shared/broker/repeated-denials.ts';
-import type { RoleConnection } from '../../../shared/domain/connection.ts';
-import { SESSION_NAME_PATTERN } from '../../../shared/domain/sts-limits.ts';
-import { ValidationError } from '../../../shared/errors.ts';
-import { createLegacyKeyReader } from '../../../shared/legacy/legacy-keys.ts';
-import { type ConnectionStore, createConnectionStore } from '../../../shared/store/connection-store.ts';
+} from '#shared/broker/errors.ts';
+import { createRepeatedDenialWatch } from '#shared/broker/repeated-denials.ts';
+import type { RoleConnection } from '#shared/domain/connection.ts';
+import { SESSION_NAME_PATTERN } from '#shared/domain/sts-limits.ts';
+import { ValidationError } from '#shared/errors.ts';
+import { createLegacyKeyReader } from '#shared/legacy/legacy-keys.ts';
+import { type ConnectionStore, createConnectionStore } from '#shared/store/connection-store.ts';
 import { buildRoleConnection, buildSetup, randomAccountId } from '../../support/builders.ts';
 import { createTestTable } from '../../support/dynamodb.ts';
 

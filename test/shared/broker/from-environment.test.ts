@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { describe, expect, it } from 'vitest';
-import { createBrokerFromEnvironment } from '../../../shared/broker/from-environment.ts';
-import { ConfigurationError } from '../../../shared/errors.ts';
+import { createBrokerFromEnvironment } from '#shared/broker/from-environment.ts';
+import { ConfigurationError } from '#shared/errors.ts';
 
 const logger = new Logger({ serviceName: 'env-test', logLevel: 'SILENT' });
 

@@ -4,7 +4,7 @@ import {
   type ConnectionRef,
   createRepeatedDenialWatch,
   type RepeatedDenialOptions,
-} from '../../../shared/broker/repeated-denials.ts';
+} from '#shared/broker/repeated-denials.ts';
 
 const MINUTE = 60_000;
 const acme = { customerId: 'acme', accountId: '111122223333' };

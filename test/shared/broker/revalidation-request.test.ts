@@ -1,7 +1,7 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createRevalidationInvoker } from '../../../shared/broker/revalidation-request.ts';
+import { createRevalidationInvoker } from '#shared/broker/revalidation-request.ts';
 
 const lambda = new LambdaClient({ region: 'us-east-1' });
 const lambdaMock = mockClient(lambda);
@@ -34,7 +34,7 @@ describe('createRevalidationInvoker', () => {
     // The validator reads its configuration at module load.
     process.env.TABLE_NAME ??= 'keyless';
     process.env.EVENT_BUS_NAME ??= 'keyless';
-    const { validatorInputSchema } = await import('../../../functions/role-validator/handler.ts');
+    const { validatorInputSchema } = await import('#functions/role-validator/handler.ts');
     const [call] = lambdaMock.commandCalls(InvokeCommand);
     const payload = JSON.parse(new TextDecoder().decode(call?.args[0].input.Payload as Uint8Array));
     expect(validatorInputSchema.safeParse(payload).success).toBe(true);

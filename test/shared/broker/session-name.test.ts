@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { assertSourceIdentity, buildSessionName } from '../../../shared/broker/session-name.ts';
-import { SESSION_NAME_PATTERN, toSessionNameChars } from '../../../shared/domain/sts-limits.ts';
-import { ValidationError } from '../../../shared/errors.ts';
+import { assertSourceIdentity, buildSessionName } from '#shared/broker/session-name.ts';
+import { SESSION_NAME_PATTERN, toSessionNameChars } from '#shared/domain/sts-limits.ts';
+import { ValidationError } from '#shared/errors.ts';
 
 describe('buildSessionName', () => {
   it('reads <service>-<customerId>-<unix time> for a tame customer id', () => {

@@ -11,11 +11,8 @@ import {
   createAnswerSender,
   MAX_ANSWER_BYTES,
   serializeAnswer,
-} from '../../../shared/cloudformation/answer.ts';
-import {
-  createResponseUrlPolicy,
-  LOCAL_RESPONSE_PATH_PREFIX,
-} from '../../../shared/cloudformation/response-url.ts';
+} from '#shared/cloudformation/answer.ts';
+import { createResponseUrlPolicy, LOCAL_RESPONSE_PATH_PREFIX } from '#shared/cloudformation/response-url.ts';
 import { startResponseServer } from '../../support/response-server.ts';
 
 let server: Awaited<ReturnType<typeof startResponseServer>>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createResponseUrlPolicy } from '../../../shared/cloudformation/response-url.ts';
+import { createResponseUrlPolicy } from '#shared/cloudformation/response-url.ts';
 
 const SIGNED = '?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=7200&X-Amz-Signature=abc';
 const KEY = '/arn%3Aaws%3Acloudformation%3Aus-east-1%3A111122223333%3Astack/s/1%7CKeylessRegistration%7Cr';

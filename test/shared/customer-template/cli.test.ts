@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { cdkContext, MISSING_ACCOUNT_HINT, renderTemplate } from '../../../shared/customer-template/cli.ts';
-import { buildCustomerTemplate } from '../../../shared/customer-template/template.ts';
+import { cdkContext, MISSING_ACCOUNT_HINT, renderTemplate } from '#shared/customer-template/cli.ts';
+import { buildCustomerTemplate } from '#shared/customer-template/template.ts';
 
 const env = { PROVIDER_ACCOUNT_ID: '111111111111' };
 const expected = buildCustomerTemplate({

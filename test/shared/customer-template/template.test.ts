@@ -3,17 +3,17 @@ import { ZodError } from 'zod';
 import {
   instantiateCustomerTemplate,
   TemplateInstantiationError,
-} from '../../../shared/customer-template/instantiate.ts';
-import { customerRoleArnPattern } from '../../../shared/customer-template/names.ts';
+} from '#shared/customer-template/instantiate.ts';
+import { customerRoleArnPattern } from '#shared/customer-template/names.ts';
 import {
   buildCustomerTemplate,
   CUSTOMER_TEMPLATE_VERSION,
   LOGICAL_IDS,
   POLICY_NAMES,
-} from '../../../shared/customer-template/template.ts';
-import { generateExternalId } from '../../../shared/domain/external-id.ts';
-import { customerIdSchema } from '../../../shared/domain/identifiers.ts';
-import { EXTERNAL_ID_PATTERN, ROLE_MAX_SESSION_SECONDS } from '../../../shared/domain/sts-limits.ts';
+} from '#shared/customer-template/template.ts';
+import { generateExternalId } from '#shared/domain/external-id.ts';
+import { customerIdSchema } from '#shared/domain/identifiers.ts';
+import { EXTERNAL_ID_PATTERN, ROLE_MAX_SESSION_SECONDS } from '#shared/domain/sts-limits.ts';
 
 const PROVIDER = '111111111111';
 const CUSTOMER = '222222222222';

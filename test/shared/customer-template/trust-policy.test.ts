@@ -5,9 +5,9 @@
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { instantiateCustomerTemplate } from '../../../shared/customer-template/instantiate.ts';
-import { buildCustomerTemplate } from '../../../shared/customer-template/template.ts';
-import { generateExternalId } from '../../../shared/domain/external-id.ts';
+import { instantiateCustomerTemplate } from '#shared/customer-template/instantiate.ts';
+import { buildCustomerTemplate } from '#shared/customer-template/template.ts';
+import { generateExternalId } from '#shared/domain/external-id.ts';
 
 const PROVIDER = '111111111111';
 const CUSTOMER = '222222222222';

@@ -4,8 +4,8 @@ import {
   assertTransition,
   CONNECTION_STATUSES,
   canTransition,
-} from '../../../shared/domain/connection.ts';
-import { ForbiddenTransitionError } from '../../../shared/errors.ts';
+} from '#shared/domain/connection.ts';
+import { ForbiddenTransitionError } from '#shared/errors.ts';
 
 describe('connection transitions', () => {
   it('follows REGISTERED → ACTIVE | FAILED → REVOKED, with BROKEN after a failed re-validation', () => {

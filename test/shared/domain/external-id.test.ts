@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { externalIdCustomerPart, generateExternalId } from '../../../shared/domain/external-id.ts';
-import { EXTERNAL_ID_PATTERN } from '../../../shared/domain/sts-limits.ts';
-import { RandomnessUnavailableError } from '../../../shared/errors.ts';
+import { externalIdCustomerPart, generateExternalId } from '#shared/domain/external-id.ts';
+import { EXTERNAL_ID_PATTERN } from '#shared/domain/sts-limits.ts';
+import { RandomnessUnavailableError } from '#shared/errors.ts';
 
 describe('generateExternalId', () => {
   it('has the form <service>-<customer part>-<32 hex> for a tame customer id', () => {

@@ -1,8 +1,8 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DETAIL_TYPES, type KeylessEvent } from '../../../shared/events/catalog.ts';
-import { createEventPublisher } from '../../../shared/events/publisher.ts';
+import { DETAIL_TYPES, type KeylessEvent } from '#shared/events/catalog.ts';
+import { createEventPublisher } from '#shared/events/publisher.ts';
 
 const eventBridge = mockClient(EventBridgeClient);
 const noSleep = async () => {};

@@ -1,8 +1,8 @@
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { runLegacyCli } from '../../../shared/legacy/cli.ts';
-import { createConnectionStore } from '../../../shared/store/connection-store.ts';
+import { runLegacyCli } from '#shared/legacy/cli.ts';
+import { createConnectionStore } from '#shared/store/connection-store.ts';
 import { randomAccountId } from '../../support/builders.ts';
 import { createTestTable } from '../../support/dynamodb.ts';
 

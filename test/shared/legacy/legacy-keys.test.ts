@@ -2,11 +2,7 @@ import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import {
-  createLegacyKeyReader,
-  LegacySecretError,
-  parseLegacyKeys,
-} from '../../../shared/legacy/legacy-keys.ts';
+import { createLegacyKeyReader, LegacySecretError, parseLegacyKeys } from '#shared/legacy/legacy-keys.ts';
 
 const CANARY = 'CANARYsecretKEYnever-logged-7f3c9a';
 const client = new SecretsManagerClient({ region: 'us-east-1' });

@@ -4,10 +4,10 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createCredentialBroker } from '../../../shared/broker/credential-broker.ts';
-import { ConnectionRevokedError, LegacyKeysUnavailableError } from '../../../shared/broker/errors.ts';
-import { createLegacyKeyReader } from '../../../shared/legacy/legacy-keys.ts';
-import { type ConnectionStore, createConnectionStore } from '../../../shared/store/connection-store.ts';
+import { createCredentialBroker } from '#shared/broker/credential-broker.ts';
+import { ConnectionRevokedError, LegacyKeysUnavailableError } from '#shared/broker/errors.ts';
+import { createLegacyKeyReader } from '#shared/legacy/legacy-keys.ts';
+import { type ConnectionStore, createConnectionStore } from '#shared/store/connection-store.ts';
 import { buildLegacyConnection } from '../../support/builders.ts';
 import { createTestTable } from '../../support/dynamodb.ts';
 import { captureOutput } from '../broker/support/capture-output.ts';

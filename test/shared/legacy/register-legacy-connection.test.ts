@@ -7,13 +7,10 @@ import {
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ConflictError, ValidationError } from '../../../shared/errors.ts';
-import {
-  registerLegacyConnection,
-  retireLegacySecret,
-} from '../../../shared/legacy/register-legacy-connection.ts';
-import { type ConnectionStore, createConnectionStore } from '../../../shared/store/connection-store.ts';
-import { itemKeys } from '../../../shared/store/table-definition.ts';
+import { ConflictError, ValidationError } from '#shared/errors.ts';
+import { registerLegacyConnection, retireLegacySecret } from '#shared/legacy/register-legacy-connection.ts';
+import { type ConnectionStore, createConnectionStore } from '#shared/store/connection-store.ts';
+import { itemKeys } from '#shared/store/table-definition.ts';
 import { randomAccountId } from '../../support/builders.ts';
 import { createTestTable } from '../../support/dynamodb.ts';
 

@@ -5,9 +5,9 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ConflictError, NotFoundError } from '../../../shared/errors.ts';
-import { retireMigratedLegacySecrets } from '../../../shared/legacy/retire-migrated-secrets.ts';
-import { type ConnectionStore, createConnectionStore } from '../../../shared/store/connection-store.ts';
+import { ConflictError, NotFoundError } from '#shared/errors.ts';
+import { retireMigratedLegacySecrets } from '#shared/legacy/retire-migrated-secrets.ts';
+import { type ConnectionStore, createConnectionStore } from '#shared/store/connection-store.ts';
 import { buildLegacyConnection, randomAccountId } from '../../support/builders.ts';
 import { createTestTable } from '../../support/dynamodb.ts';
 

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { AnswerSender, CloudFormationAnswer } from '../../../shared/cloudformation/answer.ts';
-import { toDeliveries } from '../../../shared/cloudformation/request.ts';
-import { createResponseUrlPolicy } from '../../../shared/cloudformation/response-url.ts';
-import { createRegistrationHandler } from '../../../shared/onboarding/registration.ts';
-import { createConnectionStore } from '../../../shared/store/connection-store.ts';
+import type { AnswerSender, CloudFormationAnswer } from '#shared/cloudformation/answer.ts';
+import { toDeliveries } from '#shared/cloudformation/request.ts';
+import { createResponseUrlPolicy } from '#shared/cloudformation/response-url.ts';
+import { createRegistrationHandler } from '#shared/onboarding/registration.ts';
+import { createConnectionStore } from '#shared/store/connection-store.ts';
 import { randomAccountId } from '../../support/builders.ts';
 import { createTestTable } from '../../support/dynamodb.ts';
 import { createRequest, uniqueCustomer } from '../../support/onboarding.ts';

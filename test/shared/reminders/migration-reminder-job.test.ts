@@ -1,7 +1,7 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { reminderIdFor, runMigrationReminders } from '../../../shared/reminders/migration-reminder-job.ts';
+import { reminderIdFor, runMigrationReminders } from '#shared/reminders/migration-reminder-job.ts';
 import { acceptAllEvents, audit, DAY, eventBridge, reminderFixture, sentDetails } from './support.ts';
 
 const NOW = new Date('2026-11-24T03:00:00Z');

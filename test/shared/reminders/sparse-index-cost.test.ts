@@ -1,7 +1,7 @@
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { runMigrationReminders } from '../../../shared/reminders/migration-reminder-job.ts';
-import { LEGACY_INDEX } from '../../../shared/store/table-definition.ts';
+import { runMigrationReminders } from '#shared/reminders/migration-reminder-job.ts';
+import { LEGACY_INDEX } from '#shared/store/table-definition.ts';
 import { buildRoleConnection } from '../../support/builders.ts';
 import { acceptAllEvents, eventBridge, reminderFixture } from './support.ts';
 

@@ -2,9 +2,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
-import { createEventPublisher } from '../../../shared/events/publisher.ts';
-import { createReminderStore } from '../../../shared/reminders/reminder-store.ts';
-import { createConnectionStore } from '../../../shared/store/connection-store.ts';
+import { createEventPublisher } from '#shared/events/publisher.ts';
+import { createReminderStore } from '#shared/reminders/reminder-store.ts';
+import { createConnectionStore } from '#shared/store/connection-store.ts';
 import { buildLegacyConnection } from '../../support/builders.ts';
 import { createTestTable } from '../../support/dynamodb.ts';
 

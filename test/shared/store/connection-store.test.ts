@@ -1,7 +1,7 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConflictError, ForbiddenTransitionError } from '../../../shared/errors.ts';
-import { createConnectionStore } from '../../../shared/store/connection-store.ts';
+import { ConflictError, ForbiddenTransitionError } from '#shared/errors.ts';
+import { createConnectionStore } from '#shared/store/connection-store.ts';
 import { buildLegacyConnection, buildRoleConnection, buildSetup } from '../../support/builders.ts';
 import { createTestTable } from '../../support/dynamodb.ts';
 

@@ -7,9 +7,9 @@ import {
   createSimulatedAccounts,
   NO_RESPONSE_REASON,
   parseLaunchUrl,
-} from '../../../infra/local/simulated-stack.ts';
-import type { LocalSystem } from '../../../infra/local/system.ts';
-import { quickCreateUrl } from '../../../shared/onboarding/setups.ts';
+} from '#local/emulator/simulated-stack.ts';
+import type { LocalSystem } from '#local/emulator/system.ts';
+import { quickCreateUrl } from '#shared/onboarding/setups.ts';
 import { startFixtureSystem } from './fixture-system.ts';
 import { received } from './fixtures/recorder.ts';
 

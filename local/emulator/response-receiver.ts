@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { LOCAL_RESPONSE_PATH_PREFIX } from '../../shared/cloudformation/response-url.ts';
+import { LOCAL_RESPONSE_PATH_PREFIX } from '#shared/cloudformation/response-url.ts';
 import { escapeXml, sendJson } from './aws-protocol.ts';
 
 export interface ReceivedResponse {

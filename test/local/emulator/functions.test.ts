@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { createLocalFunctions, FunctionNotFoundError } from '../../../infra/local/functions.ts';
+import { createLocalFunctions, FunctionNotFoundError } from '#local/emulator/functions.ts';
 
 const functions = createLocalFunctions({
   functionsDir: fileURLToPath(new URL('./fixtures/functions', import.meta.url)),

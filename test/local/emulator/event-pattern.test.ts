@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { InvalidEventPatternError, matchesEventPattern } from '../../../infra/local/event-pattern.ts';
-import { DETAIL_TYPES, EVENT_SOURCE } from '../../../shared/events/catalog.ts';
-import { RULES } from '../../../shared/events/rules.ts';
+import { InvalidEventPatternError, matchesEventPattern } from '#local/emulator/event-pattern.ts';
+import { DETAIL_TYPES, EVENT_SOURCE } from '#shared/events/catalog.ts';
+import { RULES } from '#shared/events/rules.ts';
 
 const loadEvent = (name: string): Record<string, unknown> =>
   JSON.parse(readFileSync(new URL(`../../../events/local/${name}`, import.meta.url), 'utf8'));

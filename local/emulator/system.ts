@@ -5,16 +5,16 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { providerResourceNames } from '../../shared/customer-template/names.ts';
+import { FUNCTIONS, type FunctionName } from '#infra/stacks/function-catalogue.ts';
+import { providerResourceNames } from '#shared/customer-template/names.ts';
 import {
   buildCustomerTemplate,
   registrationTopicArns,
   resolveCustomerTemplateConfig,
   trustedPrincipalArns,
-} from '../../shared/customer-template/template.ts';
-import { RULES } from '../../shared/events/rules.ts';
-import { createLogger } from '../../shared/observability.ts';
-import { FUNCTIONS, type FunctionName } from '../stacks/function-catalogue.ts';
+} from '#shared/customer-template/template.ts';
+import { RULES } from '#shared/events/rules.ts';
+import { createLogger } from '#shared/observability.ts';
 import { sendJson } from './aws-protocol.ts';
 import { ensureTable, localDynamoDbClient, startDynamoDbLocal } from './dynamodb-local.ts';
 import { startLocalEndpoint } from './endpoint.ts';

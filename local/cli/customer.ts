@@ -6,8 +6,8 @@
  */
 
 import { parseArgs } from 'node:util';
-import { ACCOUNT_ID_PATTERN } from '../../shared/domain/identifiers.ts';
-import { createSimulatedAccounts, TAMPERS, type Tamper } from './simulated-stack.ts';
+import { ACCOUNT_ID_PATTERN } from '#shared/domain/identifiers.ts';
+import { createSimulatedAccounts, TAMPERS, type Tamper } from '../emulator/simulated-stack.ts';
 
 const USAGE = [
   'Usage:',

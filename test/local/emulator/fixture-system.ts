@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
-import { type LocalSystem, startLocalSystem } from '../../../infra/local/system.ts';
+import { type LocalSystem, startLocalSystem } from '#local/emulator/system.ts';
 
 export async function startFixtureSystem(): Promise<LocalSystem> {
   const savedEnv = { ...process.env };

@@ -15,9 +15,9 @@ import {
   type InstantiatedCustomerStack,
   instantiateCustomerTemplate,
   type PolicyDocument,
-} from '../../shared/customer-template/instantiate.ts';
-import type { CloudFormationTemplate } from '../../shared/customer-template/template.ts';
-import { LOGICAL_IDS } from '../../shared/customer-template/template.ts';
+} from '#shared/customer-template/instantiate.ts';
+import type { CloudFormationTemplate } from '#shared/customer-template/template.ts';
+import { LOGICAL_IDS } from '#shared/customer-template/template.ts';
 
 /** Realistic ways a customer can get the role wrong, to watch the validator reject them. */
 export const TAMPERS = {

@@ -14,7 +14,7 @@ import {
   ROLE_ARN_PATTERN,
   SESSION_DURATION_MAX_SECONDS,
   SESSION_DURATION_MIN_SECONDS,
-} from '../../shared/domain/sts-limits.ts';
+} from '#shared/domain/sts-limits.ts';
 
 /** An IAM policy document (trust or identity policy), as IAM stores it. */
 export interface PolicyDocument {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { nextScheduleTime, UnsupportedScheduleError } from '../../../infra/local/schedule.ts';
-import { RULES } from '../../../shared/events/rules.ts';
+import { nextScheduleTime, UnsupportedScheduleError } from '#local/emulator/schedule.ts';
+import { RULES } from '#shared/events/rules.ts';
 
 const at = (iso: string) => Date.parse(iso);
 

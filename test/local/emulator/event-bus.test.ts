@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { createLocalEventBus } from '../../../infra/local/event-bus.ts';
-import type { InvocationResult } from '../../../infra/local/functions.ts';
-import { DETAIL_TYPES, EVENT_SOURCE } from '../../../shared/events/catalog.ts';
-import { RULES } from '../../../shared/events/rules.ts';
+import { createLocalEventBus } from '#local/emulator/event-bus.ts';
+import type { InvocationResult } from '#local/emulator/functions.ts';
+import { DETAIL_TYPES, EVENT_SOURCE } from '#shared/events/catalog.ts';
+import { RULES } from '#shared/events/rules.ts';
 
 function busWith(outcomes: InvocationResult[] = []) {
   const calls: { target: string; event: unknown }[] = [];

@@ -1,6 +1,6 @@
 /**
  * The local endpoint, driven by the real AWS SDK clients through the standard AWS_ENDPOINT_URL
- * setting, with stand-in functions (test/infra/local/fixtures/functions) so each protocol is
+ * setting, with stand-in functions (test/local/emulator/fixtures/functions) so each protocol is
  * checked on its own.
  */
 import { randomUUID } from 'node:crypto';
@@ -16,8 +16,8 @@ import {
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { type LocalSystem, startLocalSystem } from '../../../infra/local/system.ts';
-import { DETAIL_TYPES, EVENT_SOURCE } from '../../../shared/events/catalog.ts';
+import { type LocalSystem, startLocalSystem } from '#local/emulator/system.ts';
+import { DETAIL_TYPES, EVENT_SOURCE } from '#shared/events/catalog.ts';
 import { startFixtureSystem } from './fixture-system.ts';
 import { received } from './fixtures/recorder.ts';
 

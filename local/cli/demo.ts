@@ -21,12 +21,12 @@ process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
 const { InvokeCommand, LambdaClient } = await import('@aws-sdk/client-lambda');
 const { SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
-const { createDocumentClient } = await import('../../shared/clients/dynamodb.ts');
-const { registerLegacyConnection } = await import('../../shared/legacy/register-legacy-connection.ts');
-const { createConnectionStore } = await import('../../shared/store/connection-store.ts');
-const { FUNCTION_NAMES } = await import('../stacks/function-catalogue.ts');
-const { createSimulatedAccounts } = await import('./simulated-stack.ts');
-const { startLocalSystem } = await import('./system.ts');
+const { createDocumentClient } = await import('#shared/clients/dynamodb.ts');
+const { registerLegacyConnection } = await import('#shared/legacy/register-legacy-connection.ts');
+const { createConnectionStore } = await import('#shared/store/connection-store.ts');
+const { FUNCTION_NAMES } = await import('#infra/stacks/function-catalogue.ts');
+const { createSimulatedAccounts } = await import('../emulator/simulated-stack.ts');
+const { startLocalSystem } = await import('../emulator/system.ts');
 
 const colour = process.stdout.isTTY && process.env.NO_COLOR === undefined;
 const paint = (code: string, text: string) => (colour ? `\u001b[${code}m${text}\u001b[0m` : text);

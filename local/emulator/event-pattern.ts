@@ -16,7 +16,7 @@
  *
  * A pattern is compiled once (and rejected there if malformed, as PutRule would), then applied.
  */
-import type { EventPattern } from '../../shared/events/rules.ts';
+import type { EventPattern } from '#shared/events/rules.ts';
 
 export type { EventPattern };
 

@@ -1,21 +1,21 @@
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { installSimulatedClock } from '../../../bench/harness/clock.ts';
+import { installSimulatedClock } from '#bench/harness/clock.ts';
 import {
   type AssumeRoleCall,
   createLocalSts,
   type LocalSts,
   type LocalStsOptions,
   StsError,
-} from '../../../infra/local/sts.ts';
-import { type LocalStsServer, startLocalStsServer } from '../../../infra/local/sts-server.ts';
-import { instantiateCustomerTemplate } from '../../../shared/customer-template/instantiate.ts';
+} from '#local/emulator/sts.ts';
+import { type LocalStsServer, startLocalStsServer } from '#local/emulator/sts-server.ts';
+import { instantiateCustomerTemplate } from '#shared/customer-template/instantiate.ts';
 import {
   buildCustomerTemplate,
   resolveCustomerTemplateConfig,
   trustedPrincipalArns,
-} from '../../../shared/customer-template/template.ts';
+} from '#shared/customer-template/template.ts';
 
 const PROVIDER = '999988887777';
 const CUSTOMER = '111122223333';
