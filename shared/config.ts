@@ -10,6 +10,7 @@ import {
   REGION_PATTERN,
 } from './domain/identifiers.ts';
 import { ConfigurationError } from './errors.ts';
+import { FUNCTIONS, type FunctionName } from './wiring/function-catalogue.ts';
 
 const nonEmpty = (what: string) =>
   z
@@ -61,8 +62,6 @@ export const environmentVariables = {
     .regex(REGION_PATTERN, REGION_MESSAGE),
   /** The role validator, which the credential broker asks to re-check a role that keeps denying it. */
   REVALIDATION_FUNCTION_NAME: z.string().trim().min(1).optional(),
-  /** Local mode only: the one extra ResponseURL origin the callback may answer to. */
-  LOCAL_RESPONSE_ORIGIN: z.url().optional(),
 } as const;
 
 type Variables = typeof environmentVariables;
@@ -83,4 +82,24 @@ export function loadConfig<K extends keyof Variables>(
   if (result.success) return result.data as ConfigFor<K>;
   const problems = result.error.issues.map((issue) => `${String(issue.path[0])} ${issue.message}`);
   throw new ConfigurationError(`Invalid configuration: ${problems.join('; ')}.`);
+}
+
+/** Variables every function has, whatever the catalogue says: the runtime construct sets them. */
+const EVERY_FUNCTION = ['POWERTOOLS_SERVICE_NAME'] as const;
+
+export type FunctionConfig<N extends FunctionName> = ConfigFor<
+  (typeof FUNCTIONS)[N]['environment'][number] | (typeof EVERY_FUNCTION)[number]
+>;
+
+/**
+ * The validated environment of one catalogued function: the variables its catalogue entry
+ * declares (shared/wiring/function-catalogue.ts), and no others, so a variable the deployed
+ * function would lack is missing locally and in tests too.
+ */
+export function loadFunctionConfig<N extends FunctionName>(
+  name: N,
+  env: Record<string, string | undefined> = process.env,
+): FunctionConfig<N> {
+  const names = [...FUNCTIONS[name].environment, ...EVERY_FUNCTION] as (keyof Variables)[];
+  return loadConfig(names, env) as FunctionConfig<N>;
 }

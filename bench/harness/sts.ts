@@ -7,9 +7,9 @@
  * or two of CPU per call in this process, which runs next to the measured one on the same cores.
  */
 
+import { instantiateCustomerTemplate } from '#local/emulator/instantiate.ts';
 import { type AssumeRoleCall, createLocalSts } from '#local/emulator/sts.ts';
 import { startLocalStsServer } from '#local/emulator/sts-server.ts';
-import { instantiateCustomerTemplate } from '#shared/customer-template/instantiate.ts';
 import {
   buildCustomerTemplate,
   resolveCustomerTemplateConfig,

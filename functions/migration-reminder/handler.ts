@@ -1,54 +1,9 @@
-/**
- * Daily (RULES.migrationReminderSchedule): reminds customers still on access keys past the grace
- * period. Wiring only: shared/reminders/migration-reminder-job.ts. The scheduled event's id names
- * the run, so a retried invocation reuses its reminder ids; a run stopped before the deadline is
- * resumed by the next invocation.
- */
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import middy from '@middy/core';
-import { z } from 'zod';
-import { documentClient } from '#shared/clients/dynamodb.ts';
-import { eventBridgeClient } from '#shared/clients/eventbridge.ts';
-import { loadConfig } from '#shared/config.ts';
-import { createEventPublisher } from '#shared/events/publisher.ts';
-import { createLogger, createMetrics } from '#shared/observability.ts';
-import { parseInput } from '#shared/onboarding/parse-input.ts';
-import {
-  type MigrationReminderSummary,
-  runMigrationReminders,
-} from '#shared/reminders/migration-reminder-job.ts';
-import { createReminderStore } from '#shared/reminders/reminder-store.ts';
-import { createConnectionStore } from '#shared/store/connection-store.ts';
+/** The Lambda entry of migration-reminder: its factory, built once from this environment. */
+import { loadFunctionConfig } from '#shared/config.ts';
+import { awsPlatform } from '#shared/wiring/platform.ts';
+import { createMigrationReminderHandler } from './factory.ts';
 
-const config = loadConfig(['TABLE_NAME', 'EVENT_BUS_NAME', 'LEGACY_GRACE_DAYS', 'REMINDER_INTERVAL_DAYS']);
-const logger = createLogger('migration-reminder');
-const metrics = createMetrics('migration-reminder');
-const dependencies = {
-  legacyConnections: createConnectionStore({ client: documentClient, tableName: config.TABLE_NAME }),
-  reminders: createReminderStore({ client: documentClient, tableName: config.TABLE_NAME }),
-  publisher: createEventPublisher({ client: eventBridgeClient, busName: config.EVENT_BUS_NAME }),
-  logger,
-  metrics,
-};
-
-/** The EventBridge scheduled event (only its id is used). */
-export const scheduledEventSchema = z.looseObject({
-  id: z.string().min(1),
-  source: z.literal('aws.events'),
-  'detail-type': z.literal('Scheduled Event'),
-  time: z.string(),
-});
-
-export const handler = middy<unknown, MigrationReminderSummary>()
-  .use(injectLambdaContext(logger, { correlationIdPath: 'id', resetKeys: true }))
-  .use(logMetrics(metrics))
-  .handler(async function migrationReminder(event, context) {
-    const scheduled = parseInput(scheduledEventSchema, event);
-    return runMigrationReminders(dependencies, {
-      runId: scheduled.id,
-      graceDays: config.LEGACY_GRACE_DAYS,
-      intervalDays: config.REMINDER_INTERVAL_DAYS,
-      remainingTimeMs: () => context.getRemainingTimeInMillis(),
-    });
-  });
+export const handler = createMigrationReminderHandler(
+  awsPlatform(),
+  loadFunctionConfig('migration-reminder'),
+);

@@ -1,58 +1,6 @@
-/**
- * Revokes a connection when its integration stack goes away: `Integration Stack Deleted` from the
- * callback, or a forwarded "CloudFormation Stack Status Change" with a DELETE status (the rule is
- * RULES.stackDeleted in shared/events/rules.ts). Wiring only: shared/onboarding/revocation.ts.
- */
+/** The Lambda entry of revocation: its factory, built once from this environment. */
+import { loadFunctionConfig } from '#shared/config.ts';
+import { awsPlatform } from '#shared/wiring/platform.ts';
+import { createRevocationHandler } from './factory.ts';
 
-import { correlationPaths } from '@aws-lambda-powertools/logger/correlationId';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import middy from '@middy/core';
-import { z } from 'zod';
-import { documentClient } from '#shared/clients/dynamodb.ts';
-import { eventBridgeClient } from '#shared/clients/eventbridge.ts';
-import { createAnswerSender } from '#shared/cloudformation/answer.ts';
-import { createResponseUrlPolicy } from '#shared/cloudformation/response-url.ts';
-import { loadConfig } from '#shared/config.ts';
-import { DETAIL_TYPES, eventBridgeEnvelope, stackStatusChangeSchema } from '#shared/events/catalog.ts';
-import { createEventPublisher } from '#shared/events/publisher.ts';
-import { createLogger, createMetrics } from '#shared/observability.ts';
-import { parseInput } from '#shared/onboarding/parse-input.ts';
-import { createRevoker } from '#shared/onboarding/revocation.ts';
-import { createConnectionStore } from '#shared/store/connection-store.ts';
-
-const config = loadConfig(['TABLE_NAME', 'EVENT_BUS_NAME', 'LOCAL_RESPONSE_ORIGIN']);
-const logger = createLogger('revocation');
-const metrics = createMetrics('revocation');
-const revoker = createRevoker({
-  store: createConnectionStore({ client: documentClient, tableName: config.TABLE_NAME }),
-  publisher: createEventPublisher({ client: eventBridgeClient, busName: config.EVENT_BUS_NAME }),
-  // A stack deleted while its Create still waits for validation gets that Create answered FAILED.
-  answers: createAnswerSender({
-    policy: createResponseUrlPolicy({ localOrigin: config.LOCAL_RESPONSE_ORIGIN }),
-  }),
-  logger,
-  metrics,
-});
-
-export const revocationInputSchema = z.union([
-  eventBridgeEnvelope(DETAIL_TYPES.integrationStackDeleted),
-  stackStatusChangeSchema,
-]);
-export type RevocationInput = z.input<typeof revocationInputSchema>;
-
-export const handler = middy<RevocationInput>()
-  .use(injectLambdaContext(logger, { correlationIdPath: correlationPaths.EVENT_BRIDGE, resetKeys: true }))
-  .use(logMetrics(metrics))
-  .handler(async function revocation(event) {
-    const input = parseInput(revocationInputSchema, event);
-    const outcome =
-      input.source === 'aws.cloudformation'
-        ? await revoker.onStackStatusChange(input)
-        : await revoker.onIntegrationStackDeleted(input.detail, input.id);
-    logger.info('Revocation outcome', {
-      outcome: outcome.kind,
-      ...(outcome.kind === 'unchanged' ? { reason: outcome.reason } : {}),
-    });
-    return { outcome: outcome.kind };
-  });
+export const handler = createRevocationHandler(awsPlatform(), loadFunctionConfig('revocation'));

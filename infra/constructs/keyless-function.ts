@@ -4,6 +4,7 @@
  * inside, Powertools settings, its own log group) and gives it its own role with nothing attached but
  * writing to that log group. Asynchronous functions also get retries, an on-failure queue, and alarms.
  */
+
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +19,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ASYNC_INVOCATION_RETRY_POLICY } from '#shared/events/delivery-policy.ts';
 
 export const REPOSITORY_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -32,14 +34,14 @@ export function handlerEntry(name: string, functionsRoot = FUNCTIONS_ROOT): stri
 const ESM_REQUIRE_SHIM =
   "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
 
-/** A function is in the catalogue (infra/stacks/function-catalogue.ts) but its handler file is not there. */
+/** A function is in the catalogue (shared/wiring/function-catalogue.ts) but its handler file is not there. */
 export class MissingHandlerError extends Error {
   override readonly name = 'MissingHandlerError';
   constructor(functionName: string, entry: string) {
     super(
       `Function "${functionName}" is in the function catalogue but its handler file ` +
         `${path.relative(REPOSITORY_ROOT, entry)} is missing: add it, or remove "${functionName}" ` +
-        'from infra/stacks/function-catalogue.ts.',
+        'from shared/wiring/function-catalogue.ts.',
     );
   }
 }
@@ -126,8 +128,8 @@ export class KeylessFunction extends Construct {
       },
       ...(this.deadLetterQueue
         ? {
-            retryAttempts: 2,
-            maxEventAge: Duration.hours(6),
+            retryAttempts: ASYNC_INVOCATION_RETRY_POLICY.retryAttempts,
+            maxEventAge: Duration.seconds(ASYNC_INVOCATION_RETRY_POLICY.maxEventAgeSeconds),
             onFailure: new destinations.SqsDestination(this.deadLetterQueue),
           }
         : {}),

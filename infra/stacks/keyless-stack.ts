@@ -34,18 +34,20 @@ import {
   registrationTopicArns,
   resolveCustomerTemplateConfig,
 } from '#shared/customer-template/template.ts';
+import { RULE_TARGET_RETRY_POLICY } from '#shared/events/delivery-policy.ts';
 import { type EventPattern, RULES } from '#shared/events/rules.ts';
 import { LEGACY_SECRET_PREFIX } from '#shared/legacy/register-legacy-connection.ts';
+import { SETUP_API_ROUTES } from '#shared/onboarding/setup-api-routes.ts';
 import { LEGACY_INDEX, STATUS_INDEX, TABLE_KEYS, TTL_ATTRIBUTE } from '#shared/store/table-definition.ts';
-import { KeylessFunction } from '../constructs/keyless-function.ts';
-import { RegistrationTopic } from '../constructs/registration-topic.ts';
 import {
   type EnvironmentName,
   FUNCTION_NAMES,
   FUNCTIONS,
   type FunctionName,
   type FunctionSpec,
-} from './function-catalogue.ts';
+} from '#shared/wiring/function-catalogue.ts';
+import { KeylessFunction } from '../constructs/keyless-function.ts';
+import { RegistrationTopic } from '../constructs/registration-topic.ts';
 import { partitionOf } from './partition.ts';
 import type { KeylessSettings } from './settings.ts';
 
@@ -64,14 +66,6 @@ export const FORWARDED_STACK_EVENT = {
   source: 'aws.cloudformation',
   detailType: 'CloudFormation Stack Status Change',
 } as const;
-
-/** The routes of the setup API; every one needs SigV4 (IAM) authorisation. */
-export const SETUP_API_ROUTES = [
-  { method: apigateway.HttpMethod.POST, path: '/setups' },
-  { method: apigateway.HttpMethod.GET, path: '/customers/{customerId}/connections' },
-  { method: apigateway.HttpMethod.POST, path: '/customers/{customerId}/connections/{accountId}/revoke' },
-  { method: apigateway.HttpMethod.POST, path: '/customers/{customerId}/connections/{accountId}/rotate' },
-] as const;
 
 /**
  * Rule patterns come verbatim from shared/events/rules.ts. CDK renders a pattern's keys as given (only
@@ -159,7 +153,6 @@ export class KeylessStack extends Stack {
       REVOCATION_STALENESS_SECONDS: '0',
       POWERTOOLS_SERVICE_NAME: 'keyless',
       REVALIDATION_FUNCTION_NAME: this.functionNameOf('role-validator'),
-      LOCAL_RESPONSE_ORIGIN: '',
     };
 
     // Every catalogued function, or the synth fails (KeylessFunction throws MissingHandlerError).
@@ -173,8 +166,9 @@ export class KeylessStack extends Stack {
       if (!fn) continue;
       const target = new targets.LambdaFunction(fn.function, {
         ...(fn.deadLetterQueue ? { deadLetterQueue: fn.deadLetterQueue } : {}),
-        retryAttempts: 4,
-        maxEventAge: Duration.hours(2),
+        // The local bus retries a refused hand-off as often (shared/events/delivery-policy.ts).
+        retryAttempts: RULE_TARGET_RETRY_POLICY.retryAttempts,
+        maxEventAge: Duration.seconds(RULE_TARGET_RETRY_POLICY.maxEventAgeSeconds),
         ...('input' in rule ? { event: events.RuleTargetInput.fromObject(rule.input) } : {}),
       });
       new events.Rule(this, `Rule-${rule.id}`, {
@@ -417,8 +411,10 @@ export class KeylessStack extends Stack {
       accessLogSettings: { destination: new apigateway.LogGroupLogDestination(accessLogs) },
     });
     const integration = new HttpLambdaIntegration('SetupApiIntegration', setupApi.function);
+    // Exactly the table's routes, each behind the default IAM authoriser: API Gateway answers any other
+    // request itself, and the local API does the same from the same table.
     for (const route of SETUP_API_ROUTES) {
-      api.addRoutes({ path: route.path, methods: [route.method], integration });
+      api.addRoutes({ path: route.path, methods: [apigateway.HttpMethod[route.method]], integration });
     }
     return stage.url;
   }

@@ -24,7 +24,7 @@ const { SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager')
 const { createDocumentClient } = await import('#shared/clients/dynamodb.ts');
 const { registerLegacyConnection } = await import('#shared/legacy/register-legacy-connection.ts');
 const { createConnectionStore } = await import('#shared/store/connection-store.ts');
-const { FUNCTION_NAMES } = await import('#infra/stacks/function-catalogue.ts');
+const { FUNCTION_NAMES } = await import('#shared/wiring/function-catalogue.ts');
 const { createSimulatedAccounts } = await import('../emulator/simulated-stack.ts');
 const { startLocalSystem } = await import('../emulator/system.ts');
 

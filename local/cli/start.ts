@@ -22,7 +22,7 @@ process.env.KEYLESS_LOG_FORMAT ??= 'pretty';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'INFO';
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 
-const { FUNCTION_NAMES } = await import('#infra/stacks/function-catalogue.ts');
+const { FUNCTION_NAMES } = await import('#shared/wiring/function-catalogue.ts');
 const { startLocalSystem } = await import('../emulator/system.ts');
 
 try {

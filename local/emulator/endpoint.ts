@@ -20,7 +20,7 @@ import {
 } from './aws-protocol.ts';
 import type { LocalEventBus } from './event-bus.ts';
 import { FunctionNotFoundError, type LocalFunctions } from './functions.ts';
-import { sendHttpApiResult, toHttpApiEvent } from './http-api.ts';
+import { selectHttpApiRoute, sendHttpApiNotFound, sendHttpApiResult, toHttpApiEvent } from './http-api.ts';
 import type { CloudFormationResponses } from './response-receiver.ts';
 import { type LocalSecrets, SecretsManagerError } from './secrets.ts';
 import { InvalidParameterError, type LocalSns, TopicNotFoundError } from './sns.ts';
@@ -42,7 +42,7 @@ export interface LocalEndpointDependencies {
   secrets: LocalSecrets;
   functions: LocalFunctions;
   responses: CloudFormationResponses;
-  /** The function behind the HTTP API's `$default` route. */
+  /** The function behind the setup API's routes. */
   apiFunction: string;
   /** `GET /_local/info`. */
   info: () => Record<string, unknown>;
@@ -385,12 +385,16 @@ async function handleHttpApi(
   response: ServerResponse,
   body: Buffer,
 ): Promise<void> {
+  const { pathname } = new URL(request.url ?? '/', 'http://local');
+  const route = selectHttpApiRoute(request.method ?? 'GET', pathname);
+  if (!route) return sendHttpApiNotFound(response);
   if (!deps.functions.list().includes(deps.apiFunction)) {
     return sendJson(response, 503, { message: `The ${deps.apiFunction} function is not built yet.` });
   }
   const event = toHttpApiEvent(request, body, {
     accountId: deps.accountId,
     sourceIp: sourceIpOf(request),
+    route,
   });
   const result = await deps.functions.invoke(deps.apiFunction, event);
   if (!result.ok) return sendJson(response, 500, { message: 'Internal Server Error' });

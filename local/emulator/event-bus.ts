@@ -1,12 +1,16 @@
 /**
  * The local event bus: PutEvents entries become EventBridge events, routed to functions by the
  * rules of `shared/events/rules.ts` through the content-filter matcher; scheduled rules fire on
- * their timer. Delivery is asynchronous, as EventBridge's is, with Lambda's two async retries.
+ * their timer. Delivery is asynchronous and retried as deployed (shared/events/delivery-policy.ts):
+ * EventBridge retries a hand-off Lambda refused, Lambda retries a function error.
  */
 import { randomUUID } from 'node:crypto';
+import { backoffDelay, sleep } from '#shared/backoff.ts';
+import { RULE_TARGET_RETRY_POLICY } from '#shared/events/delivery-policy.ts';
 import type { RuleDefinition } from '#shared/events/rules.ts';
+import { invokeAsynchronously } from './async-invocation.ts';
 import { compileEventPattern, type EventMatcher } from './event-pattern.ts';
-import type { InvocationResult } from './functions.ts';
+import { FunctionNotFoundError, type InvocationResult } from './functions.ts';
 import { nextScheduleTime } from './schedule.ts';
 
 export interface PutEventsEntry {
@@ -46,10 +50,19 @@ export interface LocalEventBusOptions {
     attempt: number;
     result: InvocationResult;
   }) => void;
+  /** Told about an event given up on: what the target's dead-letter queue receives when deployed. */
+  onDeadLetter?: (undelivered: {
+    rule: string;
+    target: string;
+    event: EventBridgeEvent;
+    error: unknown;
+  }) => void;
+  /** The base of the local waits between retries (deployed, they are minutes). */
   retryDelayMs?: number;
 }
 
-const MAX_ATTEMPTS = 3;
+/** Hand-offs EventBridge makes to a target: the first and the retry policy's retries. */
+export const RULE_TARGET_ATTEMPTS = 1 + RULE_TARGET_RETRY_POLICY.retryAttempts;
 
 export type LocalEventBus = ReturnType<typeof createLocalEventBus>;
 
@@ -60,6 +73,7 @@ export function createLocalEventBus({
   rules,
   invoke,
   onDelivery,
+  onDeadLetter,
   retryDelayMs = 1000,
 }: LocalEventBusOptions) {
   const busArn = `arn:aws:events:${region}:${accountId}:event-bus/${busName}`;
@@ -78,11 +92,28 @@ export function createLocalEventBus({
 
   async function deliver(rule: RuleDefinition, event: EventBridgeEvent): Promise<void> {
     const input = rule.input ?? event;
-    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
-      const result = await invoke(rule.target, input);
-      onDelivery?.({ rule: rule.id, target: rule.target, event, attempt, result });
-      if (result.ok) return;
-      if (attempt < MAX_ATTEMPTS) await new Promise((resolve) => setTimeout(resolve, retryDelayMs * attempt));
+    for (let handOff = 1; ; handOff += 1) {
+      // A throw before the first run is a refused hand-off, EventBridge's to retry; once the function
+      // has run, Lambda has the event and only Lambda retries.
+      let accepted = false;
+      try {
+        await invokeAsynchronously(() => invoke(rule.target, input), {
+          retryDelayMs,
+          onAttempt: (attempt, result) => {
+            accepted = true;
+            onDelivery?.({ rule: rule.id, target: rule.target, event, attempt, result });
+          },
+        });
+        return;
+      } catch (error) {
+        // EventBridge never retries a missing target: the event goes straight to the dead-letter queue.
+        const retriable = !accepted && !(error instanceof FunctionNotFoundError);
+        if (!retriable || handOff >= RULE_TARGET_ATTEMPTS) {
+          onDeadLetter?.({ rule: rule.id, target: rule.target, event, error });
+          return;
+        }
+        await sleep(backoffDelay(retryDelayMs, handOff));
+      }
     }
   }
 

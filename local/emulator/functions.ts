@@ -1,12 +1,10 @@
 /**
- * Runs the Lambda handlers of `functions/<name>/handler.ts` in this process, as Lambda would:
- * each is loaded once (its module-level clients and config are its cold start), then called
- * with the event and a Lambda context. Functions are found by folder name.
+ * Runs Lambda handlers in this process, as Lambda would: each is built once by its factory (its
+ * clients and configuration are its cold start), then called with the event and a Lambda context.
+ * The handlers come from a table of builders, by function name (function-table.ts for the real
+ * functions; tests pass stand-ins).
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
 
 export class FunctionNotFoundError extends Error {
@@ -25,10 +23,12 @@ export interface FunctionError {
 
 export type InvocationResult = { ok: true; payload: unknown } | { ok: false; error: FunctionError };
 
-type Handler = (event: unknown, context: Context) => Promise<unknown>;
+export type Handler = (event: unknown, context: Context) => Promise<unknown>;
+/** Builds a function's handler: called once, at its first invocation (its cold start). */
+export type HandlerBuilder = () => Handler | Promise<Handler>;
 
 export interface LocalFunctionsOptions {
-  functionsDir?: string;
+  handlers: Record<string, HandlerBuilder>;
   region: string;
   accountId: string;
   /** Name prefix of the deployed functions (`keyless-<folder>`). */
@@ -42,7 +42,7 @@ export interface LocalFunctionsOptions {
 export type LocalFunctions = ReturnType<typeof createLocalFunctions>;
 
 export function createLocalFunctions({
-  functionsDir = resolve('functions'),
+  handlers,
   region,
   accountId,
   namePrefix = 'keyless-',
@@ -51,13 +51,9 @@ export function createLocalFunctions({
 }: LocalFunctionsOptions) {
   const loaded = new Map<string, Promise<Handler>>();
 
-  /** The function folders that have a handler, sorted. */
+  /** The functions there are, sorted. */
   function list(): string[] {
-    if (!existsSync(functionsDir)) return [];
-    return readdirSync(functionsDir, { withFileTypes: true })
-      .filter((entry) => entry.isDirectory() && existsSync(join(functionsDir, entry.name, 'handler.ts')))
-      .map((entry) => entry.name)
-      .sort();
+    return Object.keys(handlers).sort();
   }
 
   /** Accepts a folder name, the deployed name (`keyless-<folder>`) or a function ARN. */
@@ -72,13 +68,14 @@ export function createLocalFunctions({
   function load(name: string): Promise<Handler> {
     let handler = loaded.get(name);
     if (!handler) {
-      const url = pathToFileURL(join(functionsDir, name, 'handler.ts')).href;
-      handler = import(url).then((module: { handler?: unknown }) => {
-        if (typeof module.handler !== 'function') {
-          throw new Error(`functions/${name}/handler.ts does not export a "handler" function`);
-        }
-        return module.handler as Handler;
-      });
+      const build = handlers[name] as HandlerBuilder;
+      handler = Promise.resolve()
+        .then(build)
+        .then((built) => {
+          if (typeof built !== 'function')
+            throw new Error(`The factory of ${name} built no handler function.`);
+          return built;
+        });
       // A failed cold start is retried on the next invocation, as Lambda does.
       handler.catch(() => loaded.delete(name));
       loaded.set(name, handler);

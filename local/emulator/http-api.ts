@@ -1,15 +1,55 @@
 /**
- * The setup API as API Gateway (HTTP API, payload format 2.0) serves it: a request becomes the
- * event the setup-api handler receives in Lambda, and its result becomes the HTTP answer.
+ * The setup API as API Gateway (HTTP API, payload format 2.0) serves it: only the routes the stack
+ * deploys (shared/onboarding/setup-api-routes.ts) reach the function; a request one of them matches
+ * becomes the event the setup-api handler receives in Lambda, and its result becomes the HTTP answer.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { pathMatcher, routeKeyOf } from '#shared/http/router.ts';
+import { SETUP_API_ROUTES } from '#shared/onboarding/setup-api-routes.ts';
+
+export interface SelectedRoute {
+  /** `METHOD /path/{param}`, as API Gateway puts it in the event. */
+  routeKey: string;
+  pathParameters: Record<string, string>;
+}
+
+const matchSetupApiPath = pathMatcher(SETUP_API_ROUTES);
+
+/** The route API Gateway selects: method and path both match one of the deployed routes. */
+export function selectHttpApiRoute(method: string, path: string): SelectedRoute | undefined {
+  const found = matchSetupApiPath(path).find(({ route }) => route.method === method);
+  if (!found) return undefined;
+  // API Gateway decodes path parameters before it passes them on.
+  const pathParameters = Object.fromEntries(
+    Object.entries(found.rawParams).map(([name, raw]) => [name, decodeOrKeep(raw)]),
+  );
+  return { routeKey: routeKeyOf(found.route), pathParameters };
+}
+
+function decodeOrKeep(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/**
+ * API Gateway's own answer when no route matches a request (a known path with another method
+ * included): `{"message":"Not Found"}`, without calling the function.
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-routes.html
+ */
+export function sendHttpApiNotFound(response: ServerResponse): void {
+  response.writeHead(404, { 'content-type': 'application/json' });
+  response.end(JSON.stringify({ message: 'Not Found' }));
+}
 
 export function toHttpApiEvent(
   request: IncomingMessage,
   body: Buffer,
-  { accountId, sourceIp }: { accountId: string; sourceIp: string },
+  { accountId, sourceIp, route }: { accountId: string; sourceIp: string; route: SelectedRoute },
 ): APIGatewayProxyEventV2 {
   const url = new URL(request.url ?? '/', 'http://local');
   const method = request.method ?? 'GET';
@@ -20,8 +60,7 @@ export function toHttpApiEvent(
   const query: Record<string, string> = {};
   for (const [name, value] of url.searchParams)
     query[name] = query[name] === undefined ? value : `${query[name]},${value}`;
-  // One `$default` route to the setup-api function, which routes by path itself (shared/http/router.ts).
-  const routeKey = '$default';
+  const { routeKey } = route;
   const now = new Date();
   const textual = /json|text|xml|form-urlencoded/.test(headers['content-type'] ?? 'application/json');
   return {
@@ -31,6 +70,7 @@ export function toHttpApiEvent(
     rawQueryString: url.search.slice(1),
     headers,
     ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
+    ...(Object.keys(route.pathParameters).length > 0 ? { pathParameters: route.pathParameters } : {}),
     requestContext: {
       accountId,
       apiId: 'local',

@@ -6,8 +6,36 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { LOCAL_RESPONSE_PATH_PREFIX } from '#shared/cloudformation/response-url.ts';
+import { createResponseUrlPolicy, type ResponseUrlPolicy } from '#shared/cloudformation/response-url.ts';
 import { escapeXml, sendJson } from './aws-protocol.ts';
+
+/** Where the local ResponseURL receiver lives on the local endpoint. */
+export const LOCAL_RESPONSE_PATH_PREFIX = '/_local/cloudformation-responses/';
+
+/**
+ * The ResponseURL policy of the local runtime and the tests: the production allow-list, plus the
+ * one local receiver (that origin, under LOCAL_RESPONSE_PATH_PREFIX) and nothing else. It is
+ * passed to the handler factories; production code has no switch that admits it.
+ */
+export function localResponseUrlPolicy(localOrigin: string): ResponseUrlPolicy {
+  const local = new URL(localOrigin);
+  if (local.origin === 'null') throw new Error('The local ResponseURL origin must be an http(s) origin.');
+  const production = createResponseUrlPolicy();
+  return function checkLocalResponseUrl(responseUrl) {
+    let url: URL;
+    try {
+      url = new URL(responseUrl);
+    } catch {
+      return production(responseUrl);
+    }
+    if (url.origin !== local.origin || url.username !== '' || url.password !== '')
+      return production(responseUrl);
+    // URL parsing has already resolved any `..`, so a prefix check cannot be walked out of.
+    return url.pathname.startsWith(LOCAL_RESPONSE_PATH_PREFIX)
+      ? { allowed: true }
+      : { allowed: false, reason: 'the ResponseURL is not the local ResponseURL receiver' };
+  };
+}
 
 export interface ReceivedResponse {
   body: string;

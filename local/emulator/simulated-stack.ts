@@ -15,7 +15,7 @@ import {
   type InstantiatedCustomerStack,
   instantiateCustomerTemplate,
   type PolicyDocument,
-} from '#shared/customer-template/instantiate.ts';
+} from '#local/emulator/instantiate.ts';
 import type { CloudFormationTemplate } from '#shared/customer-template/template.ts';
 import { LOGICAL_IDS } from '#shared/customer-template/template.ts';
 

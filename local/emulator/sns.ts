@@ -1,9 +1,13 @@
 /**
  * The local registrations topic: SNS Publish delivered to the subscribed function as the SNS
- * event record Lambda receives (an asynchronous invocation, retried like SNS → Lambda).
+ * event record Lambda receives. SNS invokes Lambda asynchronously, so a function error is retried
+ * by Lambda (ASYNC_INVOCATION_RETRY_POLICY); SNS's own retries, for a Lambda it cannot reach, have
+ * nothing to do locally, where the function runs in this process.
+ * https://docs.aws.amazon.com/lambda/latest/dg/with-sns.html
  */
 import { randomUUID } from 'node:crypto';
 import type { SNSEvent } from 'aws-lambda';
+import { invokeAsynchronously } from './async-invocation.ts';
 import type { InvocationResult } from './functions.ts';
 
 export interface LocalTopic {
@@ -99,12 +103,11 @@ export function createLocalSns({
     const messageId = randomUUID();
     const event = snsEvent(topic.arn, messageId, input);
     const work = (async () => {
-      for (let attempt = 1; attempt <= 3; attempt += 1) {
-        const result = await invoke(topic.subscriber, event);
-        onDelivery?.({ topicArn: topic.arn, target: topic.subscriber, attempt, result });
-        if (result.ok) return;
-        if (attempt < 3) await new Promise((resolve) => setTimeout(resolve, retryDelayMs * attempt));
-      }
+      await invokeAsynchronously(() => invoke(topic.subscriber, event), {
+        retryDelayMs,
+        onAttempt: (attempt, result) =>
+          onDelivery?.({ topicArn: topic.arn, target: topic.subscriber, attempt, result }),
+      });
     })();
     inFlight.add(work);
     void work.finally(() => inFlight.delete(work));

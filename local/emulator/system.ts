@@ -4,8 +4,7 @@
  * the CDK stack's rules and schedules, the registrations topic, the local STS and Secrets Manager.
  */
 import { mkdirSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { FUNCTIONS, type FunctionName } from '#infra/stacks/function-catalogue.ts';
+import { join } from 'node:path';
 import { providerResourceNames } from '#shared/customer-template/names.ts';
 import {
   buildCustomerTemplate,
@@ -14,12 +13,15 @@ import {
   trustedPrincipalArns,
 } from '#shared/customer-template/template.ts';
 import { RULES } from '#shared/events/rules.ts';
-import { createLogger } from '#shared/observability.ts';
+import { FUNCTIONS, type FunctionName } from '#shared/wiring/function-catalogue.ts';
 import { sendJson } from './aws-protocol.ts';
 import { ensureTable, localDynamoDbClient, startDynamoDbLocal } from './dynamodb-local.ts';
 import { startLocalEndpoint } from './endpoint.ts';
 import { createLocalEventBus } from './event-bus.ts';
-import { createLocalFunctions } from './functions.ts';
+import { localHandlers } from './function-table.ts';
+import { createLocalFunctions, type HandlerBuilder } from './functions.ts';
+import { createLocalPlatform } from './platform.ts';
+import { createLocalLogger as createLogger } from './pretty-logger.ts';
 import { createCloudFormationResponses } from './response-receiver.ts';
 import { createLocalSecrets } from './secrets.ts';
 import { createLocalSns } from './sns.ts';
@@ -45,7 +47,8 @@ export interface LocalSystemOptions {
   region?: string;
   providerAccountId?: string;
   stage?: string;
-  functionsDir?: string;
+  /** Stand-in handlers instead of the real function table (tests of the runtime itself). */
+  handlers?: Record<string, HandlerBuilder>;
   /** Run the scheduled rules on their timers (default true). */
   schedules?: boolean;
 }
@@ -100,12 +103,19 @@ export async function startLocalSystem(options: LocalSystemOptions = {}) {
   const providerRoleArn = trusted[0] as string;
 
   let endpointUrl = '';
+  // Set once the endpoint listens; every handler is built later, at its first invocation.
+  let environment: Record<string, string> = {};
+  let platform: ReturnType<typeof createLocalPlatform> | undefined;
+  const platformFor = (name: string) => {
+    if (!platform) throw new Error('The local platform is not ready yet.');
+    return platform.forFunction(`keyless-${stage}-${name}`);
+  };
   const functions = createLocalFunctions({
-    functionsDir: options.functionsDir ?? resolve('functions'),
+    handlers: options.handlers ?? localHandlers({ platformFor, environment: () => environment }),
     region,
     accountId: providerAccountId,
     namePrefix: `keyless-${stage}-`,
-    // The same timeouts as the deployed functions (infra/stacks/function-catalogue.ts).
+    // The same timeouts as the deployed functions (shared/wiring/function-catalogue.ts).
     timeoutMs: (name) => (FUNCTIONS[name as FunctionName]?.timeoutSeconds ?? 60) * 1000,
     onInvoke: (name, outcome) => {
       if (outcome.error) {
@@ -218,8 +228,9 @@ export async function startLocalSystem(options: LocalSystemOptions = {}) {
   }
   endpointUrl = endpoint.url;
 
-  // What the functions read at cold start: the same variables the CDK stack sets, pointing here.
-  const environment: Record<string, string> = {
+  // What the functions read at cold start: the variables the CDK stack sets, pointing here (each
+  // function is given only those its catalogue entry declares).
+  environment = {
     AWS_ENDPOINT_URL: endpointUrl,
     AWS_REGION: region,
     AWS_DEFAULT_REGION: region,
@@ -232,11 +243,20 @@ export async function startLocalSystem(options: LocalSystemOptions = {}) {
     HOME_REGION: region,
     TEMPLATE_URL: `${endpointUrl}${templatePath}`,
     REGISTRATION_TOPIC_ARNS: JSON.stringify(topicArns),
-    LOCAL_RESPONSE_ORIGIN: endpointUrl,
     // The broker asks the validator to re-check a role that keeps refusing it (Lambda Invoke here too).
     REVALIDATION_FUNCTION_NAME: 'role-validator',
     STAGE: stage,
   };
+  platform = createLocalPlatform({
+    endpoint: endpointUrl,
+    region,
+    credentials: {
+      accessKeyId: environment.AWS_ACCESS_KEY_ID!,
+      secretAccessKey: environment.AWS_SECRET_ACCESS_KEY!,
+    },
+    responseOrigin: endpointUrl,
+  });
+  // For the SDK clients of local tools in this process (the functions get theirs from the platform).
   for (const variable of Object.keys(process.env)) {
     if (variable.startsWith('AWS_ENDPOINT_URL_')) delete process.env[variable];
   }

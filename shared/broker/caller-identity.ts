@@ -13,9 +13,18 @@ export interface CustomerIdentity {
 
 export async function getCustomerCallerIdentity(
   broker: CredentialBroker,
-  { customerId, accountId, region }: { customerId: string; accountId: string; region: string },
+  {
+    customerId,
+    accountId,
+    region,
+    endpoint,
+  }: { customerId: string; accountId: string; region: string; endpoint?: string | undefined },
 ): Promise<CustomerIdentity> {
-  const sts = new STSClient({ region, credentials: broker.credentialsFor({ customerId, accountId }) });
+  const sts = new STSClient({
+    region,
+    credentials: broker.credentialsFor({ customerId, accountId }),
+    ...(endpoint ? { endpoint } : {}),
+  });
   try {
     const { Account, Arn } = await sts.send(new GetCallerIdentityCommand({}));
     if (Account !== accountId || !Arn) {

@@ -14,4 +14,5 @@ export function createDocumentClient(
 }
 
 /** One client per execution environment, created at module load and reused across invocations. */
-export const documentClient = createDocumentClient();
+export const dynamoDbClient = new DynamoDBClient({});
+export const documentClient = createDocumentClient(dynamoDbClient);

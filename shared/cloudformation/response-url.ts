@@ -12,22 +12,14 @@
  *   regions use `amazonaws.com`.
  *
  * When the endpoint names a region, the bucket must be that region's bucket. No userinfo, no
- * port, no IP address, no other scheme. In local mode (LOCAL_RESPONSE_ORIGIN) URLs of the one
- * local ResponseURL receiver (that origin, under LOCAL_RESPONSE_PATH_PREFIX) are admitted too,
- * and nothing else.
+ * port, no IP address, no other scheme, and no switch that widens any of it: the local runtime and
+ * the tests pass their own policy (local/emulator/response-receiver.ts), which admits the local
+ * receiver and defers to this one for everything else.
  */
-
-/** Where the local runtime's ResponseURL receiver lives on the local endpoint. */
-export const LOCAL_RESPONSE_PATH_PREFIX = '/_local/cloudformation-responses/';
 
 export type ResponseUrlVerdict =
   /** `bucketRegion`: the region of the CloudFormation response bucket, dashes removed (`useast1`). */
   { allowed: true; bucketRegion?: string } | { allowed: false; reason: string };
-
-export interface ResponseUrlPolicyOptions {
-  /** Local mode only: the one extra origin (scheme, host and port) answers may go to. */
-  localOrigin?: string | undefined;
-}
 
 export type ResponseUrlPolicy = (responseUrl: string) => ResponseUrlVerdict;
 
@@ -77,10 +69,7 @@ function checkBucket(
 }
 
 /** Builds the policy once (at cold start); the returned check is pure and synchronous. */
-export function createResponseUrlPolicy({ localOrigin }: ResponseUrlPolicyOptions = {}): ResponseUrlPolicy {
-  const local = localOrigin ? new URL(localOrigin) : undefined;
-  if (local && local.origin === 'null') throw new Error('LOCAL_RESPONSE_ORIGIN must be an http(s) origin.');
-
+export function createResponseUrlPolicy(): ResponseUrlPolicy {
   return function checkResponseUrl(responseUrl: string): ResponseUrlVerdict {
     if (typeof responseUrl !== 'string' || responseUrl.length > MAX_URL_LENGTH)
       return deny('the ResponseURL is missing or too long');
@@ -91,12 +80,6 @@ export function createResponseUrlPolicy({ localOrigin }: ResponseUrlPolicyOption
       return deny('the ResponseURL is not a URL');
     }
     if (url.username !== '' || url.password !== '') return deny('the ResponseURL carries credentials');
-    if (local && url.origin === local.origin) {
-      // URL parsing has already resolved any `..`, so a prefix check cannot be walked out of.
-      return url.pathname.startsWith(LOCAL_RESPONSE_PATH_PREFIX)
-        ? { allowed: true }
-        : deny('the ResponseURL is not the local ResponseURL receiver');
-    }
     if (url.protocol !== 'https:') return deny('the ResponseURL is not https');
     if (url.port !== '') return deny('the ResponseURL names a port');
     const signed =

@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTIONS_ROOT, KeylessFunction } from '#infra/constructs/keyless-function.ts';
-import { FUNCTION_NAMES } from '#infra/stacks/function-catalogue.ts';
+import { FUNCTION_NAMES } from '#shared/wiring/function-catalogue.ts';
 import { buildTestApp } from './support.ts';
 
 type LambdaResource = { Properties: { FunctionName: string; Handler: string; Code: { S3Key: string } } };
@@ -42,4 +42,31 @@ describe('function bundles', () => {
     );
     expect(readdirSync(asset)).toContain(`${file}.mjs.map`);
   });
+
+  it.each(landed)(
+    'leave the local runtime out of %s: no pretty logger, no template instantiation, no IAM engine',
+    (name) => {
+      // Prepare: the bundle's source map lists every module esbuild put in it.
+      const fn = functions.find((f) => f.Properties.FunctionName === `keyless-test-${name}`)!;
+      const [file] = fn.Properties.Handler.split('.');
+      const asset = path.join(assemblyDir, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}`);
+      const { sources } = JSON.parse(readFileSync(path.join(asset, `${file}.mjs.map`), 'utf8')) as {
+        sources: string[];
+      };
+      const bundle = readFileSync(path.join(asset, `${file}.mjs`), 'utf8');
+      // Assess
+      expect(sources.length).toBeGreaterThan(10);
+      expect(sources.filter((source) => /(^|\/)local\/|@cloud-copilot|iam-simulate/.test(source))).toEqual(
+        [],
+      );
+      for (const marker of [
+        'PrettyLogger',
+        'instantiateCustomerTemplate',
+        'localResponseUrlPolicy',
+        '_local/cloudformation-responses',
+      ]) {
+        expect(bundle, marker).not.toContain(marker);
+      }
+    },
+  );
 });

@@ -2,18 +2,19 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FUNCTION_NAMES, FUNCTIONS } from '#infra/stacks/function-catalogue.ts';
 import {
   FORWARDED_STACK_EVENT,
-  SETUP_API_ROUTES,
   TEMPLATE_KEY_PREFIX,
   TEMPLATE_OBJECT_KEY,
 } from '#infra/stacks/keyless-stack.ts';
 import { buildCustomerTemplate } from '#shared/customer-template/template.ts';
 import { EVENT_SOURCE } from '#shared/events/catalog.ts';
+import { ASYNC_INVOCATION_RETRY_POLICY, RULE_TARGET_RETRY_POLICY } from '#shared/events/delivery-policy.ts';
 import { RULES } from '#shared/events/rules.ts';
-import { setupApiRoutes } from '#shared/onboarding/setup-api.ts';
+import { routeKeyOf } from '#shared/http/router.ts';
+import { SETUP_API_ROUTES } from '#shared/onboarding/setup-api-routes.ts';
 import { createTableInput, LEGACY_INDEX, TTL_ATTRIBUTE } from '#shared/store/table-definition.ts';
+import { FUNCTION_NAMES, FUNCTIONS } from '#shared/wiring/function-catalogue.ts';
 import { ACCOUNT, buildTestApp } from './support.ts';
 
 type Resource = {
@@ -130,7 +131,7 @@ describe('the Keyless stack', () => {
       expect(roles[roleOf('example-worker')]?.Properties.RoleName).toBe('keyless-test-credential-broker');
     });
 
-    it('sends failed asynchronous invocations to a queue, with alarms on errors and queue depth', () => {
+    it('retries failed asynchronous invocations as the shared delivery policy says, then queues them, with alarms', () => {
       const asynchronous = FUNCTION_NAMES.filter((name) => FUNCTIONS[name].invocation === 'async');
       const configs = Object.values(
         core.findResources('AWS::Lambda::EventInvokeConfig') as Record<string, Resource>,
@@ -138,7 +139,8 @@ describe('the Keyless stack', () => {
       expect(configs).toHaveLength(asynchronous.length);
       for (const config of configs) {
         expect(config.Properties).toMatchObject({
-          MaximumRetryAttempts: 2,
+          MaximumRetryAttempts: ASYNC_INVOCATION_RETRY_POLICY.retryAttempts,
+          MaximumEventAgeInSeconds: ASYNC_INVOCATION_RETRY_POLICY.maxEventAgeSeconds,
           DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [expect.any(String), 'Arn'] } } },
         });
       }
@@ -311,6 +313,18 @@ describe('the Keyless stack', () => {
       }
     });
 
+    it('retries every rule target as the shared delivery policy says, the policy the local bus follows', () => {
+      const rules = Object.values(core.findResources('AWS::Events::Rule') as Record<string, Resource>);
+      const targets = rules.flatMap((rule) => rule.Properties.Targets as Record<string, unknown>[]);
+      expect(targets).toHaveLength(Object.keys(RULES).length);
+      for (const target of targets) {
+        expect(target.RetryPolicy).toEqual({
+          MaximumRetryAttempts: RULE_TARGET_RETRY_POLICY.retryAttempts,
+          MaximumEventAgeInSeconds: RULE_TARGET_RETRY_POLICY.maxEventAgeSeconds,
+        });
+      }
+    });
+
     it('runs the daily schedules of shared/events/rules.ts with their input', () => {
       core.hasResourceProperties('AWS::Events::Rule', {
         ScheduleExpression: RULES.migrationReminderSchedule.schedule,
@@ -452,18 +466,26 @@ describe('the Keyless stack', () => {
   });
 
   describe('setup API', () => {
-    it('serves every route of the setup API, each behind IAM authorisation', () => {
-      const routes = setupApiRoutes({ store: {} as never, revoker: {} as never, settings: {} as never });
-      expect(SETUP_API_ROUTES.map((r) => `${r.method} ${r.path}`)).toEqual(
-        routes.map((r) => `${r.method} ${r.path}`),
+    it('serves exactly the routes of the route table, each behind IAM authorisation, to the setup-api function', () => {
+      const routes = Object.values(
+        core.findResources('AWS::ApiGatewayV2::Route') as Record<string, Resource>,
       );
-      for (const route of SETUP_API_ROUTES) {
-        core.hasResourceProperties('AWS::ApiGatewayV2::Route', {
-          RouteKey: `${route.method} ${route.path}`,
+      expect(routes.map((route) => route.Properties.RouteKey).sort()).toEqual(
+        SETUP_API_ROUTES.map(routeKeyOf).sort(),
+      );
+      const integrations = Object.entries(core.findResources('AWS::ApiGatewayV2::Integration'));
+      expect(integrations).toHaveLength(1);
+      const [integrationId, integration] = integrations[0] as [string, Resource];
+      expect(integration.Properties).toMatchObject({
+        IntegrationType: 'AWS_PROXY',
+        IntegrationUri: { 'Fn::GetAtt': [functionNamed('setup-api').logicalId, 'Arn'] },
+      });
+      for (const route of routes) {
+        expect(route.Properties).toMatchObject({
           AuthorizationType: 'AWS_IAM',
+          Target: { 'Fn::Join': ['', ['integrations/', { Ref: integrationId }]] },
         });
       }
-      core.resourceCountIs('AWS::ApiGatewayV2::Route', SETUP_API_ROUTES.length);
     });
 
     it('logs access and throttles', () => {

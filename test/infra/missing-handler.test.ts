@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MissingHandlerError, REPOSITORY_ROOT } from '#infra/constructs/keyless-function.ts';
-import { FUNCTION_NAMES } from '#infra/stacks/function-catalogue.ts';
+import { FUNCTION_NAMES } from '#shared/wiring/function-catalogue.ts';
 import { buildTestApp } from './support.ts';
 
 const MISSING = 'role-validator';

@@ -4,9 +4,9 @@ import path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { REPOSITORY_ROOT } from '#infra/constructs/keyless-function.ts';
-import { FUNCTION_NAMES } from '#infra/stacks/function-catalogue.ts';
 import { buildKeylessApp } from '#infra/stacks/keyless-app.ts';
 import { readSettings } from '#infra/stacks/settings.ts';
+import { FUNCTION_NAMES } from '#shared/wiring/function-catalogue.ts';
 
 export const ACCOUNT = '111111111111';
 

@@ -8,7 +8,7 @@
 import { STSClient } from '@aws-sdk/client-sts';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ValidatorInput } from '#functions/role-validator/handler.ts';
+import type { ValidatorInput } from '#functions/role-validator/factory.ts';
 import { createCredentialBroker } from '#shared/broker/credential-broker.ts';
 import type { CustomResourceRequest } from '#shared/cloudformation/request.ts';
 import { DETAIL_TYPES } from '#shared/events/catalog.ts';

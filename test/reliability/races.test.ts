@@ -13,8 +13,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '#bench/harness/random.ts';
-import type { RevocationInput } from '#functions/revocation/handler.ts';
-import type { ValidatorInput } from '#functions/role-validator/handler.ts';
+import type { RevocationInput } from '#functions/revocation/factory.ts';
+import type { ValidatorInput } from '#functions/role-validator/factory.ts';
 import type { CustomResourceRequest } from '#shared/cloudformation/request.ts';
 import { DETAIL_TYPES } from '#shared/events/catalog.ts';
 import { randomAccountId } from '../support/builders.ts';

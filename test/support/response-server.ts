@@ -1,7 +1,7 @@
 /** A local HTTP server standing in for CloudFormation's pre-signed ResponseURL: records every request. */
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { LOCAL_RESPONSE_PATH_PREFIX } from '#shared/cloudformation/response-url.ts';
+import { LOCAL_RESPONSE_PATH_PREFIX } from '#local/emulator/response-receiver.ts';
 
 export interface RecordedRequest {
   method: string;

@@ -1,8 +1,10 @@
+import { STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createExampleWorkerHandler } from '#functions/example-worker/factory.ts';
+import { instantiateCustomerTemplate } from '#local/emulator/instantiate.ts';
 import { type AssumeRoleCall, createLocalSts, type LocalSts } from '#local/emulator/sts.ts';
 import { type LocalStsServer, startLocalStsServer } from '#local/emulator/sts-server.ts';
 import { ValidationPendingError } from '#shared/broker/errors.ts';
-import { instantiateCustomerTemplate } from '#shared/customer-template/instantiate.ts';
 import {
   buildCustomerTemplate,
   resolveCustomerTemplateConfig,
@@ -13,6 +15,7 @@ import { type ConnectionStore, createConnectionStore } from '#shared/store/conne
 import { buildRoleConnection, buildSetup } from '../../support/builders.ts';
 import { createTestTable } from '../../support/dynamodb.ts';
 import { createContext } from '../../support/lambda-context.ts';
+import { testConfig, testPlatform } from '../../support/platform.ts';
 
 const audit = { actor: 'test', reason: 'test setup' };
 const PROVIDER_ACCOUNT_ID = '999988887777';
@@ -29,7 +32,7 @@ let sts: LocalSts;
 let stsServer: LocalStsServer;
 const granted: AssumeRoleCall[] = [];
 let store: ConnectionStore;
-let handler: typeof import('#functions/example-worker/handler.ts').handler;
+let handler: ReturnType<typeof createExampleWorkerHandler>;
 
 beforeAll(async () => {
   table = await createTestTable();
@@ -40,16 +43,20 @@ beforeAll(async () => {
     onAssumeRole: (call) => granted.push(call),
   });
   stsServer = await startLocalStsServer(sts);
-  process.env.TABLE_NAME = table.tableName;
-  process.env.AWS_ENDPOINT_URL_STS = stsServer.endpoint;
-  process.env.AWS_LAMBDA_FUNCTION_NAME = 'keyless-example-worker';
-  ({ handler } = await import('#functions/example-worker/handler.ts'));
+  handler = createExampleWorkerHandler(
+    testPlatform({
+      table,
+      sts: new STSClient({ endpoint: stsServer.endpoint }),
+      awsEndpoint: stsServer.endpoint,
+      functionName: 'keyless-example-worker',
+    }),
+    testConfig('example-worker', table.tableName),
+  );
   store = createConnectionStore({ client: table.documentClient, tableName: table.tableName });
 });
 afterAll(async () => {
   await stsServer.stop();
   await table.drop();
-  delete process.env.AWS_ENDPOINT_URL_STS;
 });
 const invoke = (event: unknown) => handler(event, createContext({ functionName: 'keyless-example-worker' }));
 

@@ -1,5 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  createMigrationReminderHandler,
+  scheduledEventSchema,
+} from '#functions/migration-reminder/factory.ts';
 import { ValidationError } from '#shared/errors.ts';
 import { RULES } from '#shared/events/rules.ts';
 import {
@@ -10,10 +14,10 @@ import {
   sentDetails,
 } from '../../shared/reminders/support.ts';
 import { createContext } from '../../support/lambda-context.ts';
+import { testConfig, testPlatform } from '../../support/platform.ts';
 
 let fixture: Awaited<ReturnType<typeof reminderFixture>>;
-let handler: typeof import('#functions/migration-reminder/handler.ts').handler;
-let scheduledEventSchema: typeof import('#functions/migration-reminder/handler.ts').scheduledEventSchema;
+let handler: ReturnType<typeof createMigrationReminderHandler>;
 
 /** The sample in events/, parsed with the handler's own schema: a drifting sample fails here. */
 const sample = () =>
@@ -23,10 +27,10 @@ const sample = () =>
 
 beforeAll(async () => {
   fixture = await reminderFixture();
-  process.env.TABLE_NAME = fixture.table.tableName;
-  process.env.EVENT_BUS_NAME = 'keyless-test';
-  process.env.LEGACY_GRACE_DAYS = '30';
-  ({ handler, scheduledEventSchema } = await import('#functions/migration-reminder/handler.ts'));
+  handler = createMigrationReminderHandler(
+    testPlatform({ table: fixture.table }),
+    testConfig('migration-reminder', fixture.table.tableName, { LEGACY_GRACE_DAYS: '30' }),
+  );
 });
 afterAll(() => fixture.table.drop());
 beforeEach(() => {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createRegistrationCallbackHandler } from '#functions/registration-callback/factory.ts';
 import type { CustomResourceRequest } from '#shared/cloudformation/request.ts';
 import type { RoleConnection } from '#shared/domain/connection.ts';
 import { DETAIL_TYPES } from '#shared/events/catalog.ts';
@@ -21,21 +22,22 @@ import {
   publishedEvents,
   stackIdFor,
 } from '../../support/onboarding.ts';
+import { testConfig, testPlatform } from '../../support/platform.ts';
 import { startResponseServer } from '../../support/response-server.ts';
 
 const eventBridge = mockClient(EventBridgeClient);
 let table: Awaited<ReturnType<typeof createTestTable>>;
 let server: Awaited<ReturnType<typeof startResponseServer>>;
 let store: ReturnType<typeof createConnectionStore>;
-let handler: typeof import('#functions/registration-callback/handler.ts').handler;
+let handler: ReturnType<typeof createRegistrationCallbackHandler>;
 
 beforeAll(async () => {
   table = await createTestTable();
   server = await startResponseServer();
-  process.env.TABLE_NAME = table.tableName;
-  process.env.EVENT_BUS_NAME = 'keyless-test';
-  process.env.LOCAL_RESPONSE_ORIGIN = server.origin;
-  ({ handler } = await import('#functions/registration-callback/handler.ts'));
+  handler = createRegistrationCallbackHandler(
+    testPlatform({ table, responseOrigin: server.origin }),
+    testConfig('registration-callback', table.tableName),
+  );
   store = createConnectionStore({ client: table.documentClient, tableName: table.tableName });
 });
 afterAll(async () => {

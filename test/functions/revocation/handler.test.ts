@@ -1,6 +1,7 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createRevocationHandler } from '#functions/revocation/factory.ts';
 import { matchesEventPattern } from '#local/emulator/event-pattern.ts';
 import { DETAIL_TYPES } from '#shared/events/catalog.ts';
 import { RULES } from '#shared/events/rules.ts';
@@ -9,21 +10,22 @@ import { createTestTable } from '../../support/dynamodb.ts';
 import { loadEvent } from '../../support/events.ts';
 import { createContext } from '../../support/lambda-context.ts';
 import { activeConnection, publishedEvents, stackIdFor } from '../../support/onboarding.ts';
+import { testConfig, testPlatform } from '../../support/platform.ts';
 import { startResponseServer } from '../../support/response-server.ts';
 
 const eventBridge = mockClient(EventBridgeClient);
 let table: Awaited<ReturnType<typeof createTestTable>>;
 let store: ReturnType<typeof createConnectionStore>;
-let handler: typeof import('#functions/revocation/handler.ts').handler;
+let handler: ReturnType<typeof createRevocationHandler>;
 let responses: Awaited<ReturnType<typeof startResponseServer>>;
 
 beforeAll(async () => {
   table = await createTestTable();
   responses = await startResponseServer();
-  process.env.LOCAL_RESPONSE_ORIGIN = responses.origin;
-  process.env.TABLE_NAME = table.tableName;
-  process.env.EVENT_BUS_NAME = 'keyless-test';
-  ({ handler } = await import('#functions/revocation/handler.ts'));
+  handler = createRevocationHandler(
+    testPlatform({ table, responseOrigin: responses.origin }),
+    testConfig('revocation', table.tableName),
+  );
   store = createConnectionStore({ client: table.documentClient, tableName: table.tableName });
 });
 afterAll(async () => {

@@ -2,6 +2,8 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createRegistrationCallbackHandler } from '#functions/registration-callback/factory.ts';
+import { createRoleValidatorHandler } from '#functions/role-validator/factory.ts';
 import type { CustomResourceRequest } from '#shared/cloudformation/request.ts';
 import { DETAIL_TYPES } from '#shared/events/catalog.ts';
 import { createConnectionStore } from '#shared/store/connection-store.ts';
@@ -9,6 +11,7 @@ import { createTestTable } from '../../support/dynamodb.ts';
 import { loadEvent } from '../../support/events.ts';
 import { createContext } from '../../support/lambda-context.ts';
 import { customerWithSetup, legacyMigration, publishedEvents } from '../../support/onboarding.ts';
+import { testConfig, testPlatform } from '../../support/platform.ts';
 import { startResponseServer } from '../../support/response-server.ts';
 
 const eventBridge = mockClient(EventBridgeClient);
@@ -16,8 +19,8 @@ const sts = mockClient(STSClient);
 let table: Awaited<ReturnType<typeof createTestTable>>;
 let server: Awaited<ReturnType<typeof startResponseServer>>;
 let store: ReturnType<typeof createConnectionStore>;
-let callback: typeof import('#functions/registration-callback/handler.ts').handler;
-let validator: typeof import('#functions/role-validator/handler.ts').handler;
+let callback: ReturnType<typeof createRegistrationCallbackHandler>;
+let validator: ReturnType<typeof createRoleValidatorHandler>;
 
 const credentials = {
   AccessKeyId: 'ASIAEXAMPLE',
@@ -34,11 +37,12 @@ const accessDenied = () =>
 beforeAll(async () => {
   table = await createTestTable();
   server = await startResponseServer();
-  process.env.TABLE_NAME = table.tableName;
-  process.env.EVENT_BUS_NAME = 'keyless-test';
-  process.env.LOCAL_RESPONSE_ORIGIN = server.origin;
-  ({ handler: callback } = await import('#functions/registration-callback/handler.ts'));
-  ({ handler: validator } = await import('#functions/role-validator/handler.ts'));
+  const platform = testPlatform({ table, responseOrigin: server.origin });
+  callback = createRegistrationCallbackHandler(
+    platform,
+    testConfig('registration-callback', table.tableName),
+  );
+  validator = createRoleValidatorHandler(platform, testConfig('role-validator', table.tableName));
   store = createConnectionStore({ client: table.documentClient, tableName: table.tableName });
 });
 afterAll(async () => {

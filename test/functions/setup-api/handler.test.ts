@@ -3,6 +3,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createSetupApiHandler } from '#functions/setup-api/factory.ts';
 import { buildCustomerTemplate } from '#shared/customer-template/template.ts';
 import { SETUP_IDEMPOTENCY_PARTITION } from '#shared/onboarding/setup-idempotency.ts';
 import { createConnectionStore } from '#shared/store/connection-store.ts';
@@ -10,26 +11,26 @@ import { createTestTable } from '../../support/dynamodb.ts';
 import { loadEvent, type Sample } from '../../support/events.ts';
 import { createContext } from '../../support/lambda-context.ts';
 import { activeConnection, uniqueCustomer } from '../../support/onboarding.ts';
+import { testConfig, testPlatform } from '../../support/platform.ts';
 
 const eventBridge = mockClient(EventBridgeClient);
 const TEMPLATE_URL = 'https://keyless-templates.s3.us-east-1.amazonaws.com/customer/v1.json';
 let table: Awaited<ReturnType<typeof createTestTable>>;
 let store: ReturnType<typeof createConnectionStore>;
-let handler: typeof import('#functions/setup-api/handler.ts').handler;
+let handler: ReturnType<typeof createSetupApiHandler>;
 
 beforeAll(async () => {
   table = await createTestTable();
-  Object.assign(process.env, {
-    TABLE_NAME: table.tableName,
-    EVENT_BUS_NAME: 'keyless-test',
-    TEMPLATE_URL,
-    HOME_REGION: 'us-east-1',
-    REGISTRATION_TOPIC_ARNS: JSON.stringify({
-      'us-east-1': 'arn:aws:sns:us-east-1:999988887777:keyless-prod-registrations',
-      'eu-west-1': 'arn:aws:sns:eu-west-1:999988887777:keyless-prod-registrations',
+  handler = createSetupApiHandler(
+    testPlatform({ table }),
+    testConfig('setup-api', table.tableName, {
+      TEMPLATE_URL,
+      REGISTRATION_TOPIC_ARNS: JSON.stringify({
+        'us-east-1': 'arn:aws:sns:us-east-1:999988887777:keyless-prod-registrations',
+        'eu-west-1': 'arn:aws:sns:eu-west-1:999988887777:keyless-prod-registrations',
+      }),
     }),
-  });
-  ({ handler } = await import('#functions/setup-api/handler.ts'));
+  );
   store = createConnectionStore({ client: table.documentClient, tableName: table.tableName });
 });
 afterAll(() => table.drop());

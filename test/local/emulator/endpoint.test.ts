@@ -337,7 +337,7 @@ describe('the local endpoint', () => {
   });
 
   describe('the setup API', () => {
-    it('serves routes at the root through an HTTP API (payload 2.0) event', async () => {
+    it('serves a route of the table at the root through an HTTP API (payload 2.0) event', async () => {
       const response = await fetch(`${system.endpoint}/setups?x=1`, {
         method: 'POST',
         body: '{"customerId":"acme"}',
@@ -351,14 +351,40 @@ describe('the local endpoint', () => {
       });
       expect(received()[0]?.event).toMatchObject({
         version: '2.0',
-        routeKey: '$default',
+        routeKey: 'POST /setups',
         rawQueryString: 'x=1',
         queryStringParameters: { x: '1' },
         requestContext: {
+          routeKey: 'POST /setups',
           http: { method: 'POST', path: '/setups', sourceIp: '127.0.0.1' },
           stage: '$default',
         },
       });
+    });
+
+    it('names the matched route and passes its path parameters decoded, as API Gateway does', async () => {
+      const response = await fetch(
+        `${system.endpoint}/customers/acme%2Dcorp/connections/${CUSTOMER}/revoke`,
+        {
+          method: 'POST',
+        },
+      );
+      expect(response.status).toBe(201);
+      expect(received()[0]?.event).toMatchObject({
+        routeKey: 'POST /customers/{customerId}/connections/{accountId}/revoke',
+        pathParameters: { customerId: 'acme-corp', accountId: CUSTOMER },
+      });
+    });
+
+    it.each([
+      ['an unknown path', 'GET', '/nothing-here'],
+      ['a known path with another method', 'DELETE', '/setups'],
+    ])('answers %s with API Gateway’s own 404, without calling the function', async (_, method, path) => {
+      const response = await fetch(`${system.endpoint}${path}`, { method });
+      expect(response.status).toBe(404);
+      expect(response.headers.get('content-type')).toBe('application/json');
+      expect(await response.json()).toEqual({ message: 'Not Found' });
+      expect(received().filter((call) => call.name === 'setup-api')).toEqual([]);
     });
   });
 

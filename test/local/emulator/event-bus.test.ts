@@ -1,11 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { createLocalEventBus } from '#local/emulator/event-bus.ts';
-import type { InvocationResult } from '#local/emulator/functions.ts';
+import { FunctionNotFoundError, type InvocationResult } from '#local/emulator/functions.ts';
 import { DETAIL_TYPES, EVENT_SOURCE } from '#shared/events/catalog.ts';
+import { ASYNC_INVOCATION_RETRY_POLICY, RULE_TARGET_RETRY_POLICY } from '#shared/events/delivery-policy.ts';
 import { RULES } from '#shared/events/rules.ts';
 
-function busWith(outcomes: InvocationResult[] = []) {
+/** An invocation's outcome: what the function returned or threw, or Lambda refusing the hand-off. */
+type Outcome = InvocationResult | Error;
+
+function busWith(outcomes: Outcome[] = []) {
   const calls: { target: string; event: unknown }[] = [];
+  const deadLetters: { target: string; error: unknown }[] = [];
   const bus = createLocalEventBus({
     busName: 'keyless-local',
     region: 'us-east-1',
@@ -14,11 +19,17 @@ function busWith(outcomes: InvocationResult[] = []) {
     retryDelayMs: 0,
     invoke: async (target, event) => {
       calls.push({ target, event });
-      return outcomes.shift() ?? { ok: true, payload: null };
+      const outcome = outcomes.shift() ?? { ok: true, payload: null };
+      if (outcome instanceof Error) throw outcome;
+      return outcome;
     },
+    onDeadLetter: ({ target, error }) => deadLetters.push({ target, error }),
   });
-  return { bus, calls };
+  return { bus, calls, deadLetters };
 }
+
+const roleRegistered = { Source: EVENT_SOURCE, DetailType: DETAIL_TYPES.roleRegistered, Detail: '{}' };
+const throttled = Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' });
 
 const failure: InvocationResult = {
   ok: false,
@@ -26,14 +37,43 @@ const failure: InvocationResult = {
 };
 
 describe('createLocalEventBus', () => {
-  it('retries a failing target twice, as Lambda does for an asynchronous invocation', async () => {
+  it('runs a failing function as often as Lambda retries an asynchronous invocation, no more', async () => {
     // Prepare
-    const { bus, calls } = busWith([failure, failure, failure, failure]);
+    const { bus, calls, deadLetters } = busWith(Array.from({ length: 10 }, () => failure));
     // Act
-    bus.putEvents([{ Source: EVENT_SOURCE, DetailType: DETAIL_TYPES.roleRegistered, Detail: '{}' }]);
+    bus.putEvents([roleRegistered]);
     await bus.idle();
-    // Assess
-    expect(calls.map((call) => call.target)).toEqual(['role-validator', 'role-validator', 'role-validator']);
+    // Assess: once Lambda has the event, EventBridge's retry policy no longer applies
+    expect(calls).toHaveLength(1 + ASYNC_INVOCATION_RETRY_POLICY.retryAttempts);
+    expect(new Set(calls.map((call) => call.target))).toEqual(new Set(['role-validator']));
+    expect(deadLetters).toEqual([]);
+  });
+
+  it('retries a refused hand-off as the rule target retry policy says, then dead-letters the event', async () => {
+    // Prepare
+    const { bus, calls, deadLetters } = busWith(Array.from({ length: 10 }, () => throttled));
+    // Act
+    bus.putEvents([roleRegistered]);
+    await bus.idle();
+    // Assess: the counts the CDK rule targets deploy
+    expect(calls).toHaveLength(1 + RULE_TARGET_RETRY_POLICY.retryAttempts);
+    expect(deadLetters).toEqual([{ target: 'role-validator', error: throttled }]);
+  });
+
+  it('hands a refused event over again, and then lets Lambda retry the function', async () => {
+    const { bus, calls } = busWith([throttled, failure, failure, failure, failure]);
+    bus.putEvents([roleRegistered]);
+    await bus.idle();
+    expect(calls).toHaveLength(1 + 1 + ASYNC_INVOCATION_RETRY_POLICY.retryAttempts);
+  });
+
+  it('never retries a target that does not exist, as EventBridge does not', async () => {
+    const missing = new FunctionNotFoundError('role-validator');
+    const { bus, calls, deadLetters } = busWith([missing, missing]);
+    bus.putEvents([roleRegistered]);
+    await bus.idle();
+    expect(calls).toHaveLength(1);
+    expect(deadLetters).toEqual([{ target: 'role-validator', error: missing }]);
   });
 
   it('stops retrying once the target succeeds', async () => {

@@ -4,9 +4,9 @@
  * clients; stopping it restores the environment as it was.
  */
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
 import { type LocalSystem, startLocalSystem } from '#local/emulator/system.ts';
+import { FIXTURE_HANDLERS } from './fixtures/handlers.ts';
 
 export async function startFixtureSystem(): Promise<LocalSystem> {
   const savedEnv = { ...process.env };
@@ -15,7 +15,7 @@ export async function startFixtureSystem(): Promise<LocalSystem> {
     dataDir: null,
     dynamoDbEndpoint: inject('dynamoEndpoint'),
     tableName: `keyless-local-${randomUUID()}`,
-    functionsDir: fileURLToPath(new URL('./fixtures/functions', import.meta.url)),
+    handlers: FIXTURE_HANDLERS,
     schedules: false,
   });
   return {

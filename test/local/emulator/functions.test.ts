@@ -1,9 +1,9 @@
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createLocalFunctions, FunctionNotFoundError } from '#local/emulator/functions.ts';
+import { FIXTURE_HANDLERS } from './fixtures/handlers.ts';
 
 const functions = createLocalFunctions({
-  functionsDir: fileURLToPath(new URL('./fixtures/functions', import.meta.url)),
+  handlers: FIXTURE_HANDLERS,
   region: 'us-east-1',
   accountId: '999988887777',
   namePrefix: 'keyless-local-',

@@ -2,6 +2,7 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { installSimulatedClock } from '#bench/harness/clock.ts';
+import { instantiateCustomerTemplate } from '#local/emulator/instantiate.ts';
 import {
   type AssumeRoleCall,
   createLocalSts,
@@ -10,7 +11,6 @@ import {
   StsError,
 } from '#local/emulator/sts.ts';
 import { type LocalStsServer, startLocalStsServer } from '#local/emulator/sts-server.ts';
-import { instantiateCustomerTemplate } from '#shared/customer-template/instantiate.ts';
 import {
   buildCustomerTemplate,
   resolveCustomerTemplateConfig,

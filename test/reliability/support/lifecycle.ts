@@ -3,13 +3,14 @@
  * store on DynamoDB Local, the real publisher, answer sender and role prover, a fake clock whose
  * sleeps take no time, and a Powertools logger and metrics whose output the test reads.
  */
+
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { STSClient } from '@aws-sdk/client-sts';
 import { vi } from 'vitest';
+import { localResponseUrlPolicy } from '#local/emulator/response-receiver.ts';
 import { createAnswerSender } from '#shared/cloudformation/answer.ts';
-import { createResponseUrlPolicy } from '#shared/cloudformation/response-url.ts';
 import { createEventPublisher } from '#shared/events/publisher.ts';
 import { createRegistrationHandler } from '#shared/onboarding/registration.ts';
 import { createRevoker } from '#shared/onboarding/revocation.ts';
@@ -40,7 +41,7 @@ export function wireLifecycle({ store, localOrigin }: { store: ConnectionStore; 
     added.push(name);
     return metrics;
   });
-  const policy = createResponseUrlPolicy({ localOrigin });
+  const policy = localResponseUrlPolicy(localOrigin);
   const answers = createAnswerSender({ policy, sleep: clock.sleep });
   const publisher = createEventPublisher({
     client: new EventBridgeClient({}),

@@ -1,16 +1,21 @@
 /**
  * One Keyless deployment for a reliability test file: its own table in the run's DynamoDB Local,
- * the real handlers (registration callback, role validator, revocation, setup API) loaded with
- * the outbound guard in place, a local recording server as the local-mode ResponseURL origin,
+ * the real handlers (registration callback, role validator, revocation, setup API) built by their
+ * factories with the outbound guard in place, a local recording server as the ResponseURL receiver,
  * and the real store for arranging and checking state. EventBridge and STS are mocked by the
  * test file (`mockClient`), the only parts that cannot run here.
  */
 import { inject } from 'vitest';
-import { documentClient } from '#shared/clients/dynamodb.ts';
+import { createRegistrationCallbackHandler } from '#functions/registration-callback/factory.ts';
+import { createRevocationHandler } from '#functions/revocation/factory.ts';
+import { createRoleValidatorHandler } from '#functions/role-validator/factory.ts';
+import { createSetupApiHandler } from '#functions/setup-api/factory.ts';
+import { createDocumentClient } from '#shared/clients/dynamodb.ts';
 import type { AuditEntry } from '#shared/domain/audit.ts';
 import type { Connection } from '#shared/domain/connection.ts';
 import { createConnectionStore } from '#shared/store/connection-store.ts';
 import { createTestTable } from '../../support/dynamodb.ts';
+import { testConfig, testPlatform } from '../../support/platform.ts';
 import { startResponseServer } from '../../support/response-server.ts';
 import { installOutboundGuard } from './outbound.ts';
 
@@ -59,32 +64,36 @@ export async function createWorld(prefix = 'keyless-reliability') {
   const outbound = installOutboundGuard({ localOrigins: [recorder.origin] });
   outbound.allowHost(new URL(inject('dynamoEndpoint')).host);
 
-  process.env.TABLE_NAME = table.tableName;
-  process.env.EVENT_BUS_NAME = 'keyless-reliability';
-  process.env.LOCAL_RESPONSE_ORIGIN = recorder.origin;
-  process.env.TEMPLATE_URL = 'https://keyless-templates.s3.amazonaws.com/customer/v1.yaml';
-  process.env.HOME_REGION = 'us-east-1';
-  process.env.REGISTRATION_TOPIC_ARNS = JSON.stringify(PROVIDER_TOPICS);
-  process.env.SETUP_TTL_DAYS = '7';
-
-  const [callback, validator, revocation, setupApi] = await Promise.all([
-    import('#functions/registration-callback/handler.ts'),
-    import('#functions/role-validator/handler.ts'),
-    import('#functions/revocation/handler.ts'),
-    import('#functions/setup-api/handler.ts'),
-  ]);
-  const store = createConnectionStore({ client: table.documentClient, tableName: table.tableName });
-
-  // Counts the writes the handlers make (their shared document client), so a case that must
-  // leave no record is checked without reading the table after each one.
+  // The handlers get a document client of their own, so the writes they make (and only those)
+  // are counted, and a case that must leave no record is checked without reading the table.
+  const handlerClient = createDocumentClient(table.client);
   const writes: string[] = [];
-  documentClient.middlewareStack.add(
+  handlerClient.middlewareStack.add(
     (next, context) => async (args) => {
       if (WRITE_COMMANDS.has(context.commandName ?? '')) writes.push(context.commandName ?? '');
       return next(args);
     },
     { step: 'initialize', name: 'reliabilityWriteCounter' },
   );
+  const platform = {
+    ...testPlatform({ table, responseOrigin: recorder.origin }),
+    documentClient: handlerClient,
+  };
+  const config = <N extends 'registration-callback' | 'role-validator' | 'revocation' | 'setup-api'>(
+    name: N,
+  ) =>
+    testConfig(name, table.tableName, {
+      EVENT_BUS_NAME: 'keyless-reliability',
+      TEMPLATE_URL: 'https://keyless-templates.s3.amazonaws.com/customer/v1.yaml',
+      REGISTRATION_TOPIC_ARNS: JSON.stringify(PROVIDER_TOPICS),
+    });
+  const handlers = {
+    callback: createRegistrationCallbackHandler(platform, config('registration-callback')),
+    validator: createRoleValidatorHandler(platform, config('role-validator')),
+    revocation: createRevocationHandler(platform, config('revocation')),
+    setupApi: createSetupApiHandler(platform, config('setup-api')),
+  };
+  const store = createConnectionStore({ client: table.documentClient, tableName: table.tableName });
 
   return {
     table,
@@ -92,12 +101,7 @@ export async function createWorld(prefix = 'keyless-reliability') {
     recorder,
     outbound,
     writes,
-    handlers: {
-      callback: callback.handler,
-      validator: validator.handler,
-      revocation: revocation.handler,
-      setupApi: setupApi.handler,
-    },
+    handlers,
     /** Every connection and audit entry of a customer. */
     async snapshot(customerId: string): Promise<{ connections: Connection[]; audit: AuditEntry[] }> {
       const [connections, audit] = await Promise.all([
@@ -107,7 +111,6 @@ export async function createWorld(prefix = 'keyless-reliability') {
       return { connections, audit };
     },
     async close() {
-      documentClient.middlewareStack.remove('reliabilityWriteCounter');
       unmute();
       outbound.uninstall();
       await recorder.close();

@@ -32,9 +32,7 @@ describe('createRevalidationInvoker', () => {
       accountId: '111122223333',
     });
     // The validator reads its configuration at module load.
-    process.env.TABLE_NAME ??= 'keyless';
-    process.env.EVENT_BUS_NAME ??= 'keyless';
-    const { validatorInputSchema } = await import('#functions/role-validator/handler.ts');
+    const { validatorInputSchema } = await import('#functions/role-validator/factory.ts');
     const [call] = lambdaMock.commandCalls(InvokeCommand);
     const payload = JSON.parse(new TextDecoder().decode(call?.args[0].input.Payload as Uint8Array));
     expect(validatorInputSchema.safeParse(payload).success).toBe(true);

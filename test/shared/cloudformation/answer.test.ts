@@ -6,13 +6,14 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCAL_RESPONSE_PATH_PREFIX, localResponseUrlPolicy } from '#local/emulator/response-receiver.ts';
 import {
   type CloudFormationAnswer,
   createAnswerSender,
   MAX_ANSWER_BYTES,
   serializeAnswer,
 } from '#shared/cloudformation/answer.ts';
-import { createResponseUrlPolicy, LOCAL_RESPONSE_PATH_PREFIX } from '#shared/cloudformation/response-url.ts';
+import { createResponseUrlPolicy } from '#shared/cloudformation/response-url.ts';
 import { startResponseServer } from '../../support/response-server.ts';
 
 let server: Awaited<ReturnType<typeof startResponseServer>>;
@@ -86,7 +87,7 @@ describe('serializeAnswer', () => {
 describe('createAnswerSender', () => {
   it('PUTs the JSON body with an empty Content-Type', async () => {
     const sender = createAnswerSender({
-      policy: createResponseUrlPolicy({ localOrigin: server.origin }),
+      policy: localResponseUrlPolicy(server.origin),
       sleep: noSleep,
     });
     const result = await sender.send(server.url('put-1'), answer({ RequestId: 'put-1' }));
@@ -99,7 +100,7 @@ describe('createAnswerSender', () => {
 
   it('retries server errors and succeeds', async () => {
     const sender = createAnswerSender({
-      policy: createResponseUrlPolicy({ localOrigin: server.origin }),
+      policy: localResponseUrlPolicy(server.origin),
       sleep: noSleep,
     });
     server.failNext(503, 500);
@@ -109,7 +110,7 @@ describe('createAnswerSender', () => {
 
   it('does not retry a refusal such as an expired signature', async () => {
     const sender = createAnswerSender({
-      policy: createResponseUrlPolicy({ localOrigin: server.origin }),
+      policy: localResponseUrlPolicy(server.origin),
       sleep: noSleep,
     });
     server.failNext(403);
@@ -144,7 +145,7 @@ describe('createAnswerSender', () => {
     }
     const senderFor = (origin: string, timeoutMs = 2_000) =>
       createAnswerSender({
-        policy: createResponseUrlPolicy({ localOrigin: origin }),
+        policy: localResponseUrlPolicy(origin),
         sleep: noSleep,
         maxAttempts: 1,
         timeoutMs,

@@ -1,9 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ZodError } from 'zod';
-import {
-  instantiateCustomerTemplate,
-  TemplateInstantiationError,
-} from '#shared/customer-template/instantiate.ts';
+import { instantiateCustomerTemplate, TemplateInstantiationError } from '#local/emulator/instantiate.ts';
 import { customerRoleArnPattern } from '#shared/customer-template/names.ts';
 import {
   buildCustomerTemplate,

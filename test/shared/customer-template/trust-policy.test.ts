@@ -5,7 +5,7 @@
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { instantiateCustomerTemplate } from '#shared/customer-template/instantiate.ts';
+import { instantiateCustomerTemplate } from '#local/emulator/instantiate.ts';
 import { buildCustomerTemplate } from '#shared/customer-template/template.ts';
 import { generateExternalId } from '#shared/domain/external-id.ts';
 

@@ -3,8 +3,8 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { localResponseUrlPolicy } from '#local/emulator/response-receiver.ts';
 import { createAnswerSender } from '#shared/cloudformation/answer.ts';
-import { createResponseUrlPolicy } from '#shared/cloudformation/response-url.ts';
 import type { PendingCloudFormationAnswer, RoleConnection } from '#shared/domain/connection.ts';
 import { DETAIL_TYPES } from '#shared/events/catalog.ts';
 import { createEventPublisher } from '#shared/events/publisher.ts';
@@ -50,7 +50,7 @@ function setup(clock = fakeClock()) {
       sleep: clock.sleep,
     }),
     answers: createAnswerSender({
-      policy: createResponseUrlPolicy({ localOrigin: server.origin }),
+      policy: localResponseUrlPolicy(server.origin),
       sleep: clock.sleep,
     }),
     prover: createRoleProver({

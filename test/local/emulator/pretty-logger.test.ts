@@ -1,5 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createLogger, formatPrettyLogLine, PrettyLogger } from '#shared/observability.ts';
+import {
+  createLocalLogger as createLogger,
+  formatPrettyLogLine,
+  PrettyLogger,
+} from '#local/emulator/pretty-logger.ts';
 
 describe('formatPrettyLogLine', () => {
   it('prints time, level, service and message, then the other keys as key=value', () => {

@@ -3,9 +3,9 @@
  * environment it reads (names from shared/config.ts) and the access it needs. The stack turns each
  * entry into one KeylessFunction and its grants; nothing else in the stack is per-function.
  */
-import type { environmentVariables } from '#shared/config.ts';
-import { SETUP_IDEMPOTENCY_PARTITION } from '#shared/onboarding/setup-idempotency.ts';
-import { REMINDER_JOB_PARTITION } from '#shared/reminders/reminder-store.ts';
+import type { environmentVariables } from '../config.ts';
+import { SETUP_IDEMPOTENCY_PARTITION } from '../onboarding/setup-idempotency.ts';
+import { REMINDER_JOB_PARTITION } from '../reminders/reminder-store.ts';
 
 export type EnvironmentName = keyof typeof environmentVariables;
 

@@ -5,8 +5,8 @@
  * policy with an IAM policy engine. It knows only the intrinsics this template uses.
  */
 
-import type { Partition } from './names.ts';
-import { type CloudFormationTemplate, LOGICAL_IDS } from './template.ts';
+import type { Partition } from '#shared/customer-template/names.ts';
+import { type CloudFormationTemplate, LOGICAL_IDS } from '#shared/customer-template/template.ts';
 
 export interface CustomerStackInput {
   accountId: string;

@@ -1,0 +1,73 @@
+/**
+ * Proves registered roles (EventBridge `Role Registered`) and, in re-validation mode (the daily
+ * schedule's `{ "mode": "revalidate" }`, or by hand with a customerId and accountId), re-checks
+ * live connections. Wiring only: the logic is in shared/onboarding/validation.ts and role-proof.ts.
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { createAnswerSender } from '#shared/cloudformation/answer.ts';
+import type { FunctionConfig } from '#shared/config.ts';
+import { accountIdSchema, customerIdSchema } from '#shared/domain/identifiers.ts';
+import { DETAIL_TYPES, eventBridgeEnvelope } from '#shared/events/catalog.ts';
+import { createEventPublisher } from '#shared/events/publisher.ts';
+import { parseInput } from '#shared/onboarding/parse-input.ts';
+import { createRoleProver, type RoleProverOptions } from '#shared/onboarding/role-proof.ts';
+import { createValidator } from '#shared/onboarding/validation.ts';
+import { createConnectionStore } from '#shared/store/connection-store.ts';
+import type { Platform } from '#shared/wiring/platform.ts';
+
+export const validatorInputSchema = z.union([
+  eventBridgeEnvelope(DETAIL_TYPES.roleRegistered),
+  z
+    .strictObject({
+      mode: z.literal('revalidate'),
+      customerId: customerIdSchema.optional(),
+      accountId: accountIdSchema.optional(),
+    })
+    // An account alone would silently widen to every connection: it needs its customer.
+    .refine((input) => !input.accountId || input.customerId, {
+      message: 'accountId needs its customerId',
+      path: ['customerId'],
+    }),
+]);
+export type ValidatorInput = z.input<typeof validatorInputSchema>;
+
+export function createRoleValidatorHandler(
+  platform: Platform,
+  config: FunctionConfig<'role-validator'>,
+  /** The prover's clock, sleep and backoff, for tests that must not wait for IAM propagation. */
+  proverOptions: Omit<RoleProverOptions, 'sts'> = {},
+) {
+  const logger = platform.createLogger('role-validator');
+  const metrics = platform.createMetrics('role-validator');
+  const validator = createValidator({
+    store: createConnectionStore({ client: platform.documentClient, tableName: config.TABLE_NAME }),
+    publisher: createEventPublisher({ client: platform.eventBridge, busName: config.EVENT_BUS_NAME }),
+    answers: createAnswerSender({ policy: platform.responseUrlPolicy }),
+    prover: createRoleProver({ sts: platform.sts, ...proverOptions }),
+    logger,
+    metrics,
+    ...(platform.now ? { now: platform.now } : {}),
+  });
+
+  return middy<ValidatorInput, unknown, Error, Context>()
+    .use(injectLambdaContext(logger, { correlationIdPath: 'id || detail.correlationId', resetKeys: true }))
+    .use(logMetrics(metrics))
+    .handler(async function roleValidator(event, context) {
+      const input = parseInput(validatorInputSchema, event);
+      const remainingMs = () => context.getRemainingTimeInMillis();
+      if ('mode' in input) {
+        return validator.revalidate(
+          {
+            ...(input.customerId ? { customerId: input.customerId } : {}),
+            ...(input.accountId ? { accountId: input.accountId } : {}),
+          },
+          { remainingMs, eventId: context.awsRequestId },
+        );
+      }
+      return validator.validateRegistration(input.detail, { remainingMs, eventId: input.id });
+    });
+}

@@ -1,0 +1,60 @@
+/**
+ * The setup API (API Gateway, REST or HTTP API): POST /setups, GET /customers/{customerId}/connections,
+ * POST /customers/{customerId}/connections/{accountId}/revoke and …/rotate. Wiring only: the routes
+ * live in shared/onboarding/setup-api.ts, errors become 4xx/500 answers in shared/http.
+ */
+import { correlationPaths } from '@aws-lambda-powertools/logger/correlationId';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { createAnswerSender } from '#shared/cloudformation/answer.ts';
+import type { FunctionConfig } from '#shared/config.ts';
+import { createEventPublisher } from '#shared/events/publisher.ts';
+import { apiErrorHandler } from '#shared/http/error-handler.ts';
+import { type ApiGatewayEvent, toApiRequest } from '#shared/http/request.ts';
+import { type ApiResponse, createRouter } from '#shared/http/router.ts';
+import { createRevoker } from '#shared/onboarding/revocation.ts';
+import { setupApiRoutes } from '#shared/onboarding/setup-api.ts';
+import { createSetupIdempotency } from '#shared/onboarding/setup-idempotency.ts';
+import { createConnectionStore } from '#shared/store/connection-store.ts';
+import type { Platform } from '#shared/wiring/platform.ts';
+
+export function createSetupApiHandler(platform: Platform, config: FunctionConfig<'setup-api'>) {
+  const logger = platform.createLogger('setup-api');
+  const metrics = platform.createMetrics('setup-api');
+  const store = createConnectionStore({ client: platform.documentClient, tableName: config.TABLE_NAME });
+  const publisher = createEventPublisher({ client: platform.eventBridge, busName: config.EVENT_BUS_NAME });
+  const idempotency = createSetupIdempotency({ tableName: config.TABLE_NAME, client: platform.dynamoDb });
+  const route = createRouter(
+    setupApiRoutes({
+      store,
+      revoker: createRevoker({
+        store,
+        publisher,
+        answers: createAnswerSender({ policy: platform.responseUrlPolicy }),
+        logger,
+        metrics,
+        ...(platform.now ? { now: platform.now } : {}),
+      }),
+      settings: {
+        templateUrl: config.TEMPLATE_URL,
+        homeRegion: config.HOME_REGION,
+        regions: Object.keys(config.REGISTRATION_TOPIC_ARNS),
+        setupTtlDays: config.SETUP_TTL_DAYS,
+      },
+      idempotency,
+    }),
+  );
+
+  return middy<ApiGatewayEvent, ApiResponse, Error, Context>()
+    .use(
+      injectLambdaContext(logger, { correlationIdPath: correlationPaths.API_GATEWAY_HTTP, resetKeys: true }),
+    )
+    .use(logMetrics(metrics))
+    .use(apiErrorHandler({ logger }))
+    .handler(async function setupApi(event, context) {
+      idempotency.registerLambdaContext(context);
+      return route(toApiRequest(event));
+    });
+}

@@ -1,0 +1,45 @@
+/**
+ * The platform the local runtime builds every function from: AWS clients pointed at the local
+ * endpoint, the local ResponseURL policy (the production allow-list plus the local receiver), and
+ * the local logger. The same factories as in Lambda get it (local/emulator/function-table.ts).
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { STSClient } from '@aws-sdk/client-sts';
+import { createDocumentClient } from '#shared/clients/dynamodb.ts';
+import { createMetrics } from '#shared/observability.ts';
+import type { Platform } from '#shared/wiring/platform.ts';
+import { createLocalLogger } from './pretty-logger.ts';
+import { localResponseUrlPolicy } from './response-receiver.ts';
+
+export interface LocalPlatformOptions {
+  endpoint: string;
+  region: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  /** The origin of the local ResponseURL receiver. */
+  responseOrigin: string;
+}
+
+/** One set of clients for every function; `forFunction` names the function it is handed to. */
+export function createLocalPlatform({ endpoint, region, credentials, responseOrigin }: LocalPlatformOptions) {
+  const config = { endpoint, region, credentials };
+  const dynamoDb = new DynamoDBClient(config);
+  const shared = {
+    dynamoDb,
+    documentClient: createDocumentClient(dynamoDb),
+    eventBridge: new EventBridgeClient(config),
+    sts: new STSClient(config),
+    lambda: new LambdaClient(config),
+    secretsManager: new SecretsManagerClient(config),
+    region,
+    awsEndpoint: endpoint,
+    responseUrlPolicy: localResponseUrlPolicy(responseOrigin),
+    createLogger: createLocalLogger,
+    createMetrics: (serviceName: string) => createMetrics(serviceName, createLocalLogger(serviceName)),
+  };
+  return {
+    forFunction: (functionName: string): Platform => ({ ...shared, functionName }),
+  };
+}

@@ -1,0 +1,23 @@
+/**
+ * The setup API's routes as data, the one list of them: the CDK stack gives each its API Gateway
+ * route, the local API forwards only these to the function, and setupApiRoutes attaches a handler
+ * to each by name. Paths are API Gateway path templates (`{customerId}`), verbatim.
+ */
+import type { RouteDefinition } from '../http/router.ts';
+
+export const SETUP_API_ROUTES = [
+  { name: 'createSetup', method: 'POST', path: '/setups' },
+  { name: 'listConnections', method: 'GET', path: '/customers/{customerId}/connections' },
+  {
+    name: 'revokeConnection',
+    method: 'POST',
+    path: '/customers/{customerId}/connections/{accountId}/revoke',
+  },
+  {
+    name: 'rotateExternalId',
+    method: 'POST',
+    path: '/customers/{customerId}/connections/{accountId}/rotate',
+  },
+] as const satisfies readonly RouteDefinition[];
+
+export type SetupApiRouteName = (typeof SETUP_API_ROUTES)[number]['name'];
