@@ -4,6 +4,7 @@
  * resource that tells the provider the role exists (and, on stack deletion, that it is gone).
  * Pure code: returns the template as a plain object; `cli.ts` prints it, the CDK stack publishes it.
  */
+import { CUSTOMER_ID_PATTERN_BODY } from '../domain/identifiers.ts';
 import { ROLE_MAX_SESSION_SECONDS } from '../domain/sts-limits.ts';
 import {
   type CustomerTemplateConfig,
@@ -48,7 +49,7 @@ export const POLICY_NAMES = { ongoing: 'keyless-ongoing', setup: 'keyless-setup-
 /** STS's ExternalId charset and length, as a CloudFormation AllowedPattern (matched against the whole value). */
 export const EXTERNAL_ID_ALLOWED_PATTERN = '[\\w+=,.@:/-]{2,1224}';
 /** What the setup API accepts as a customer id (shared/domain/identifiers.ts); every character is valid in a tag value. */
-export const CUSTOMER_ID_ALLOWED_PATTERN = '[A-Za-z0-9][\\w.@+=:-]{0,127}';
+export const CUSTOMER_ID_ALLOWED_PATTERN = CUSTOMER_ID_PATTERN_BODY;
 export const SOURCE_IP_ALLOWED_PATTERN =
   '|((25[0-5]|2[0-4]\\d|1?\\d?\\d)\\.){3}(25[0-5]|2[0-4]\\d|1?\\d?\\d)/(3[0-2]|[12]?\\d)';
 

@@ -15,7 +15,8 @@ export const ACCOUNT_ID_PATTERN = /^\d{12}$/;
  * `_ . @ + = : -`, starting with a letter or digit. `#` is excluded (it delimits table keys), and
  * so is whitespace: every character is valid in an IAM tag value and in an External ID.
  */
-export const CUSTOMER_ID_PATTERN = /^[A-Za-z0-9][\w.@+=:-]{0,127}$/;
+export const CUSTOMER_ID_PATTERN_BODY = '[A-Za-z0-9][\\w.@+=:-]{0,127}';
+export const CUSTOMER_ID_PATTERN = new RegExp(`^${CUSTOMER_ID_PATTERN_BODY}$`);
 /** An AWS region name such as eu-west-1, us-gov-west-1 or cn-north-1. */
 export const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d$/;
 /** A deployment stage: it names every resource, so 1–20 lower-case letters, digits or dashes. */
