@@ -213,6 +213,7 @@ function handleSecrets(
     'secretsmanager.GetSecretValue': (i) => deps.secrets.getSecretValue(i),
     'secretsmanager.PutSecretValue': (i) => deps.secrets.putSecretValue(i),
     'secretsmanager.DeleteSecret': (i) => deps.secrets.deleteSecret(i),
+    'secretsmanager.ListSecrets': (i) => deps.secrets.listSecrets(i),
   };
   const operation = operations[target];
   if (!operation)

@@ -1,6 +1,11 @@
 /**
- * Local Secrets Manager for the legacy access-key path: CreateSecret and GetSecretValue (and
- * PutSecretValue/DeleteSecret for completeness), kept under `.keyless/` between runs.
+ * Local Secrets Manager for the legacy access-key path: CreateSecret, GetSecretValue,
+ * PutSecretValue, ListSecrets and DeleteSecret, kept under `.keyless/` between runs. Deletion is
+ * scheduled as in AWS (a recovery window of 7–30 days, 30 by default, during which the secret
+ * answers InvalidRequestException and ListSecrets leaves it out), unless forced
+ * (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DeleteSecret.html); ListSecrets
+ * filters `name`, `tag-key` and `tag-value` by case-sensitive prefix, `!` negating
+ * (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_Filter.html).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -11,7 +16,8 @@ export class SecretsManagerError extends Error {
       | 'ResourceNotFoundException'
       | 'ResourceExistsException'
       | 'InvalidParameterException'
-      | 'InvalidRequestException',
+      | 'InvalidRequestException'
+      | 'InvalidNextTokenException',
     message: string,
   ) {
     super(message);
@@ -26,7 +32,13 @@ interface StoredSecret {
   secretString: string;
   createdDate: number;
   tags?: Record<string, string>;
+  /** Epoch seconds at which a scheduled deletion takes effect. */
+  deletedDate?: number;
 }
+
+const DAY_SECONDS = 86_400;
+const MARKED_FOR_DELETION =
+  "You can't perform this operation on the secret because it was marked for deletion.";
 
 export type LocalSecrets = ReturnType<typeof createLocalSecrets>;
 
@@ -73,6 +85,12 @@ export function createLocalSecrets({
         'You must provide either SecretString or SecretBinary.',
       );
     }
+    if (secrets.get(input.Name)?.deletedDate !== undefined) {
+      throw new SecretsManagerError(
+        'InvalidRequestException',
+        "You can't create this secret because a secret with this name is already scheduled for deletion.",
+      );
+    }
     if (secrets.has(input.Name)) {
       throw new SecretsManagerError(
         'ResourceExistsException',
@@ -94,8 +112,16 @@ export function createLocalSecrets({
     return { ARN: secret.arn, Name: secret.name, VersionId: secret.versionId };
   }
 
+  /** A secret that may be read or written: not scheduled for deletion. */
+  const live = (secretId: string | undefined): StoredSecret => {
+    const secret = find(secretId);
+    if (secret.deletedDate !== undefined)
+      throw new SecretsManagerError('InvalidRequestException', MARKED_FOR_DELETION);
+    return secret;
+  };
+
   function getSecretValue(input: { SecretId?: string }) {
-    const secret = find(input.SecretId);
+    const secret = live(input.SecretId);
     return {
       ARN: secret.arn,
       Name: secret.name,
@@ -107,18 +133,91 @@ export function createLocalSecrets({
   }
 
   function putSecretValue(input: { SecretId?: string; SecretString?: string; ClientRequestToken?: string }) {
-    const secret = find(input.SecretId);
+    const secret = live(input.SecretId);
     secret.secretString = input.SecretString ?? secret.secretString;
     secret.versionId = input.ClientRequestToken ?? randomUUID();
     persist();
     return { ARN: secret.arn, Name: secret.name, VersionId: secret.versionId, VersionStages: ['AWSCURRENT'] };
   }
 
-  function deleteSecret(input: { SecretId?: string }) {
+  function deleteSecret(input: {
+    SecretId?: string;
+    RecoveryWindowInDays?: number;
+    ForceDeleteWithoutRecovery?: boolean;
+  }) {
+    const { RecoveryWindowInDays: window, ForceDeleteWithoutRecovery: force } = input;
+    if (force && window !== undefined) {
+      throw new SecretsManagerError(
+        'InvalidParameterException',
+        "You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.",
+      );
+    }
+    if (window !== undefined && (!Number.isInteger(window) || window < 7 || window > 30)) {
+      throw new SecretsManagerError(
+        'InvalidParameterException',
+        'The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).',
+      );
+    }
     const secret = find(input.SecretId);
-    secrets.delete(secret.name);
+    const now = Date.now() / 1000;
+    if (force) {
+      secrets.delete(secret.name);
+      persist();
+      return { ARN: secret.arn, Name: secret.name, DeletionDate: now };
+    }
+    secret.deletedDate ??= now + (window ?? 30) * DAY_SECONDS;
     persist();
-    return { ARN: secret.arn, Name: secret.name, DeletionDate: Date.now() / 1000 };
+    return { ARN: secret.arn, Name: secret.name, DeletionDate: secret.deletedDate };
+  }
+
+  function listSecrets(input: {
+    Filters?: { Key?: string; Values?: string[] }[];
+    MaxResults?: number;
+    NextToken?: string;
+    IncludePlannedDeletion?: boolean;
+  }) {
+    const maxResults = input.MaxResults ?? 100;
+    if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > 100) {
+      throw new SecretsManagerError('InvalidParameterException', 'MaxResults must be between 1 and 100.');
+    }
+    const values = (secret: StoredSecret, key: string | undefined): string[] => {
+      if (key === 'name') return [secret.name];
+      if (key === 'tag-key') return Object.keys(secret.tags ?? {});
+      if (key === 'tag-value') return Object.values(secret.tags ?? {});
+      throw new SecretsManagerError('InvalidParameterException', `Invalid filter key: ${String(key)}.`);
+    };
+    // Each filter must hold; within one, any of its values (a `!value` must match none).
+    const matches = (secret: StoredSecret) =>
+      (input.Filters ?? []).every(({ Key, Values = [] }) => {
+        const candidates = values(secret, Key);
+        const wanted = Values.filter((v) => !v.startsWith('!'));
+        const refused = Values.filter((v) => v.startsWith('!')).map((v) => v.slice(1));
+        return (
+          (wanted.length === 0 || wanted.some((prefix) => candidates.some((c) => c.startsWith(prefix)))) &&
+          !refused.some((prefix) => candidates.some((c) => c.startsWith(prefix)))
+        );
+      });
+    const listed = [...secrets.values()]
+      .filter(
+        (secret) => (input.IncludePlannedDeletion || secret.deletedDate === undefined) && matches(secret),
+      )
+      .sort((a, b) => a.createdDate - b.createdDate);
+    const start = input.NextToken ? Number(Buffer.from(input.NextToken, 'base64url').toString()) : 0;
+    if (!Number.isInteger(start) || start < 0) {
+      throw new SecretsManagerError('InvalidNextTokenException', 'The NextToken value is invalid.');
+    }
+    const page = listed.slice(start, start + maxResults);
+    const next = start + maxResults < listed.length ? String(start + maxResults) : undefined;
+    return {
+      SecretList: page.map((secret) => ({
+        ARN: secret.arn,
+        Name: secret.name,
+        CreatedDate: secret.createdDate,
+        Tags: Object.entries(secret.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
+        ...(secret.deletedDate !== undefined ? { DeletedDate: secret.deletedDate } : {}),
+      })),
+      ...(next ? { NextToken: Buffer.from(next).toString('base64url') } : {}),
+    };
   }
 
   /**
@@ -141,7 +240,7 @@ export function createLocalSecrets({
     return undefined;
   }
 
-  return { createSecret, getSecretValue, putSecretValue, deleteSecret, accessKeyOwner };
+  return { createSecret, getSecretValue, putSecretValue, deleteSecret, listSecrets, accessKeyOwner };
 }
 
 function load(persistPath: string | undefined): [string, StoredSecret][] {

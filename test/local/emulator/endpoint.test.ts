@@ -10,7 +10,9 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
   CreateSecretCommand,
+  DeleteSecretCommand,
   GetSecretValueCommand,
+  ListSecretsCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
@@ -301,6 +303,67 @@ describe('the local endpoint', () => {
       await expect(secrets.send(new GetSecretValueCommand({ SecretId: 'nope' }))).rejects.toMatchObject({
         name: 'ResourceNotFoundException',
       });
+    });
+
+    it('lists secrets by case-sensitive name prefix, page by page, with their tags', async () => {
+      // Prepare
+      const prefix = `keyless/legacy/${randomUUID()}/`;
+      for (const n of [1, 2, 3]) {
+        await secrets.send(
+          new CreateSecretCommand({
+            Name: `${prefix}${n}`,
+            SecretString: '{}',
+            Tags: [{ Key: 'keyless:accountId', Value: CUSTOMER }],
+          }),
+        );
+      }
+      // Act
+      const first = await secrets.send(
+        new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [prefix] }], MaxResults: 2 }),
+      );
+      const second = await secrets.send(
+        new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [prefix] }], NextToken: first.NextToken }),
+      );
+      const upperCase = await secrets.send(
+        new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [prefix.toUpperCase()] }] }),
+      );
+      // Assess
+      expect(first.SecretList?.map((x) => x.Name)).toEqual([`${prefix}1`, `${prefix}2`]);
+      expect(second.SecretList?.map((x) => x.Name)).toEqual([`${prefix}3`]);
+      expect(second.NextToken).toBeUndefined();
+      expect(first.SecretList?.[0]?.Tags).toEqual([{ Key: 'keyless:accountId', Value: CUSTOMER }]);
+      expect(upperCase.SecretList).toEqual([]);
+    });
+
+    it('schedules a deletion as Secrets Manager does: the secret refuses reads and leaves the listing', async () => {
+      // Prepare
+      const name = `keyless/legacy/${randomUUID()}/retired`;
+      await secrets.send(new CreateSecretCommand({ Name: name, SecretString: '{}' }));
+      // Act
+      const deleted = await secrets.send(
+        new DeleteSecretCommand({ SecretId: name, RecoveryWindowInDays: 7 }),
+      );
+      // Assess
+      expect(deleted.DeletionDate!.getTime() - Date.now()).toBeGreaterThan(6.9 * 86_400_000);
+      await expect(secrets.send(new GetSecretValueCommand({ SecretId: name }))).rejects.toMatchObject({
+        name: 'InvalidRequestException',
+      });
+      const listed = async (IncludePlannedDeletion: boolean) =>
+        (
+          await secrets.send(
+            new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [name] }], IncludePlannedDeletion }),
+          )
+        ).SecretList ?? [];
+      expect(await listed(false)).toEqual([]);
+      expect(await listed(true)).toHaveLength(1);
+      await expect(
+        secrets.send(new CreateSecretCommand({ Name: name, SecretString: '{}' })),
+      ).rejects.toMatchObject({ name: 'InvalidRequestException' });
+      await expect(
+        secrets.send(new DeleteSecretCommand({ SecretId: name, RecoveryWindowInDays: 3 })),
+      ).rejects.toMatchObject({ name: 'InvalidParameterException' });
+      await secrets.send(new DeleteSecretCommand({ SecretId: name, ForceDeleteWithoutRecovery: true }));
+      expect(await listed(true)).toEqual([]);
     });
   });
 
