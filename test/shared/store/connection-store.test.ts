@@ -1,404 +1,95 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConflictError, ForbiddenTransitionError } from '#shared/errors.ts';
-import { createConnectionStore } from '#shared/store/connection-store.ts';
-import { buildLegacyConnection, buildRoleConnection, buildSetup } from '../../support/builders.ts';
-import { createTestTable } from '../../support/dynamodb.ts';
+import { CorruptItemError } from '#shared/store/decoders.ts';
+import { itemKeys } from '#shared/store/table-definition.ts';
+import { buildLegacyConnection, buildRoleConnection } from '../../support/builders.ts';
+import { audit, storeFixture, uniqueCustomer } from './support.ts';
 
-const audit = { actor: 'test', reason: 'because the test says so' };
-let table: Awaited<ReturnType<typeof createTestTable>>;
-let store: ReturnType<typeof createConnectionStore>;
+const STORAGE_ATTRIBUTES = ['PK', 'SK', 'legacyPK', 'legacySK', 'ttl', 'type'];
+
+let fixture: Awaited<ReturnType<typeof storeFixture>>;
 
 beforeAll(async () => {
-  table = await createTestTable();
-  store = createConnectionStore({ client: table.documentClient, tableName: table.tableName });
+  fixture = await storeFixture();
 });
-afterAll(() => table.drop());
+afterAll(() => fixture.table.drop());
 
-async function registered(customerId = `c-${Math.random().toString(36).slice(2)}`) {
-  const setup = await store.putSetup(buildSetup({ customerId }));
-  return store.registerConnection({ connection: buildRoleConnection({ customerId }), setup, audit });
+/** A role connection item of `customerId` as the store writes it, with `overrides`. */
+function storedConnection(customerId: string, overrides: Record<string, unknown> = {}) {
+  const connection = buildRoleConnection({ customerId, accountId: '111122223333' });
+  return {
+    ...itemKeys.connection(customerId, connection.accountId),
+    type: 'CONNECTION',
+    ...connection,
+    ...overrides,
+  };
+}
+
+async function putRaw(item: Record<string, unknown>) {
+  await fixture.table.documentClient.send(new PutCommand({ TableName: fixture.table.tableName, Item: item }));
 }
 
 describe('ConnectionStore', () => {
-  describe('registerConnection', () => {
-    it('records REGISTERED at version 1 with one audit entry and marks the setup USED', async () => {
-      // Act
-      const connection = await registered();
-      // Assess
-      const stored = await store.getConnection(connection.customerId, connection.accountId);
-      expect(stored).toMatchObject({ status: 'REGISTERED', version: 1, authMethod: 'ROLE' });
-      expect(stored).not.toHaveProperty('PK');
-      const trail = await store.listAllAudit(connection.customerId);
-      expect(trail).toEqual([
-        expect.objectContaining({ from: 'NONE', to: 'REGISTERED', version: 1, actor: 'test' }),
-      ]);
-      expect((await store.getSetup(connection.customerId, 'setup-1'))?.status).toBe('USED');
-    });
-
-    it('refuses an expired setup and leaves no connection', async () => {
-      const setup = await store.putSetup(
-        buildSetup({ customerId: 'expired-co', expiresAt: new Date(Date.now() - 1000).toISOString() }),
-      );
-      const connection = buildRoleConnection({ customerId: 'expired-co' });
-      await expect(store.registerConnection({ connection, setup, audit })).rejects.toThrow(
-        /setup is no longer open/,
-      );
-      expect(await store.getConnection('expired-co', connection.accountId)).toBeUndefined();
-      expect(await store.listAllAudit('expired-co')).toEqual([]);
-    });
-
-    it('refuses a second registration of the same account with a typed conflict', async () => {
-      const first = await registered();
-      const setup = buildSetup({ customerId: first.customerId });
-      const again = store.registerConnection({
-        connection: buildRoleConnection({ customerId: first.customerId, accountId: first.accountId }),
-        setup,
-        audit,
-      });
-      await expect(again).rejects.toBeInstanceOf(ConflictError);
-      await expect(again).rejects.toMatchObject({ current: { status: 'REGISTERED', version: 1 } });
-    });
-
-    it('never resurrects a REVOKED connection with a late Create of the same External ID', async () => {
-      const connection = await registered();
-      const setup = await store.getSetup(connection.customerId, 'setup-1');
-      await store.updateConnection({ connection, to: 'REVOKED', audit });
-      const late = store.registerConnection({
-        connection: buildRoleConnection({
-          customerId: connection.customerId,
-          accountId: connection.accountId,
-        }),
-        setup: setup!,
-        audit,
-      });
-      await expect(late).rejects.toMatchObject({ name: 'ConflictError', current: { status: 'REVOKED' } });
-      expect((await store.getConnection(connection.customerId, connection.accountId))?.status).toBe(
-        'REVOKED',
-      );
-    });
-
-    it('never lets an offer issued before the revocation replace a REVOKED connection, even with another External ID', async () => {
-      // Prepare: a second offer, open and issued before the revocation (outside review, point 3)
-      const connection = await registered();
-      const olderOffer = await store.putSetup(
-        buildSetup({
-          customerId: connection.customerId,
-          setupId: 'setup-older',
-          externalId: 'keyless-acme-corp-older',
-        }),
-      );
-      await store.updateConnection({
-        connection,
-        to: 'REVOKED',
-        set: { revokedAt: new Date(Date.now() + 1000).toISOString() },
-        audit,
-      });
-      // Act
-      const late = store.registerConnection({
-        connection: buildRoleConnection({
-          customerId: connection.customerId,
-          accountId: connection.accountId,
-          externalId: olderOffer.externalId,
-          setupId: olderOffer.setupId,
-        }),
-        setup: olderOffer,
-        audit,
-      });
-      // Assess
-      await expect(late).rejects.toMatchObject({ name: 'ConflictError', current: { status: 'REVOKED' } });
-    });
-
-    it('lets a customer onboard a revoked account again through a new setup', async () => {
-      const connection = await registered();
-      await store.updateConnection({ connection, to: 'REVOKED', audit });
-      const newSetup = await store.putSetup(
-        buildSetup({
-          customerId: connection.customerId,
-          setupId: 'setup-2',
-          externalId: 'keyless-acme-corp-new',
-        }),
-      );
-      const again = await store.registerConnection({
-        connection: buildRoleConnection({
-          customerId: connection.customerId,
-          accountId: connection.accountId,
-          externalId: 'keyless-acme-corp-new',
-          setupId: 'setup-2',
-        }),
-        setup: newSetup,
-        audit,
-      });
-      expect(again).toMatchObject({ status: 'REGISTERED', version: 1, externalId: 'keyless-acme-corp-new' });
-    });
-  });
-
-  describe('updateConnection', () => {
-    it('increments the version and appends exactly one audit entry per transition', async () => {
-      const connection = await registered();
-      const active = await store.updateConnection({
-        connection,
-        to: 'ACTIVE',
-        set: { validatedAt: '2026-11-24T00:00:00.000Z' },
-        audit,
-      });
-      const broken = await store.updateConnection({
-        connection: active,
-        to: 'BROKEN',
-        set: { lastError: 'gone' },
-        audit,
-      });
-      expect(broken).toMatchObject({ status: 'BROKEN', version: 3, lastError: 'gone' });
-      expect(await store.getConnection(connection.customerId, connection.accountId)).toMatchObject({
-        status: 'BROKEN',
-        version: 3,
-        validatedAt: '2026-11-24T00:00:00.000Z',
-        lastError: 'gone',
-      });
-      const trail = await store.listAllAudit(connection.customerId);
-      expect(trail.map((e) => `${e.from}>${e.to}@${e.version}`)).toEqual([
-        'NONE>REGISTERED@1',
-        'REGISTERED>ACTIVE@2',
-        'ACTIVE>BROKEN@3',
-      ]);
-    });
-
-    it('removes fields and keeps the status for a plain update', async () => {
-      const connection = await registered();
-      const withError = await store.updateConnection({ connection, set: { lastError: 'x' } });
-      const cleared = await store.updateConnection({ connection: withError, remove: ['lastError'] });
-      expect(cleared.status).toBe('REGISTERED');
-      const stored = await store.getConnection(connection.customerId, connection.accountId);
-      expect(stored?.version).toBe(3);
-      expect(stored).not.toHaveProperty('lastError');
-      expect(await store.listAllAudit(connection.customerId)).toHaveLength(1);
-    });
-
-    it('refuses a forbidden transition before writing', async () => {
-      const connection = await registered();
-      const failed = await store.updateConnection({ connection, to: 'FAILED', audit });
-      await expect(
-        store.updateConnection({ connection: failed, to: 'ACTIVE', audit }),
-      ).rejects.toBeInstanceOf(ForbiddenTransitionError);
-      expect((await store.getConnection(connection.customerId, connection.accountId))?.version).toBe(2);
-    });
-
-    it('keeps REVOKED terminal: no transition and no update', async () => {
-      const connection = await registered();
-      const revoked = await store.updateConnection({ connection, to: 'REVOKED', audit });
-      await expect(store.updateConnection({ connection: revoked, to: 'ACTIVE', audit })).rejects.toThrow(
-        /REVOKED is terminal/,
-      );
-      await expect(
-        store.updateConnection({ connection: revoked, set: { lastError: 'x' } }),
-      ).rejects.toBeInstanceOf(ForbiddenTransitionError);
-    });
-
-    it('fails a stale write with a ConflictError carrying the current status and version', async () => {
-      const connection = await registered();
-      await store.updateConnection({ connection, to: 'ACTIVE', audit });
-      const stale = store.updateConnection({ connection, to: 'FAILED', audit });
-      await expect(stale).rejects.toBeInstanceOf(ConflictError);
-      await expect(stale).rejects.toMatchObject({ current: { status: 'ACTIVE', version: 2 } });
-      expect(await store.listAllAudit(connection.customerId)).toHaveLength(2);
-    });
-
-    it('marks the setup it switches in USED in the same transaction', async () => {
-      // Prepare: a live connection and a rotation setup for its account
-      const connection = await registered();
-      const rotation = await store.putSetup(
-        buildSetup({
-          customerId: connection.customerId,
-          setupId: 'rotation-1',
-          externalId: 'keyless-acme-corp-00000000000000000000000000000001',
-          rotatesAccountId: connection.accountId,
-        }),
-      );
-      // Act
-      await store.updateConnection({
-        connection,
-        to: 'ACTIVE',
-        set: { externalId: rotation.externalId, setupId: rotation.setupId },
-        useSetup: rotation,
-        audit,
-      });
-      // Assess
-      expect(await store.getSetup(connection.customerId, rotation.setupId)).toMatchObject({
-        status: 'USED',
-        usedAt: expect.any(String),
-      });
-      expect(await store.getConnection(connection.customerId, connection.accountId)).toMatchObject({
-        externalId: rotation.externalId,
-        setupId: rotation.setupId,
-      });
-    });
-
-    it('leaves the setup OPEN when the connection write loses its race, and the connection when the setup does not match', async () => {
-      // Prepare
-      const connection = await registered();
-      const rotation = await store.putSetup(
-        buildSetup({
-          customerId: connection.customerId,
-          setupId: 'rotation-2',
-          externalId: 'keyless-acme-corp-00000000000000000000000000000002',
-          rotatesAccountId: connection.accountId,
-        }),
-      );
-      await store.updateConnection({ connection, set: { lastError: 'someone else wrote first' } });
-      const current = (await store.getConnection(connection.customerId, connection.accountId))!;
-      // Act + Assess: a stale connection, then a setup that holds another External ID
-      await expect(
-        store.updateConnection({ connection, to: 'ACTIVE', useSetup: rotation, audit }),
-      ).rejects.toBeInstanceOf(ConflictError);
-      await expect(
-        store.updateConnection({
-          connection: current,
-          to: 'ACTIVE',
-          useSetup: { ...rotation, externalId: 'keyless-acme-corp-ffffffffffffffffffffffffffffffff' },
-          audit,
-        }),
-      ).rejects.toThrow(/Setup rotation-2 .* does not exist with this External ID/);
-      expect((await store.getSetup(connection.customerId, rotation.setupId))?.status).toBe('OPEN');
-      expect(await store.getConnection(connection.customerId, connection.accountId)).toMatchObject({
-        status: 'REGISTERED',
-        version: 2,
-      });
-      expect(await store.listAllAudit(connection.customerId)).toHaveLength(1);
-    });
-
-    it('leaves one winner among 20 concurrent transitions and typed errors for the rest', async () => {
-      // Prepare
-      const connection = await registered();
-      const targets = ['ACTIVE', 'FAILED', 'REVOKED'] as const;
-      // Act
-      const results = await Promise.allSettled(
-        Array.from({ length: 20 }, (_, i) =>
-          store.updateConnection({
-            connection,
-            to: targets[i % 3]!,
-            audit: { ...audit, sourceEventId: `e${i}` },
-          }),
-        ),
-      );
-      // Assess
-      const winners = results.filter((r) => r.status === 'fulfilled');
-      const losers = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-      expect(winners).toHaveLength(1);
-      expect(losers).toHaveLength(19);
-      for (const loser of losers) expect(loser.reason).toBeInstanceOf(ConflictError);
-      const stored = await store.getConnection(connection.customerId, connection.accountId);
-      expect(stored?.version).toBe(2);
-      expect(await store.listAllAudit(connection.customerId)).toHaveLength(2);
-    });
-  });
-
-  describe('getConnectionAccess', () => {
-    it('returns only what a vend needs', async () => {
-      const connection = await registered();
-      const access = await store.getConnectionAccess(connection.customerId, connection.accountId);
-      expect(Object.keys(access ?? {}).sort()).toEqual(
-        [
-          'accountId',
-          'authMethod',
-          'createdAt',
-          'customerId',
-          'externalId',
-          'roleArn',
-          'status',
-          'version',
-        ].sort(),
-      );
-      expect(await store.getConnectionAccess(connection.customerId, '000000000000')).toBeUndefined();
-    });
-  });
-
-  describe('pagination', () => {
-    it('follows pages past DynamoDB’s 1 MB limit', async () => {
-      // Prepare: 60 audit-sized items of ~40 KB each in one partition (~2.4 MB).
-      const customerId = 'big-co';
-      const padding = 'x'.repeat(40_000);
-      for (let i = 0; i < 60; i++) {
-        await table.documentClient.send(
-          new PutCommand({
-            TableName: table.tableName,
-            Item: {
-              PK: `CUSTOMER#${customerId}`,
-              SK: `AUDIT#2026-11-24T00:00:${String(i).padStart(2, '0')}.000Z#${i}`,
-              customerId,
-              auditId: String(i),
-              padding,
-            },
-          }),
-        );
-      }
-      // Act
-      const first = await store.listAudit(customerId, { limit: 1000 });
-      const all = await store.listAllAudit(customerId);
-      // Assess
-      expect(first.items.length).toBeLessThan(60);
-      expect(first.cursor).toBeDefined();
-      const second = await store.listAudit(customerId, { cursor: first.cursor!, limit: 1000 });
-      expect(first.items.length + second.items.length).toBeLessThanOrEqual(60);
-      expect(all).toHaveLength(60);
-      expect(new Set(all.map((e) => e.auditId)).size).toBe(60);
-    });
-
-    it('rejects a cursor it did not issue', async () => {
-      await expect(store.listConnections('acme', { cursor: 'not-a-cursor' })).rejects.toThrow(/cursor/);
-    });
-  });
-
-  describe('legacy connections', () => {
-    it('indexes legacy connections in the sparse index and finds those past a date', async () => {
-      const old = buildLegacyConnection({ customerId: 'legacy-a', createdAt: '2026-01-01T00:00:00.000Z' });
-      const recent = buildLegacyConnection({ customerId: 'legacy-b', createdAt: '2026-11-20T00:00:00.000Z' });
-      await store.createLegacyConnection(old, audit);
-      await store.createLegacyConnection(recent, audit);
-      await registered();
-      const page = await store.queryLegacyConnections({ createdBefore: '2026-08-01T00:00:00.000Z' });
-      expect(page.items.map((i) => i.customerId)).toEqual(['legacy-a']);
-      expect(page.itemsRead).toBe(1);
-    });
-
-    it('drops the sparse index keys when a connection leaves access keys', async () => {
-      const legacy = await store.createLegacyConnection(
-        buildLegacyConnection({ customerId: 'legacy-c', createdAt: '2025-01-01T00:00:00.000Z' }),
-        audit,
-      );
-      await store.updateConnection({
-        connection: legacy,
-        set: { authMethod: 'ROLE', roleArn: `arn:aws:iam::${legacy.accountId}:role/KeylessAccess` },
-        remove: ['secretRef'],
-        leaveLegacyIndex: true,
-        audit,
-      });
-      const page = await store.queryLegacyConnections({ createdBefore: '2025-06-01T00:00:00.000Z' });
-      expect(page.items.map((i) => i.customerId)).not.toContain('legacy-c');
-    });
-  });
-});
-
-describe('ConnectionStore cursors', () => {
-  it("refuses a cursor that points into another customer's partition", async () => {
-    const other = Buffer.from(JSON.stringify({ PK: 'CUSTOMER#victim', SK: 'CONN#111122223333' })).toString(
-      'base64url',
+  it('refuses a stored connection without a status instead of returning it', async () => {
+    // Prepare
+    const customerId = uniqueCustomer();
+    const { status: _status, ...corrupt } = storedConnection(customerId);
+    await putRaw(corrupt);
+    // Act
+    const read = fixture.store.getConnection(customerId, '111122223333');
+    // Assess
+    await expect(read).rejects.toBeInstanceOf(CorruptItemError);
+    await expect(read).rejects.toThrow(
+      `Corrupt item (CUSTOMER#${customerId}, CONN#111122223333): status is missing.`,
     );
-    await expect(store.listConnections('attacker', { cursor: other })).rejects.toMatchObject({
-      name: 'ValidationError',
-      statusCode: 400,
+    await expect(fixture.store.listAllConnections(customerId)).rejects.toBeInstanceOf(CorruptItemError);
+  });
+
+  it("refuses an unknown status on the broker's projected read, naming the key it read", async () => {
+    // Prepare
+    const customerId = uniqueCustomer();
+    await putRaw(storedConnection(customerId, { status: 'ZOMBIE' }));
+    // Act
+    const read = fixture.store.getConnectionAccess(customerId, '111122223333');
+    // Assess
+    await expect(read).rejects.toMatchObject({
+      name: 'CorruptItemError',
+      key: `CUSTOMER#${customerId}, CONN#111122223333`,
+      field: 'status',
     });
   });
-});
 
-describe('ConnectionStore connectionsByStatus', () => {
-  it('finds connections of the given statuses across customers through the status index', async () => {
-    const active = await registered();
-    await store.updateConnection({ connection: active, to: 'ACTIVE', audit });
-    const stillRegistered = await registered();
-    const found = [];
-    for await (const c of store.connectionsByStatus(['ACTIVE', 'BROKEN']))
-      found.push(`${c.customerId}/${c.accountId}`);
-    expect(found).toContain(`${active.customerId}/${active.accountId}`);
-    expect(found).not.toContain(`${stillRegistered.customerId}/${stillRegistered.accountId}`);
+  it('never lets a storage attribute into a domain object', async () => {
+    // Prepare + Act: every read and every write result of the store
+    const customerId = uniqueCustomer();
+    const registered = await fixture.registered(customerId);
+    const updated = await fixture.store.updateConnection({ connection: registered, set: { lastError: 'x' } });
+    const legacy = await fixture.store.createLegacyConnection(
+      buildLegacyConnection({ customerId, createdAt: '2020-01-01T00:00:00.000Z' }),
+      audit,
+    );
+    const byStatus = [];
+    for await (const c of fixture.store.connectionsByStatus(['REGISTERED'])) byStatus.push(c);
+    const results = [
+      registered,
+      updated,
+      legacy,
+      await fixture.store.getConnection(customerId, registered.accountId),
+      await fixture.store.getConnectionAccess(customerId, registered.accountId),
+      ...(await fixture.store.listAllConnections(customerId)),
+      ...(await fixture.store.listConnections(customerId)).items,
+      ...byStatus,
+      await fixture.store.getSetup(customerId, 'setup-1'),
+      ...(await fixture.store.listOpenSetups(customerId)),
+      ...(await fixture.store.listAllAudit(customerId)),
+      ...(await fixture.store.listAudit(customerId)).items,
+      ...(await fixture.store.queryLegacyConnections({ createdBefore: '2021-01-01T00:00:00.000Z' })).items,
+    ];
+    // Assess
+    expect(results).toHaveLength(17);
+    for (const result of results) {
+      expect(result).toBeDefined();
+      for (const attribute of STORAGE_ATTRIBUTES) expect(result).not.toHaveProperty(attribute);
+    }
   });
 });

@@ -1,0 +1,41 @@
+/**
+ * The one way the store writes several items at once: a single TransactWriteItems, where each item
+ * carries the error its failed condition means, so a lost race surfaces as that item's typed error
+ * (with the cancellation as `cause`) instead of a bare TransactionCanceledException.
+ */
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { StoredItem } from './decoders.ts';
+import type { StoreTable } from './table.ts';
+
+/** One entry of TransactItems: a Put, an Update, a ConditionCheck or a Delete. */
+export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+export interface TransactionWrite {
+  item: TransactItem;
+  /**
+   * The error this item's failed condition means. `current` is the item as DynamoDB returned it,
+   * present only when the item asks for ReturnValuesOnConditionCheckFailure and the item exists.
+   */
+  onConditionFailed: (current: StoredItem | undefined, options: ErrorOptions) => Error;
+}
+
+/**
+ * Sends the writes as one transaction. A cancellation whose reason is a failed condition becomes
+ * the error of the first item that failed; any other failure is rethrown as it is.
+ */
+export async function transactWrite({ client }: StoreTable, writes: readonly TransactionWrite[]) {
+  try {
+    await client.send(new TransactWriteCommand({ TransactItems: writes.map((write) => write.item) }));
+  } catch (error) {
+    if (!(error instanceof TransactionCanceledException)) throw error;
+    const reasons = error.CancellationReasons ?? [];
+    const index = reasons.findIndex((reason) => reason.Code === 'ConditionalCheckFailed');
+    const write = writes[index];
+    if (!write) throw error;
+    // The exception comes from the low-level client, so its Item is still in DynamoDB's wire format.
+    const raw = reasons[index]?.Item;
+    throw write.onConditionFailed(raw ? unmarshall(raw) : undefined, { cause: error });
+  }
+}
