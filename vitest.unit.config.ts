@@ -1,11 +1,11 @@
 /**
  * `npm run test:unit`: every test that needs no DynamoDB Local (no JVM), for a fast inner loop.
- * A test file needs it when it, or a test support module it imports, reaches the run's DynamoDB
- * Local (`inject('dynamoEndpoint')`); those run in `npm test` only. A file misjudged here fails
- * loudly (the endpoint is not provided), never silently.
+ * A test file needs it when it, or a test module it imports (followed transitively), reaches the
+ * run's DynamoDB Local (`inject('dynamoEndpoint')`); those run in `npm test` only. A file misjudged
+ * here fails loudly (the endpoint is not provided), never silently.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { dirname, join, normalize } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 const files = (dir: string): string[] =>
@@ -16,28 +16,37 @@ const files = (dir: string): string[] =>
         ? [join(dir, entry.name)]
         : [],
   );
-const all = files('test');
-const reachesDynamoDb = new Set(
-  all.filter(
-    (file) => !file.endsWith('.test.ts') && readFileSync(file, 'utf8').includes("inject('dynamoEndpoint')"),
-  ),
-);
-// Support modules that import one of those reach it too (one level is all the suite has).
-for (const file of all.filter((f) => !f.endsWith('.test.ts'))) {
-  const source = readFileSync(file, 'utf8');
-  if ([...reachesDynamoDb].some((db) => source.includes(`/${basename(db)}'`))) reachesDynamoDb.add(file);
-}
-const needsDynamoDb = (file: string) => {
-  const source = readFileSync(file, 'utf8');
-  return (
-    source.includes("inject('dynamoEndpoint')") ||
-    [...reachesDynamoDb].some((db) => source.includes(`/${basename(db)}'`))
+const testFiles = files('test');
+const source = new Map(testFiles.map((file) => [file, readFileSync(file, 'utf8')]));
+
+/** The test modules a file imports (relative or through the #test/ alias). */
+function testImports(file: string): string[] {
+  const specifiers = [...(source.get(file) ?? '').matchAll(/from '([^']+)'|import\('([^']+)'\)/g)].map(
+    (match) => match[1] ?? match[2] ?? '',
   );
-};
+  return specifiers.flatMap((specifier) => {
+    if (specifier.startsWith('#test/')) return [normalize(join('test', specifier.slice('#test/'.length)))];
+    if (specifier.startsWith('.')) return [normalize(join(dirname(file), specifier))];
+    return [];
+  });
+}
+
+const verdicts = new Map<string, boolean>();
+function needsDynamoDb(file: string, seen = new Set<string>()): boolean {
+  const known = verdicts.get(file);
+  if (known !== undefined) return known;
+  if (seen.has(file)) return false;
+  seen.add(file);
+  const verdict =
+    (source.get(file) ?? '').includes("inject('dynamoEndpoint')") ||
+    testImports(file).some((imported) => source.has(imported) && needsDynamoDb(imported, seen));
+  verdicts.set(file, verdict);
+  return verdict;
+}
 
 export default defineConfig({
   test: {
-    include: all.filter((file) => file.endsWith('.test.ts') && !needsDynamoDb(file)),
+    include: testFiles.filter((file) => file.endsWith('.test.ts') && !needsDynamoDb(file)),
     setupFiles: ['test/setup-unit.ts'],
     testTimeout: 30_000,
     maxWorkers: 2,

@@ -24,7 +24,7 @@ const GRACE_DAYS = 90;
 const LEGACY_SHARE = 0.01;
 const WRITERS = 8;
 
-/** Connection items as the store writes them (connection-store.ts toItem / createLegacyConnection). */
+/** Connection items as the store writes them (connectionItem in shared/store/connections.ts, createLegacyConnection). */
 function connectionItems(count: number, now: number) {
   const random = seededRandom(4);
   const items: Record<string, unknown>[] = [];
