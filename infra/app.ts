@@ -1,18 +1,26 @@
 /**
  * The Keyless CDK app: `npx cdk synth` (offline, no credentials needed) and `npx cdk deploy --all`.
- * Account (unless cdk.json pins `providerAccountId`) and region come from the CDK CLI's environment;
- * stage, regions and limits from context
- * (cdk.json, or `-c stage=prod -c homeRegion=eu-west-1 -c ingressRegions=us-east-1,eu-central-1`).
+ * The provider's name, permissions and deployment settings come from keyless.config.json (or the
+ * file KEYLESS_CONFIG names), checked before anything is built; `-c key=value` overrides a
+ * deployment setting for one deploy. Account (unless the config pins `providerAccountId`) and
+ * region come from the CDK CLI's environment.
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { loadProviderConfig, providerConfigPath } from '#shared/provider-config/load.ts';
+import { assertPermissions } from '#shared/provider-config/policy-checks.ts';
 import { buildKeylessApp } from './stacks/keyless-app.ts';
 import { readSettings } from './stacks/settings.ts';
 
+const file = providerConfigPath();
+const provider = loadProviderConfig(file);
+await assertPermissions(provider, { file });
+
 const app = new App();
-const settings = readSettings((key) => app.node.tryGetContext(key));
+const settings = readSettings((key) => app.node.tryGetContext(key), process.env, provider.deployment);
 buildKeylessApp(app, settings, {
   account: settings.providerAccountId || process.env.CDK_DEFAULT_ACCOUNT,
+  provider,
 });
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 app.synth();

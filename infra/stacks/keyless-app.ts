@@ -3,9 +3,13 @@
  * further region. Ingress stacks deploy first: the core subscribes its callback to their topics.
  */
 import { type App, Tags } from 'aws-cdk-lib';
+import type { ProviderConfig } from '#shared/provider-config/schema.ts';
 import { IngressStack } from './ingress-stack.ts';
 import { KeylessStack } from './keyless-stack.ts';
 import type { KeylessSettings } from './settings.ts';
+
+/** What the provider's config gives the customer template: its name and its permissions. */
+export type ProviderIntegration = Pick<ProviderConfig, 'providerName' | 'permissions'>;
 
 export interface KeylessApp {
   core: KeylessStack;
@@ -15,7 +19,11 @@ export interface KeylessApp {
 export function buildKeylessApp(
   app: App,
   settings: KeylessSettings,
-  { account, functionsRoot }: { account?: string | undefined; functionsRoot?: string } = {},
+  {
+    account,
+    functionsRoot,
+    provider,
+  }: { account?: string | undefined; functionsRoot?: string; provider?: ProviderIntegration } = {},
 ): KeylessApp {
   const prefix = `Keyless-${settings.stage}`;
   const ingress = settings.ingressRegions.map(
@@ -30,6 +38,7 @@ export function buildKeylessApp(
     env: { account, region: settings.homeRegion },
     settings,
     ...(functionsRoot ? { functionsRoot } : {}),
+    ...(provider ? { provider } : {}),
     description: `Keyless (${settings.stage}): cross-account access without long-lived keys.`,
   });
   for (const stack of ingress)

@@ -3,6 +3,7 @@
  * the home region (other regions get an IngressStack), the published customer template, the setup API,
  * and one least-privilege function per folder under `functions/`.
  */
+
 import {
   Arn,
   ArnFormat,
@@ -48,6 +49,7 @@ import {
 } from '#shared/wiring/function-catalogue.ts';
 import { KeylessFunction } from '../constructs/keyless-function.ts';
 import { RegistrationTopic } from '../constructs/registration-topic.ts';
+import type { ProviderIntegration } from './keyless-app.ts';
 import { partitionOf } from './partition.ts';
 import type { KeylessSettings } from './settings.ts';
 
@@ -55,6 +57,8 @@ export interface KeylessStackProps extends StackProps {
   settings: KeylessSettings;
   /** Where function folders live (default `functions/`); each catalogued function needs its `handler.ts`. */
   functionsRoot?: string;
+  /** The provider's name and permissions (keyless.config.json); the built-in example without. */
+  provider?: ProviderIntegration;
 }
 
 /** Where the customer template is published in the template bucket. */
@@ -94,6 +98,9 @@ export class KeylessStack extends Stack {
       partition,
       regions: [this.region, ...settings.ingressRegions],
       serviceTimeoutSeconds: settings.serviceTimeoutSeconds,
+      ...(props.provider
+        ? { providerName: props.provider.providerName, permissions: props.provider.permissions }
+        : {}),
     });
 
     this.table = new dynamodb.Table(this, 'Table', {

@@ -79,15 +79,21 @@ export type KeylessSettings = z.output<typeof settingsSchema>;
 export function readSettings(
   context: (key: string) => unknown,
   env: Record<string, string | undefined> = process.env,
+  /** The provider config's `deployment` settings: what one deploy's `-c key=value` overrides. */
+  fromConfig: Record<string, unknown> = {},
 ): KeylessSettings {
   const keys = Object.keys(settingsSchema.shape);
-  const raw = Object.fromEntries(keys.map((key) => [key, blankToUndefined(context(key))]));
+  const raw = Object.fromEntries(
+    keys.map((key) => [key, blankToUndefined(context(key)) ?? blankToUndefined(fromConfig[key])]),
+  );
   raw.stage ??= 'dev';
   raw.homeRegion ??= env.CDK_DEFAULT_REGION ?? env.AWS_REGION ?? 'us-east-1';
   const result = settingsSchema.safeParse(raw);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`);
-    throw new Error(`Invalid Keyless deployment settings (CDK context): ${problems.join('; ')}.`);
+    throw new Error(
+      `Invalid Keyless deployment settings (keyless.config.json "deployment", or -c): ${problems.join('; ')}.`,
+    );
   }
   const settings = result.data;
   return {

@@ -54,7 +54,11 @@ const credentials = { accessKeyId: 'AKIAKEYLESSDEMO00000', secretAccessKey: 'dem
 
 heading('Keyless, the whole story on one machine');
 const stateDir = mkdtempSync(join(tmpdir(), 'keyless-demo-'));
-const [system, startMs] = await timed(() => startLocalSystem({ port: 0, dataDir: null, schedules: false }));
+const { loadProviderConfig } = await import('#shared/provider-config/load.ts');
+const provider = loadProviderConfig();
+const [system, startMs] = await timed(() =>
+  startLocalSystem({ port: 0, dataDir: null, schedules: false, provider }),
+);
 const info = system.info();
 say(
   `local system up at ${info.endpoint} in ${startMs} ms (DynamoDB Local, ${info.functions.length} functions, bus ${info.eventBus})`,

@@ -24,9 +24,16 @@ process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 
 const { FUNCTION_NAMES } = await import('#shared/wiring/function-catalogue.ts');
 const { startLocalSystem } = await import('../emulator/system.ts');
+const { loadProviderConfig, providerConfigPath } = await import('#shared/provider-config/load.ts');
+const { assertPermissions } = await import('#shared/provider-config/policy-checks.ts');
 
 try {
+  // The provider's own name and permissions, checked as a synth checks them.
+  const configFile = providerConfigPath();
+  const provider = loadProviderConfig(configFile);
+  await assertPermissions(provider, { file: configFile });
   const system = await startLocalSystem({
+    provider,
     ...(values.port === undefined ? {} : { port: Number(values.port) }),
     dataDir: values['in-memory'] ? null : (values['data-dir'] ?? '.keyless'),
     fresh: values.fresh,

@@ -3,6 +3,7 @@
  * (every AWS protocol Keyless uses), the functions running their real handlers, the event bus with
  * the CDK stack's rules and schedules, the registrations topic, the local STS and Secrets Manager.
  */
+
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { providerResourceNames } from '#shared/customer-template/names.ts';
@@ -13,6 +14,7 @@ import {
   trustedPrincipalArns,
 } from '#shared/customer-template/template.ts';
 import { RULES } from '#shared/events/rules.ts';
+import type { ProviderConfig } from '#shared/provider-config/schema.ts';
 import { FUNCTIONS, type FunctionName } from '#shared/wiring/function-catalogue.ts';
 import { sendJson } from './aws-protocol.ts';
 import { ensureTable, localDynamoDbClient, startDynamoDbLocal } from './dynamodb-local.ts';
@@ -47,6 +49,8 @@ export interface LocalSystemOptions {
   region?: string;
   providerAccountId?: string;
   stage?: string;
+  /** The provider's name and permissions (keyless.config.json); the template's built-in example without. */
+  provider?: Pick<ProviderConfig, 'providerName' | 'permissions'>;
   /** Stand-in handlers instead of the real function table (tests of the runtime itself). */
   handlers?: Record<string, HandlerBuilder>;
   /** Run the scheduled rules on their timers (default true). */
@@ -94,7 +98,14 @@ export async function startLocalSystem(options: LocalSystemOptions = {}) {
   const dynamoDbEndpoint = options.dynamoDbEndpoint ?? (dynamo?.endpoint as string);
   const tableOutcome = await ensureTable(localDynamoDbClient(dynamoDbEndpoint, region), tableName);
 
-  const templateConfig = { providerAccountId, stage, regions: [region] };
+  const templateConfig = {
+    providerAccountId,
+    stage,
+    regions: [region],
+    ...(options.provider
+      ? { providerName: options.provider.providerName, permissions: options.provider.permissions }
+      : {}),
+  };
   const names = providerResourceNames(stage);
   const resolvedConfig = resolveCustomerTemplateConfig(templateConfig);
   const trusted = trustedPrincipalArns(resolvedConfig);

@@ -1,15 +1,19 @@
 /**
  * `npm run -s template -- --format json|yaml [--account 123456789012] [--stage dev] [--regions us-east-1,eu-west-1]
  *  [--partition aws] [--out file]`: prints the customer template to stdout and nothing else (or writes --out).
- * Stage and regions default to the CDK context in cdk.json (`stage`, `homeRegion`, `ingressRegions`); the
- * account to PROVIDER_ACCOUNT_ID, then cdk.json's `providerAccountId`, then CDK_DEFAULT_ACCOUNT. With none
+ * The provider's name and permissions, stage and regions come from the provider config
+ * (keyless.config.json, or KEYLESS_CONFIG: `deployment.stage`, `homeRegion`, `ingressRegions`); the
+ * account from --account, PROVIDER_ACCOUNT_ID, the config's `providerAccountId`, then CDK_DEFAULT_ACCOUNT. With none
  * of those it refuses: the template trusts exactly one account, and a guessed one would be wrong in
  * production. `-s` keeps npm's own banner off stdout.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { ZodError } from 'zod';
+import { loadProviderConfig, providerConfigPath } from '../provider-config/load.ts';
+import { assertPermissions } from '../provider-config/policy-checks.ts';
+import type { ProviderConfig } from '../provider-config/schema.ts';
 import { buildCustomerTemplate } from './template.ts';
 
 const USAGE =
@@ -20,18 +24,7 @@ const USAGE =
 export const MISSING_ACCOUNT_HINT =
   'The template trusts exactly one provider account, and this command will not guess it. Run ' +
   '`npm run -s template -- --format json --account 123456789012` with your provider account, ' +
-  'or set PROVIDER_ACCOUNT_ID, or set "providerAccountId" in the context of cdk.json.';
-
-export function cdkContext(): Record<string, unknown> {
-  try {
-    const cdk = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
-      context?: Record<string, unknown>;
-    };
-    return cdk.context ?? {};
-  } catch {
-    return {};
-  }
-}
+  'or set PROVIDER_ACCOUNT_ID, or set "deployment.providerAccountId" in keyless.config.json.';
 
 const list = (value: unknown): string[] =>
   (Array.isArray(value) ? value.map(String) : String(value ?? '').split(','))
@@ -41,8 +34,9 @@ const list = (value: unknown): string[] =>
 export function renderTemplate(
   argv: readonly string[],
   env: Record<string, string | undefined>,
-  context: Record<string, unknown> = cdkContext(),
+  provider: ProviderConfig = loadProviderConfig(providerConfigPath(env)),
 ): string {
+  const context: Record<string, unknown> = provider.deployment;
   const { values } = parseArgs({
     args: [...argv],
     options: {
@@ -71,6 +65,8 @@ export function renderTemplate(
     providerAccountId,
     stage: values.stage ?? String(context.stage ?? 'dev'),
     regions,
+    providerName: provider.providerName,
+    permissions: provider.permissions,
     ...(values.partition ? { partition: values.partition as 'aws' } : {}),
   });
   const text =
@@ -86,7 +82,10 @@ export function renderTemplate(
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   try {
-    process.stdout.write(renderTemplate(process.argv.slice(2), process.env));
+    const file = providerConfigPath(process.env);
+    const provider = loadProviderConfig(file);
+    await assertPermissions(provider, { file });
+    process.stdout.write(renderTemplate(process.argv.slice(2), process.env, provider));
   } catch (error) {
     const message =
       error instanceof ZodError

@@ -11,6 +11,7 @@ import {
   STAGE_MESSAGE,
   STAGE_PATTERN,
 } from '../domain/identifiers.ts';
+import { permissionSetSchema, providerConfigSchema } from '../provider-config/schema.ts';
 import { PARTITIONS } from './names.ts';
 
 /** One IAM policy statement; values may hold CloudFormation intrinsics (`Fn::Sub`, `Ref`) of the customer stack. */
@@ -61,11 +62,14 @@ export const customerTemplateConfigSchema = z.object({
   setupPolicyStatements: z.array(statementSchema).min(1).optional(),
   /** How long the customer's stack waits for the registration answer (CloudFormation allows 1–3600 s). */
   serviceTimeoutSeconds: z.number().int().min(60).max(3600).default(900),
-  /** Shown to the customer in the template description and role description. */
-  providerName: z
-    .string()
-    .regex(/^[\w .,:@()+=-]{1,60}$/)
-    .default('Keyless'),
+  /**
+   * The provider's own permissions, as keyless.config.json writes them (shared/provider-config):
+   * managed policies and statements, for as long as the stack exists and for the setup phase.
+   * When given, they replace ongoingPolicyStatements and setupPolicyStatements.
+   */
+  permissions: z.object({ ongoing: permissionSetSchema, setupPhase: permissionSetSchema }).optional(),
+  /** Shown to the customer in the template description, role description and parameter texts. */
+  providerName: providerConfigSchema.shape.providerName.default('Keyless'),
 });
 
 export type CustomerTemplateConfig = z.input<typeof customerTemplateConfigSchema>;

@@ -4,8 +4,10 @@
  * resource that tells the provider the role exists (and, on stack deletion, that it is gone).
  * Pure code: returns the template as a plain object; `cli.ts` prints it, the CDK stack publishes it.
  */
+
 import { CUSTOMER_ID_PATTERN_BODY } from '../domain/identifiers.ts';
 import { ROLE_MAX_SESSION_SECONDS } from '../domain/sts-limits.ts';
+import { iamStatement, type ProviderStatement } from '../provider-config/schema.ts';
 import {
   type CustomerTemplateConfig,
   customerTemplateConfigSchema,
@@ -132,6 +134,24 @@ export function defaultSetupStatements(): PolicyStatement[] {
   ];
 }
 
+/** A string of the provider config as CloudFormation takes it: `${AWS::…}` placeholders become Fn::Sub. */
+const substituted = (value: string) => (value.includes('${') ? { 'Fn::Sub': value } : value);
+
+/** A provider-config statement as IAM takes it: placeholders substituted, Keyless's own keys removed. */
+export function renderStatement(statement: ProviderStatement): PolicyStatement {
+  const { Resource } = iamStatement(statement);
+  return {
+    ...iamStatement(statement),
+    Resource: typeof Resource === 'string' ? substituted(Resource) : Resource.map(substituted),
+  };
+}
+
+/** An AWS managed policy in the stack's own partition (aws, aws-cn, aws-us-gov). */
+export function managedPolicyArn(arn: string) {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub placeholder, literally
+  return { 'Fn::Sub': arn.replace(/^arn:aws:/, 'arn:${AWS::Partition}:') };
+}
+
 /** The ARNs of the provider roles a customer role trusts (matched by `aws:PrincipalArn`). */
 export function trustedPrincipalArns(config: ResolvedCustomerTemplateConfig): string[] {
   const names = providerResourceNames(config.stage);
@@ -175,11 +195,21 @@ export function buildCustomerTemplate(input: CustomerTemplateConfig): CloudForma
     Version: '2012-10-17',
     Statement: statements,
   });
+  // The provider's permissions (keyless.config.json) when given, else the built-in example.
+  const { permissions } = config;
+  const ongoingStatements = permissions
+    ? permissions.ongoing.statements.map(renderStatement)
+    : (config.ongoingPolicyStatements ?? defaultOngoingStatements());
+  const setupStatements = permissions
+    ? permissions.setupPhase.statements.map(renderStatement)
+    : (config.setupPolicyStatements ?? defaultSetupStatements());
+  const ongoingManaged = permissions?.ongoing.managedPolicyArns ?? [];
+  const setupManaged = permissions?.setupPhase.managedPolicyArns ?? [];
 
   return {
     AWSTemplateFormatVersion: '2010-09-09',
     Description:
-      `Lets ${providerName} reach this AWS account without access keys (Keyless template ` +
+      `Lets ${providerName} reach this AWS account without access keys (template ` +
       `v${CUSTOMER_TEMPLATE_VERSION}): an IAM role ${providerName} can assume only with your External ID, ` +
       'and its registration. Delete this stack to revoke the access at once.',
     Metadata: {
@@ -259,7 +289,7 @@ export function buildCustomerTemplate(input: CustomerTemplateConfig): CloudForma
         Type: 'AWS::IAM::Role',
         Properties: {
           RoleName: ref(P.roleName),
-          Description: `Assumed by ${providerName} through Keyless, only with this stack's External ID. Delete the stack to revoke.`,
+          Description: `Assumed by ${providerName}, only with this stack's External ID. Delete the stack to revoke.`,
           MaxSessionDuration: ROLE_MAX_SESSION_SECONDS,
           AssumeRolePolicyDocument: {
             Version: '2012-10-17',
@@ -287,21 +317,32 @@ export function buildCustomerTemplate(input: CustomerTemplateConfig): CloudForma
               },
             ],
           },
+          ...(ongoingManaged.length + setupManaged.length > 0
+            ? {
+                ManagedPolicyArns: [
+                  ...ongoingManaged.map(managedPolicyArn),
+                  // Attached only while the customer keeps SetupPhase=true.
+                  ...setupManaged.map((arn) => ({
+                    'Fn::If': [L.isSetupPhase, managedPolicyArn(arn), ref('AWS::NoValue')],
+                  })),
+                ],
+              }
+            : {}),
           Policies: [
-            {
-              PolicyName: POLICY_NAMES.ongoing,
-              PolicyDocument: policyDocument(config.ongoingPolicyStatements ?? defaultOngoingStatements()),
-            },
-            {
-              'Fn::If': [
-                L.isSetupPhase,
-                {
-                  PolicyName: POLICY_NAMES.setup,
-                  PolicyDocument: policyDocument(config.setupPolicyStatements ?? defaultSetupStatements()),
-                },
-                ref('AWS::NoValue'),
-              ],
-            },
+            ...(ongoingStatements.length > 0
+              ? [{ PolicyName: POLICY_NAMES.ongoing, PolicyDocument: policyDocument(ongoingStatements) }]
+              : []),
+            ...(setupStatements.length > 0
+              ? [
+                  {
+                    'Fn::If': [
+                      L.isSetupPhase,
+                      { PolicyName: POLICY_NAMES.setup, PolicyDocument: policyDocument(setupStatements) },
+                      ref('AWS::NoValue'),
+                    ],
+                  },
+                ]
+              : []),
           ],
           Tags: [
             { Key: 'keyless:customer-id', Value: ref(P.customerId) },

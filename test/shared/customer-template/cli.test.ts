@@ -2,14 +2,22 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { cdkContext, MISSING_ACCOUNT_HINT, renderTemplate } from '#shared/customer-template/cli.ts';
+import { MISSING_ACCOUNT_HINT, renderTemplate } from '#shared/customer-template/cli.ts';
 import { buildCustomerTemplate } from '#shared/customer-template/template.ts';
+import { loadProviderConfig, parseProviderConfig } from '#shared/provider-config/load.ts';
+
+/** The repository's provider config with other deployment settings. */
+const withDeployment = (deployment: Record<string, unknown>) =>
+  parseProviderConfig({ ...loadProviderConfig(), deployment });
 
 const env = { PROVIDER_ACCOUNT_ID: '111111111111' };
+const provider = loadProviderConfig();
 const expected = buildCustomerTemplate({
   providerAccountId: '111111111111',
   stage: 'prod',
   regions: ['eu-west-1', 'us-east-1'],
+  providerName: provider.providerName,
+  permissions: provider.permissions,
 });
 
 describe('the template command', () => {
@@ -38,23 +46,21 @@ describe('the template command', () => {
   });
 
   it('refuses to guess the provider account, and says exactly how to give it', () => {
-    expect(() => renderTemplate(['--format', 'json'], {}, {})).toThrow(MISSING_ACCOUNT_HINT);
+    expect(() => renderTemplate(['--format', 'json'], {}, withDeployment({}))).toThrow(MISSING_ACCOUNT_HINT);
     expect(MISSING_ACCOUNT_HINT).toContain('npm run -s template -- --format json --account 123456789012');
   });
 
-  it('takes the account from providerAccountId in the CDK context when nothing else names it', () => {
+  it('takes the account from providerAccountId in the provider config when nothing else names it', () => {
     const text = renderTemplate(
       ['--format', 'json', '--regions', 'us-east-1'],
       {},
-      {
-        providerAccountId: '222222222222',
-      },
+      withDeployment({ providerAccountId: '222222222222' }),
     );
     expect(text).toContain('arn:aws:iam::222222222222:root');
   });
 
-  it('prefers PROVIDER_ACCOUNT_ID to the CDK context, and the context to the CDK CLI account', () => {
-    const context = { providerAccountId: '222222222222' };
+  it('prefers PROVIDER_ACCOUNT_ID to the provider config, and the context to the CDK CLI account', () => {
+    const context = withDeployment({ providerAccountId: '222222222222' });
     const args = ['--regions', 'us-east-1'];
     expect(renderTemplate(args, { PROVIDER_ACCOUNT_ID: '333333333333' }, context)).toContain(
       'arn:aws:iam::333333333333:root',
@@ -64,8 +70,8 @@ describe('the template command', () => {
     );
   });
 
-  it('ships a cdk.json whose providerAccountId is blank, so nothing trusts a sample account', () => {
-    expect(cdkContext().providerAccountId).toBe('');
+  it('ships a keyless.config.json whose providerAccountId is blank, so nothing trusts a sample account', () => {
+    expect(loadProviderConfig().deployment.providerAccountId).toBe('');
   });
 
   it('refuses an unknown format', () => {

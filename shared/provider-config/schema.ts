@@ -1,0 +1,111 @@
+/**
+ * The provider's own integration, in one file (`keyless.config.json`): the name its customers read,
+ * the permissions it asks of them, and the deployment settings. Validated here; `keyless.config.
+ * schema.json` is generated from this schema (`npm run config:schema`) so editors complete and check
+ * the file (docs/architecture.md §9).
+ */
+import { z } from 'zod';
+import {
+  ACCOUNT_ID_MESSAGE,
+  ACCOUNT_ID_PATTERN,
+  REGION_MESSAGE,
+  REGION_PATTERN,
+  STAGE_MESSAGE,
+  STAGE_PATTERN,
+} from '../domain/identifiers.ts';
+
+/** `service:Action`, with wildcards inside a service (`s3:Get*`); never a lone `*`. */
+export const ACTION_PATTERN = /^[a-z0-9-]+:[A-Za-z0-9*?]+$/;
+/** An AWS managed policy, written for the commercial partition; rendered with `${AWS::Partition}`. */
+export const MANAGED_POLICY_PATTERN = /^arn:aws:iam::aws:policy\/[\w+=,.@/-]{1,512}$/;
+
+const action = z
+  .string()
+  .regex(
+    ACTION_PATTERN,
+    'must be written service:Action (wildcards inside a service, such as s3:Get*, are fine)',
+  );
+
+const statementSchema = z.strictObject({
+  Sid: z
+    .string()
+    .regex(/^[A-Za-z0-9]+$/, 'must be alphanumeric')
+    .optional(),
+  Effect: z.enum(['Allow', 'Deny'], { error: 'must be "Allow" or "Deny"' }),
+  Action: z.union([action, z.array(action).min(1, 'must name at least one action')], {
+    error: 'must be an action or a list of actions, written service:Action',
+  }),
+  Resource: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], {
+    error: 'is required: an ARN, "*" or a list of them',
+  }),
+  Condition: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+  /**
+   * Actions of this statement the provider can live without: the permission checks report them
+   * missing without failing the connection. Keyless's own key, never part of the IAM policy.
+   */
+  OptionalActions: z.array(action).optional(),
+});
+export type ProviderStatement = z.output<typeof statementSchema>;
+
+/** The IAM policy statement a provider statement becomes: Keyless's own OptionalActions key removed. */
+export function iamStatement({ OptionalActions: _optional, ...statement }: ProviderStatement) {
+  return statement;
+}
+
+export const permissionSetSchema = z.strictObject({
+  managedPolicyArns: z
+    .array(
+      z
+        .string()
+        .regex(MANAGED_POLICY_PATTERN, 'must be an AWS managed policy: arn:aws:iam::aws:policy/<name>'),
+    )
+    .default([]),
+  statements: z.array(statementSchema).default([]),
+});
+export type PermissionSet = z.output<typeof permissionSetSchema>;
+
+/** What cdk.json's context held: one deploy may still override any of it with `-c key=value`. */
+export const deploymentSettingsSchema = z.strictObject({
+  stage: z.string().regex(STAGE_PATTERN, STAGE_MESSAGE).optional(),
+  providerAccountId: z
+    .string()
+    .refine((value) => value === '' || ACCOUNT_ID_PATTERN.test(value), ACCOUNT_ID_MESSAGE)
+    .optional(),
+  homeRegion: z
+    .string()
+    .refine((value) => value === '' || REGION_PATTERN.test(value), REGION_MESSAGE)
+    .optional(),
+  ingressRegions: z.array(z.string().regex(REGION_PATTERN, REGION_MESSAGE)).optional(),
+  allowedPrincipalOrgId: z
+    .string()
+    .regex(/^(o-[a-z0-9]{10,32})?$/, 'must be an AWS Organization id (o-…)')
+    .optional(),
+  allowedCustomerAccounts: z.array(z.string().regex(ACCOUNT_ID_PATTERN, ACCOUNT_ID_MESSAGE)).optional(),
+  acceptForwardedStackEvents: z.boolean().optional(),
+  callbackReservedConcurrency: z.number().int().min(1).max(1000).optional(),
+  validatorReservedConcurrency: z.number().int().min(1).max(1000).optional(),
+  logRetentionDays: z.number().int().positive().optional(),
+  logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).optional(),
+  serviceTimeoutSeconds: z.number().int().min(60).max(3600).optional(),
+  setupTtlDays: z.number().int().positive().optional(),
+  legacyGraceDays: z.number().int().positive().optional(),
+  reminderIntervalDays: z.number().int().positive().optional(),
+});
+export type DeploymentSettings = z.output<typeof deploymentSettingsSchema>;
+
+export const providerConfigSchema = z.strictObject({
+  /** Where editors find the JSON Schema; ignored by Keyless. */
+  $schema: z.string().optional(),
+  /** What the customer reads in the template, the role description and the parameter labels. */
+  providerName: z
+    .string({ error: 'is required: the name your customers know you by' })
+    .regex(/^[\w .,:@()+=&'-]{1,60}$/, "must be 1–60 letters, digits, spaces or _ . , : @ ( ) + = & ' -"),
+  permissions: z.strictObject({
+    /** For as long as the customer keeps the stack. */
+    ongoing: permissionSetSchema,
+    /** Only while the customer keeps the stack's SetupPhase parameter true. */
+    setupPhase: permissionSetSchema.default({ managedPolicyArns: [], statements: [] }),
+  }),
+  deployment: deploymentSettingsSchema.default({}),
+});
+export type ProviderConfig = z.output<typeof providerConfigSchema>;
