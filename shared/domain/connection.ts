@@ -43,6 +43,8 @@ export interface PendingCloudFormationAnswer {
   deadline: number;
   /** The setup whose validation slot this request holds until `deadline` (freed by the verdict). */
   slotSetupId?: string;
+  /** When a validator invocation began proving this request (its lease; see leaseProof). */
+  proofStartedAt?: string;
 }
 
 interface ConnectionBase {
@@ -56,6 +58,11 @@ interface ConnectionBase {
   updatedAt: string;
   /** When the connection became REVOKED: only an offer issued after it can connect the account again. */
   revokedAt?: string;
+  /**
+   * On a connection re-created after a revocation: that revocation's time. Offers issued before it
+   * stay refused for good, also once the account is connected again (invariant 9).
+   */
+  offersValidAfter?: string;
   lastError?: string;
   /**
    * The last CloudFormation requests answered after validation (RequestIds, newest last, bounded),

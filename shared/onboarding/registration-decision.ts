@@ -16,8 +16,11 @@ export interface PendingCaps {
   perCustomer: number;
 }
 
-/** Defaults: enough for a StackSet rolling out a few accounts at a time, too few to flood the validator. */
-export const DEFAULT_PENDING_CAPS: PendingCaps = { perSetup: 10, perCustomer: 20 };
+/**
+ * Defaults: enough for a StackSet rolling out a few accounts at a time, and below the validator's
+ * reserved concurrency (10), so one offer, or one customer, can never occupy every validation.
+ */
+export const DEFAULT_PENDING_CAPS: PendingCaps = { perSetup: 5, perCustomer: 8 };
 
 export interface RegistrationFacts {
   request: {
@@ -53,8 +56,11 @@ export type RegistrationPlan =
   | { kind: 'refuse'; reason: string }
   /** Nothing to prove (unchanged properties, or a second stack of a live connection): answer SUCCESS. */
   | { kind: 'unchanged'; roleArn: string }
-  /** A new connection (or one replacing a REVOKED one, with an offer issued after the revocation). */
-  | { kind: 'create'; setup: Setup; slot: ValidationSlotClaim }
+  /**
+   * A new connection (or one replacing a REVOKED one, with an offer issued after the revocation,
+   * whose time the new connection keeps as `offersValidAfter`).
+   */
+  | { kind: 'create'; setup: Setup; slot: ValidationSlotClaim; offersValidAfter?: string }
   /** A REGISTERED or FAILED connection: the candidate values are replaced. */
   | { kind: 'replace-candidate'; setup: Setup; slot: ValidationSlotClaim }
   /** A connection on access keys brings its role: proven before the keys are dropped. */
@@ -180,15 +186,15 @@ export function decideRegistration(facts: RegistrationFacts): RegistrationPlan {
   }
   const setup = match?.setup;
 
-  // Revocation is final for every offer issued before it (invariant 9).
-  if (existing?.status === 'REVOKED') {
-    const revokedAt = existing.revokedAt ?? existing.updatedAt;
-    if (!setup || setup.createdAt <= revokedAt) {
-      return {
-        kind: 'refuse',
-        reason: `The connection of account ${request.accountId} was revoked at ${revokedAt}: only a launch link issued after the revocation can connect it again; ask your provider for a new one.`,
-      };
-    }
+  // Revocation is final for every offer issued before it (invariant 9): while the connection is
+  // REVOKED, and on the connection re-created after it.
+  const revokedAt =
+    existing?.status === 'REVOKED' ? (existing.revokedAt ?? existing.updatedAt) : existing?.offersValidAfter;
+  if (revokedAt !== undefined && (!setup || setup.createdAt <= revokedAt)) {
+    return {
+      kind: 'refuse',
+      reason: `The connection of account ${request.accountId} was revoked at ${revokedAt}: only a launch link issued after the revocation can connect it again; ask your provider for a new one.`,
+    };
   }
 
   // A stack registers one connection, and a role serves one customer (invariants 4 and 9).
@@ -205,7 +211,12 @@ export function decideRegistration(facts: RegistrationFacts): RegistrationPlan {
   if (slot && 'refuse' in slot) return { kind: 'refuse', reason: slot.refuse };
 
   if (!existing || existing.status === 'REVOKED') {
-    return { kind: 'create', setup: setup!, slot: slot! };
+    return {
+      kind: 'create',
+      setup: setup!,
+      slot: slot!,
+      ...(existing && revokedAt !== undefined ? { offersValidAfter: revokedAt } : {}),
+    };
   }
   if (existing.authMethod === 'ACCESS_KEYS') {
     if (existing.status !== 'ACTIVE') {
@@ -221,6 +232,15 @@ export function decideRegistration(facts: RegistrationFacts): RegistrationPlan {
     const sameId = secureEquals(existing.externalId, request.externalId);
     if (existing.status === 'ACTIVE' && sameRole && sameId)
       return { kind: 'unchanged', roleArn: existing.roleArn };
+    // A proven connection changes only through the stack it was proven with: the StackId of a
+    // request is not authenticated, and moving the connection to another stack would let that
+    // stack's deletion, not the customer's, decide its revocation.
+    if (request.stackId !== existing.stackId) {
+      return {
+        kind: 'refuse',
+        reason: `Account ${request.accountId} is connected through stack ${existing.stackId}: update that stack to change the connection; another stack cannot change it.`,
+      };
+    }
     return {
       kind: 'change-live',
       setup,

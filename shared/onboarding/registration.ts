@@ -29,7 +29,11 @@ import {
 } from '../cloudformation/request.ts';
 import { compactRegion } from '../cloudformation/response-url.ts';
 import { parseStackArn, type StackArn } from '../cloudformation/stack-arn.ts';
-import type { Connection, PendingCloudFormationAnswer } from '../domain/connection.ts';
+import {
+  type Connection,
+  type PendingCloudFormationAnswer,
+  withAnsweredRequest,
+} from '../domain/connection.ts';
 import { ROLE_ARN_PATTERN } from '../domain/sts-limits.ts';
 import { ConflictError } from '../errors.ts';
 import { DETAIL_TYPES, type DetailOf } from '../events/catalog.ts';
@@ -247,15 +251,38 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
     ]);
   }
 
-  /** Answers FAILED to a request that a newer one replaces, so no stack waits for nothing. */
-  async function supersede(connection: Connection, by: ValidRequest) {
+  /** The pending request a newer one replaces, if it still waits for its answer. */
+  function supersededBy(connection: Connection, by: ValidRequest): PendingCloudFormationAnswer | undefined {
     const old = 'pendingAnswer' in connection ? connection.pendingAnswer : undefined;
-    if (!old || old.requestId === by.target.requestId || old.deadline <= now().getTime()) return;
+    if (!old || old.requestId === by.target.requestId || old.deadline <= now().getTime()) return undefined;
+    return old;
+  }
+
+  /**
+   * Once the write that replaced it has succeeded: answers the superseded request FAILED (so no
+   * stack waits for nothing, and never for a write that then lost its race) and frees its slot.
+   */
+  async function settleSuperseded(
+    old: PendingCloudFormationAnswer | undefined,
+    connection: Connection,
+    by: ValidRequest,
+  ) {
+    if (!old) return;
     await answer(
       old,
       'FAILED',
       `Superseded by a newer registration of account ${connection.accountId} (request ${by.target.requestId}).`,
     );
+    // A slot on the setup the newer request claimed is that request's now; one on another setup is freed.
+    const claimed = 'pendingAnswer' in connection ? connection.pendingAnswer?.slotSetupId : undefined;
+    if (old.slotSetupId && old.slotSetupId !== claimed) {
+      await store.releaseValidationSlot({
+        customerId: connection.customerId,
+        setupId: old.slotSetupId,
+        accountId: connection.accountId,
+        until: old.deadline,
+      });
+    }
   }
 
   /** Reads what the decision needs: the connection, the customer's setups, the stack's and the role's links. */
@@ -327,6 +354,7 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
             externalId: properties.ExternalId,
             stackId: target.stackId,
             setupId: plan.setup.setupId,
+            ...(plan.offersValidAfter ? { offersValidAfter: plan.offersValidAfter } : {}),
             pendingAnswer: pendingAnswer(plan.slot),
             createdAt: at.toISOString(),
             updatedAt: at.toISOString(),
@@ -339,7 +367,12 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
         return await recorded(connection, valid, 'create');
       }
       if (!existing) throw new Error(`A ${plan.kind} plan needs a stored connection.`);
-      await supersede(existing, valid);
+      // The request this one replaces is remembered as answered by the same write, so its late
+      // redelivery is ignored; it is answered once that write has succeeded.
+      const superseded = supersededBy(existing, valid);
+      const replacing = superseded
+        ? { answeredRequestIds: withAnsweredRequest(existing.answeredRequestIds, superseded.requestId) }
+        : {};
 
       // A candidate ID proven later (rotation, migration) names its setup; the validator marks it
       // USED when it switches the ID in. Without a setup (a known ID), a stale candidate's is dropped.
@@ -358,12 +391,14 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
             stackId: target.stackId,
             pendingAnswer: pendingAnswer(plan.slot),
             ...pendingSetup.set,
+            ...replacing,
           },
           remove: pendingSetup.remove,
           ...slot,
           audit: audit('migration to a role requested'),
           now: at,
         });
+        await settleSuperseded(superseded, connection, valid);
         return await recorded(connection, valid, 'migration');
       }
 
@@ -377,6 +412,7 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
             ...(sameId ? {} : { pendingExternalId: properties.ExternalId }),
             pendingAnswer: pendingAnswer(plan.slot),
             ...pendingSetup.set,
+            ...replacing,
           },
           remove: [
             ...(sameRole ? (['pendingRoleArn'] as const) : []),
@@ -387,6 +423,7 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
           audit: audit(`${valid.request.RequestType} brings a change to prove`),
           now: at,
         });
+        await settleSuperseded(superseded, connection, valid);
         return await recorded(connection, valid, plan.reason);
       }
 
@@ -401,6 +438,7 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
           stackId: target.stackId,
           pendingAnswer: pendingAnswer(plan.slot),
           setupId: plan.setup.setupId,
+          ...replacing,
         },
         remove: ['pendingRoleArn', 'pendingExternalId', 'pendingSetupId', 'lastError'],
         useSetup: plan.setup,
@@ -408,12 +446,17 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
         audit: audit(`${valid.request.RequestType} from stack`),
         now: at,
       });
+      await settleSuperseded(superseded, connection, valid);
       return await recorded(connection, valid, valid.request.RequestType === 'Create' ? 'create' : 'update');
     } catch (error) {
       // Lost a race (a duplicate delivery, another stack of the same account, a concurrent claim of
       // the setup's last validation slot): decide again on what the table holds now.
-      if (error instanceof ConflictError && attempt < MAX_DECISIONS) return register(valid, attempt + 1);
-      throw error;
+      if (!(error instanceof ConflictError)) throw error;
+      if (attempt < MAX_DECISIONS) return register(valid, attempt + 1);
+      // Still losing: answer now rather than leave the stack waiting on redeliveries.
+      throw new Refusal(
+        `Keyless is busy with other registrations of this account or launch link: retry the stack in a minute.`,
+      );
     }
   }
 

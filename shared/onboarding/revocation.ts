@@ -4,8 +4,10 @@
  * Deleted` from the callback, or a forwarded "CloudFormation Stack Status Change" with a DELETE
  * status) or by hand through the API. Unknown stacks and repeats change nothing.
  */
+
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { z } from 'zod';
+import { sleep } from '../backoff.ts';
 import { type AnswerSender, failedAnswer } from '../cloudformation/answer.ts';
 import { parseStackArn } from '../cloudformation/stack-arn.ts';
 import {
@@ -37,6 +39,9 @@ export interface RevokeInput {
   from?: readonly ConnectionStatus[];
 }
 
+/** How often a revocation decides again after losing a race before it lets the platform retry it. */
+const REVOKE_ATTEMPTS = 10;
+
 /** What a stack deletion revokes: connections that grant access or are about to. */
 const LIVE_STATUSES: readonly ConnectionStatus[] = ['ACTIVE', 'BROKEN', 'REGISTERED'];
 
@@ -49,7 +54,10 @@ export function createRevoker(deps: OnboardingDependencies & { answers?: AnswerS
   const now = deps.now ?? (() => new Date());
 
   async function revoke(input: RevokeInput): Promise<RevocationOutcome> {
-    for (let attempt = 1; attempt <= 3; attempt++) {
+    for (let attempt = 1; attempt <= REVOKE_ATTEMPTS; attempt++) {
+      // Writes racing on the connection (a verdict, a burst of Updates) make it lose; it backs off
+      // a little and decides again, so a revocation is not starved by churn.
+      if (attempt > 1) await sleep(Math.random() * 20 * attempt);
       const connection = await store.getConnection(input.customerId, input.accountId);
       if (!connection) return { kind: 'unchanged', reason: 'no such connection' };
       if (connection.status === 'REVOKED')

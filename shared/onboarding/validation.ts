@@ -21,8 +21,13 @@ import type { OnboardingDependencies } from './dependencies.ts';
 import type { ProofResult, RoleProver } from './role-proof.ts';
 
 const ACTOR = 'role-validator';
-/** Kept free at the end of an invocation for the verdict write, the answer and the events. */
-export const ANSWER_RESERVE_MS = 10_000;
+/**
+ * Kept free at the end of an invocation for the verdict write, the answer and the events: the
+ * answer sender's worst case (4 attempts of 5 s, with backoff) fits in it.
+ */
+export const ANSWER_RESERVE_MS = 25_000;
+/** A proof lease older than this belongs to an invocation that died: the validator's own timeout. */
+export const PROOF_LEASE_MS = 300_000;
 /** How long one connection may take in re-validation (an existing role needs no propagation wait). */
 export const REVALIDATION_BUDGET_MS = 15_000;
 /** How many answered request ids a connection remembers (a stack has at most a few in flight). */
@@ -85,18 +90,20 @@ function verdictUpdate(
 ): UpdateConnectionInput {
   const audit = (reason: string) => ({ actor: ACTOR, reason, sourceEventId });
   if (proof.ok) {
+    // A connection proven before keeps the stack it was proven with (a change comes only through
+    // it); a first proof takes the stack that registered it.
+    const provenBefore = connection.authMethod === 'ROLE' && connection.status !== 'REGISTERED';
+    const stackId = provenBefore ? connection.stackId : pending.stackId;
     // The proven connection holds its stack and its role from this write on (invariants 4 and 9),
     // and lets go of the ones the proven values replace.
     const links = {
-      claimLinks: { stackId: pending.stackId, roleArn: candidate.roleArn },
-      ...(connection.authMethod === 'ROLE' && connection.status !== 'REGISTERED'
-        ? { releaseLinks: { stackId: connection.stackId, roleArn: connection.roleArn } }
-        : {}),
+      claimLinks: { stackId, roleArn: candidate.roleArn },
+      ...(provenBefore ? { releaseLinks: { stackId: connection.stackId, roleArn: connection.roleArn } } : {}),
     };
     const proven = {
       roleArn: candidate.roleArn,
       externalId: candidate.externalId,
-      stackId: pending.stackId,
+      stackId,
       validatedAt: at.toISOString(),
       ...(candidate.setupId ? { setupId: candidate.setupId } : {}),
     };
@@ -214,6 +221,18 @@ export function createValidator(deps: ValidatorDependencies) {
     const candidate = candidateOf(connection);
     if (!candidate || !pending) return { kind: 'skipped', reason: 'no candidate role' };
 
+    // One proof per request: a redelivered event finds the lease taken and stops here.
+    const leased = await store.leaseProof({
+      customerId: connection.customerId,
+      accountId: connection.accountId,
+      requestId: pending.requestId,
+      now: now(),
+      staleBefore: new Date(now().getTime() - PROOF_LEASE_MS),
+    });
+    if (!leased) {
+      logger.info('Another invocation is proving this request', { correlationId: detail.correlationId });
+      return { kind: 'skipped', reason: 'being proven by another invocation' };
+    }
     const deadline = Math.min(pending.deadline, now().getTime() + remainingMs() - ANSWER_RESERVE_MS);
     // A stack or role another connection holds is refused before any AssumeRole.
     let proof =

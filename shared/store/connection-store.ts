@@ -44,6 +44,8 @@ export function createConnectionStore({
      * and projected to the few attributes a vend needs.
      */
     getConnectionAccess: connections.getConnectionAccess,
+    /** Takes the proof of a pending request for one validator invocation (see connections.ts). */
+    leaseProof: connections.leaseProof,
 
     /** One page of a customer's connections. */
     listConnections: connections.listConnections,

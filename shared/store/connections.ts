@@ -3,7 +3,7 @@
  * Each write is one transaction (transaction.ts): the connection write, conditional on what was
  * read, with the setup, link and audit writes that belong to it.
  */
-import { GetCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   ALLOWED_TRANSITIONS,
   assertTransition,
@@ -173,6 +173,51 @@ export function createConnections(table: StoreTable, links: ReturnType<typeof cr
         }),
       );
       return Item ? decodeConnection(Item) : undefined;
+    },
+
+    /**
+     * Takes the proof of a pending request: true for exactly one caller while the lease is fresh, so
+     * a redelivered `Role Registered` never starts a second proof of the same request (invariant 10).
+     * A lease older than `staleBefore` (its invocation died) can be taken again. The version stays.
+     */
+    async leaseProof({
+      customerId,
+      accountId,
+      requestId,
+      now,
+      staleBefore,
+    }: {
+      customerId: string;
+      accountId: string;
+      requestId: string;
+      now: Date;
+      staleBefore: Date;
+    }): Promise<boolean> {
+      try {
+        await client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: itemKeys.connection(customerId, accountId),
+            UpdateExpression: 'SET #pending.#started = :now',
+            ConditionExpression:
+              '#pending.#requestId = :requestId AND (attribute_not_exists(#pending.#started) OR #pending.#started < :stale)',
+            ExpressionAttributeNames: {
+              '#pending': 'pendingAnswer',
+              '#started': 'proofStartedAt',
+              '#requestId': 'requestId',
+            },
+            ExpressionAttributeValues: {
+              ':now': now.toISOString(),
+              ':stale': staleBefore.toISOString(),
+              ':requestId': requestId,
+            },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+        throw error;
+      }
     },
 
     async getConnectionAccess(customerId: string, accountId: string): Promise<ConnectionAccess | undefined> {

@@ -92,6 +92,7 @@ function oneOf<T extends string>(
 
 const CONNECTION_TEXT_FIELDS = [
   'revokedAt',
+  'offersValidAfter',
   'lastError',
   'roleArn',
   'externalId',

@@ -2,7 +2,9 @@
  * The Keyless table, defined once: the CDK stack, the local runtime and the tests all build
  * their table from this module, so keys, the sparse legacy index and TTL can never drift apart.
  */
+
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { ROLE_ARN_PATTERN } from '../domain/sts-limits.ts';
 
 export const TABLE_KEYS = { partitionKey: 'PK', sortKey: 'SK' } as const;
 
@@ -62,12 +64,23 @@ export const itemKeys = {
     [TABLE_KEYS.partitionKey]: `STACK#${stackId}`,
     [TABLE_KEYS.sortKey]: 'STACK',
   }),
-  /** Which connection a customer role serves: one role serves one customer (invariant 4). */
+  /**
+   * Which connection a customer role serves: one role serves one customer (invariant 4). Keyed by
+   * partition, account and the role's name in lower case: IAM role names are unique in an account
+   * whatever their case or path, so `role/KeylessAccess` and `role/x/keylessaccess` are one role.
+   */
   roleLink: (roleArn: string) => ({
-    [TABLE_KEYS.partitionKey]: `ROLE#${roleArn}`,
+    [TABLE_KEYS.partitionKey]: `ROLE#${roleIdentity(roleArn)}`,
     [TABLE_KEYS.sortKey]: 'ROLE',
   }),
 };
+
+/** `<partition>:<account>:<role name, lower case>` of a role ARN (the ARN, lower case, if it is not one). */
+function roleIdentity(roleArn: string): string {
+  const [, partition, account, path = ''] = ROLE_ARN_PATTERN.exec(roleArn) ?? [];
+  if (!partition || !account) return roleArn.toLowerCase();
+  return `${partition}:${account}:${(path.split('/').pop() ?? '').toLowerCase()}`;
+}
 
 /** The CreateTable request for DynamoDB (Local or real): on-demand, keys, sparse GSI. */
 export function createTableInput(tableName: string): CreateTableCommandInput {
