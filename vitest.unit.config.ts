@@ -48,6 +48,8 @@ export default defineConfig({
   test: {
     include: testFiles.filter((file) => file.endsWith('.test.ts') && !needsDynamoDb(file)),
     setupFiles: ['test/setup-unit.ts'],
+    // One worker per core, reused across files: the per-file start-up is most of a unit file's time.
+    isolate: false,
     testTimeout: 30_000,
     maxWorkers: 2,
     restoreMocks: true,
