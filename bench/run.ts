@@ -26,7 +26,7 @@ const RUNNERS: Record<ScenarioName, Runner> = {
     return report;
   },
   async vending(options, results) {
-    // Single flight shares the vending scenario's database and stand-in; run together when both are asked.
+    // Single flight shares the vending scenario's database and STS; run together when both are asked.
     const { rows, singleFlight, report } = await runVending(options, {
       load: true,
       singleFlight: options.only.includes('singleFlight'),

@@ -1,6 +1,6 @@
 /**
  * One vending measurement, in its own process (harness/child.ts): one implementation, one
- * concurrency, revocation check on or off. The parent owns the STS stand-in (and counts its
+ * concurrency, revocation check on or off. The parent owns the local STS (and counts its
  * calls) and DynamoDB Local; this process only generates load and times each vend.
  *
  * Simulated time: the global clock is replaced before anything is imported and advances by
