@@ -20,12 +20,15 @@ export class ProviderConfigError extends Error {
   }
 }
 
-/** `permissions.ongoing.statements[2].Action`, as a person writes the path. */
+/** `permissions.ongoing.statements[2].Action`, as a person writes the path (odd keys quoted: `[""]`). */
 export function formatPath(path: readonly PropertyKey[]): string {
   return path
-    .map((segment, index) =>
-      typeof segment === 'number' ? `[${segment}]` : `${index === 0 ? '' : '.'}${String(segment)}`,
-    )
+    .map((segment, index) => {
+      if (typeof segment === 'number') return `[${segment}]`;
+      const key = String(segment);
+      if (!/^[A-Za-z_$][\w$]*$/.test(key)) return `[${JSON.stringify(key)}]`;
+      return `${index === 0 ? '' : '.'}${key}`;
+    })
     .join('');
 }
 
