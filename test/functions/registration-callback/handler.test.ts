@@ -6,7 +6,7 @@ import { createRegistrationCallbackHandler } from '#functions/registration-callb
 import type { CustomResourceRequest } from '#shared/cloudformation/request.ts';
 import type { RoleConnection } from '#shared/domain/connection.ts';
 import { DETAIL_TYPES } from '#shared/events/catalog.ts';
-import { DEFAULT_ANSWER_WINDOW_MS } from '#shared/onboarding/registration.ts';
+import { DEFAULT_ANSWER_WINDOW_MS } from '#shared/onboarding/answer-deadline.ts';
 import { createConnectionStore } from '#shared/store/connection-store.ts';
 import { randomAccountId } from '../../support/builders.ts';
 import { createTestTable } from '../../support/dynamodb.ts';
