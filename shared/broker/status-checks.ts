@@ -1,7 +1,7 @@
 /**
  * The broker's connection status checks: which read of a connection's status a vend may trust.
  *
- * The guarantee (DESIGN §5.5): a vend that starts at `t` is served only from a strongly consistent
+ * The guarantee (docs/architecture.md §6, invariant 5): a vend that starts at `t` is served only from a strongly consistent
  * status read that *began* at or after `t − bound`. With the default bound of 0 that means a read
  * that began after the vend did, so a revocation committed before a vend starts is always seen.
  *
