@@ -210,10 +210,10 @@ export function createValidator(deps: ValidatorDependencies) {
     detail: DetailOf<typeof DETAIL_TYPES.roleRegistered>,
     { remainingMs, eventId }: { remainingMs: () => number; eventId: string },
   ): Promise<ValidationOutcome> {
-    let connection = await store.getConnection(detail.customerId, detail.accountId);
+    const connection = await store.getConnection(detail.customerId, detail.accountId);
     const pendingOf = (c: Connection | undefined) =>
       c && 'pendingAnswer' in c ? (c.pendingAnswer as PendingCloudFormationAnswer | undefined) : undefined;
-    let pending = pendingOf(connection);
+    const pending = pendingOf(connection);
     if (!connection || connection.status === 'REVOKED' || pending?.requestId !== detail.correlationId) {
       logger.info('Nothing to validate: stale or duplicate event', { correlationId: detail.correlationId });
       return { kind: 'skipped', reason: 'no pending request with this id' };
@@ -222,17 +222,42 @@ export function createValidator(deps: ValidatorDependencies) {
     if (!candidate || !pending) return { kind: 'skipped', reason: 'no candidate role' };
 
     // One proof per request: a redelivered event finds the lease taken and stops here.
-    const leased = await store.leaseProof({
+    const lease = {
       customerId: connection.customerId,
       accountId: connection.accountId,
       requestId: pending.requestId,
-      now: now(),
-      staleBefore: new Date(now().getTime() - PROOF_LEASE_MS),
+      startedAt: now(),
+    };
+    const leased = await store.leaseProof({
+      ...lease,
+      now: lease.startedAt,
+      staleBefore: new Date(lease.startedAt.getTime() - PROOF_LEASE_MS),
     });
     if (!leased) {
       logger.info('Another invocation is proving this request', { correlationId: detail.correlationId });
       return { kind: 'skipped', reason: 'being proven by another invocation' };
     }
+    try {
+      return await proveAndSettle(connection, pending, candidate, detail, { remainingMs, eventId });
+    } catch (error) {
+      // The platform retries the event: give the lease back so the retry proves the request.
+      await store.releaseProof(lease).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Proves a leased request's candidate, records the verdict, answers CloudFormation. */
+  async function proveAndSettle(
+    read: Connection,
+    leasedPending: PendingCloudFormationAnswer,
+    candidate: Candidate,
+    detail: DetailOf<typeof DETAIL_TYPES.roleRegistered>,
+    { remainingMs, eventId }: { remainingMs: () => number; eventId: string },
+  ): Promise<ValidationOutcome> {
+    let connection: Connection | undefined = read;
+    let pending: PendingCloudFormationAnswer | undefined = leasedPending;
+    const pendingOf = (c: Connection | undefined) =>
+      c && 'pendingAnswer' in c ? (c.pendingAnswer as PendingCloudFormationAnswer | undefined) : undefined;
     const deadline = Math.min(pending.deadline, now().getTime() + remainingMs() - ANSWER_RESERVE_MS);
     // A stack or role another connection holds is refused before any AssumeRole.
     let proof =

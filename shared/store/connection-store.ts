@@ -46,6 +46,8 @@ export function createConnectionStore({
     getConnectionAccess: connections.getConnectionAccess,
     /** Takes the proof of a pending request for one validator invocation (see connections.ts). */
     leaseProof: connections.leaseProof,
+    /** Gives a proof lease back when the invocation fails before its verdict. */
+    releaseProof: connections.releaseProof,
 
     /** One page of a customer's connections. */
     listConnections: connections.listConnections,

@@ -220,6 +220,38 @@ export function createConnections(table: StoreTable, links: ReturnType<typeof cr
       }
     },
 
+    /** Gives a proof lease back (the invocation failed before its verdict), if it is still this one. */
+    async releaseProof({
+      customerId,
+      accountId,
+      requestId,
+      startedAt,
+    }: {
+      customerId: string;
+      accountId: string;
+      requestId: string;
+      startedAt: Date;
+    }): Promise<void> {
+      try {
+        await client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: itemKeys.connection(customerId, accountId),
+            UpdateExpression: 'REMOVE #pending.#started',
+            ConditionExpression: '#pending.#requestId = :requestId AND #pending.#started = :started',
+            ExpressionAttributeNames: {
+              '#pending': 'pendingAnswer',
+              '#started': 'proofStartedAt',
+              '#requestId': 'requestId',
+            },
+            ExpressionAttributeValues: { ':requestId': requestId, ':started': startedAt.toISOString() },
+          }),
+        );
+      } catch (error) {
+        if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+      }
+    },
+
     async getConnectionAccess(customerId: string, accountId: string): Promise<ConnectionAccess | undefined> {
       const key = itemKeys.connection(customerId, accountId);
       const { Item } = await client.send(

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CustomResourceRequest } from '#shared/cloudformation/request.ts';
 import { DETAIL_TYPES, type DetailOf } from '#shared/events/catalog.ts';
 import { runLegacyCli } from '#shared/legacy/cli.ts';
@@ -552,6 +552,31 @@ describe('second review of the fixes', () => {
     expect(outcomes.filter((o) => o.kind === 'rejected')).toHaveLength(1);
     expect(sts.calls() - callsBefore).toBeLessThanOrEqual(DEFAULT_PROOF_ATTEMPTS);
     expect(server.answersFor(request.RequestId)).toHaveLength(1);
+  });
+
+  it('gives the proof lease back when the invocation fails before its verdict, so the retry proves the request', async () => {
+    // Prepare: a registration whose first verdict write fails for good (the platform retries).
+    const customerId = uniqueCustomer();
+    const accountId = randomAccountId();
+    const setup = await openSetup(store, customerId);
+    await sts.trust(roleIn(accountId), setup.externalId);
+    const request = createRequest({
+      customerId,
+      accountId,
+      externalId: setup.externalId,
+      responseUrl: server.url,
+    });
+    await life.registration.handle(viaTopic(request));
+    const failing = vi
+      .spyOn(store, 'updateConnection')
+      .mockRejectedValueOnce(new Error('DynamoDB unavailable'));
+    // Act
+    await expect(validate(customerId, accountId)).rejects.toThrow(/DynamoDB unavailable/);
+    failing.mockRestore();
+    const retried = await validate(customerId, accountId);
+    // Assess
+    expect(retried).toMatchObject({ kind: 'validated' });
+    expect(server.answersFor(request.RequestId)).toEqual([expect.objectContaining({ Status: 'SUCCESS' })]);
   });
 
   it('treats one role named in another case as the same role: it still serves one customer', async () => {
