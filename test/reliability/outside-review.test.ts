@@ -19,7 +19,13 @@ import { itemKeys } from '#shared/store/table-definition.ts';
 import { captureOutput } from '../shared/broker/support/capture-output.ts';
 import { randomAccountId } from '../support/builders.ts';
 import { createTestTable } from '../support/dynamodb.ts';
-import { createRequest, openSetup, stackIdFor, uniqueCustomer } from '../support/onboarding.ts';
+import {
+  createRequest,
+  customerWithSetup,
+  openSetup,
+  stackIdFor,
+  uniqueCustomer,
+} from '../support/onboarding.ts';
 import { startResponseServer } from '../support/response-server.ts';
 import { createFigures } from './support/figures.ts';
 import { wireLifecycle } from './support/lifecycle.ts';
@@ -267,15 +273,7 @@ describe('outside review', () => {
 
   it('4. needs an open setup to register a connection that was never proven, even with its own External ID', async () => {
     // Prepare: a registration that failed validation, whose setup has expired since.
-    const customerId = uniqueCustomer();
-    const accountId = randomAccountId();
-    const setup = await openSetup(store, customerId);
-    const first = createRequest({
-      customerId,
-      accountId,
-      externalId: setup.externalId,
-      responseUrl: server.url,
-    });
+    const { customerId, accountId, setup, request: first } = await customerWithSetup(store, server.url);
     await life.registration.handle(viaTopic(first));
     await validate(customerId, accountId);
     expect(await store.getConnection(customerId, accountId)).toMatchObject({ status: 'FAILED' });
@@ -430,15 +428,7 @@ describe('outside review', () => {
   });
 
   it('7. refuses a StackId of another region than the topic that delivered the request', async () => {
-    const customerId = uniqueCustomer();
-    const accountId = randomAccountId();
-    const setup = await openSetup(store, customerId);
-    const request = createRequest({
-      customerId,
-      accountId,
-      externalId: setup.externalId,
-      responseUrl: server.url,
-    });
+    const { customerId, accountId, request } = await customerWithSetup(store, server.url);
     // Act: the StackId says us-east-1; SNS delivered it through eu-west-1's topic.
     await life.registration.handle(viaTopic(request, 'eu-west-1'));
     // Assess
@@ -527,15 +517,7 @@ describe('second review of the fixes', () => {
 
   it('proves a redelivered registration once, however often Role Registered arrives', async () => {
     // Prepare: one registration for a role nobody controls, its event delivered five times at once.
-    const customerId = uniqueCustomer();
-    const accountId = randomAccountId();
-    const setup = await openSetup(store, customerId);
-    const request = createRequest({
-      customerId,
-      accountId,
-      externalId: setup.externalId,
-      responseUrl: server.url,
-    });
+    const { customerId, accountId, request } = await customerWithSetup(store, server.url);
     await life.registration.handle(viaTopic(request));
     const event = bus.of(DETAIL_TYPES.roleRegistered, customerId, accountId).at(-1)!;
     const callsBefore = sts.calls();
@@ -556,16 +538,8 @@ describe('second review of the fixes', () => {
 
   it('gives the proof lease back when the invocation fails before its verdict, so the retry proves the request', async () => {
     // Prepare: a registration whose first verdict write fails for good (the platform retries).
-    const customerId = uniqueCustomer();
-    const accountId = randomAccountId();
-    const setup = await openSetup(store, customerId);
+    const { customerId, accountId, setup, request } = await customerWithSetup(store, server.url);
     await sts.trust(roleIn(accountId), setup.externalId);
-    const request = createRequest({
-      customerId,
-      accountId,
-      externalId: setup.externalId,
-      responseUrl: server.url,
-    });
     await life.registration.handle(viaTopic(request));
     const failing = vi
       .spyOn(store, 'updateConnection')
@@ -598,15 +572,7 @@ describe('second review of the fixes', () => {
   });
 
   it('remembers a superseded request as answered, so its late redelivery changes nothing', async () => {
-    const customerId = uniqueCustomer();
-    const accountId = randomAccountId();
-    const setup = await openSetup(store, customerId);
-    const first = createRequest({
-      customerId,
-      accountId,
-      externalId: setup.externalId,
-      responseUrl: server.url,
-    });
+    const { customerId, accountId, setup, request: first } = await customerWithSetup(store, server.url);
     const second = createRequest({
       customerId,
       accountId,
