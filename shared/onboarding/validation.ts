@@ -79,6 +79,10 @@ function candidateOf(connection: Connection): Candidate | undefined {
   };
 }
 
+/** The request a connection still owes an answer to, if any. */
+const pendingOf = (connection: Connection | undefined) =>
+  connection && 'pendingAnswer' in connection ? connection.pendingAnswer : undefined;
+
 /** The conditional write that records a verdict (and, by clearing the pending answer, claims it). */
 function verdictUpdate(
   connection: Connection,
@@ -211,8 +215,6 @@ export function createValidator(deps: ValidatorDependencies) {
     { remainingMs, eventId }: { remainingMs: () => number; eventId: string },
   ): Promise<ValidationOutcome> {
     const connection = await store.getConnection(detail.customerId, detail.accountId);
-    const pendingOf = (c: Connection | undefined) =>
-      c && 'pendingAnswer' in c ? (c.pendingAnswer as PendingCloudFormationAnswer | undefined) : undefined;
     const pending = pendingOf(connection);
     if (!connection || connection.status === 'REVOKED' || pending?.requestId !== detail.correlationId) {
       logger.info('Nothing to validate: stale or duplicate event', { correlationId: detail.correlationId });
@@ -256,8 +258,6 @@ export function createValidator(deps: ValidatorDependencies) {
   ): Promise<ValidationOutcome> {
     let connection: Connection | undefined = read;
     let pending: PendingCloudFormationAnswer | undefined = leasedPending;
-    const pendingOf = (c: Connection | undefined) =>
-      c && 'pendingAnswer' in c ? (c.pendingAnswer as PendingCloudFormationAnswer | undefined) : undefined;
     const deadline = Math.min(pending.deadline, now().getTime() + remainingMs() - ANSWER_RESERVE_MS);
     // A stack or role another connection holds is refused before any AssumeRole.
     let proof =

@@ -3,7 +3,7 @@
  * Each write is one transaction (transaction.ts): the connection write, conditional on what was
  * read, with the setup, link and audit writes that belong to it.
  */
-import { GetCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import {
   ALLOWED_TRANSITIONS,
   assertTransition,
@@ -22,7 +22,7 @@ import { queryAll, queryPage } from './partition.ts';
 import { setupUpdateItem, type ValidationSlotClaim } from './setups.ts';
 import type { StoreTable } from './table.ts';
 import { itemKeys, keys, LEGACY_INDEX, STATUS_INDEX, TABLE_KEYS } from './table-definition.ts';
-import { type TransactionWrite, transactWrite } from './transaction.ts';
+import { type TransactionWrite, transactWrite, updateIfCondition } from './transaction.ts';
 
 type ConnectionFields = Partial<Omit<RoleConnection, 'authMethod'>> &
   Partial<Omit<LegacyConnection, 'authMethod'>> & { authMethod?: Connection['authMethod'] };
@@ -157,6 +157,13 @@ function connectionUpdate(tableName: string, input: UpdateConnectionInput, to: C
   return { write, nextVersion };
 }
 
+/** The attributes of a pending request's proof lease (see leaseProof). */
+const PROOF_LEASE_NAMES = {
+  '#pending': 'pendingAnswer',
+  '#started': 'proofStartedAt',
+  '#requestId': 'requestId',
+};
+
 export function createConnections(table: StoreTable, links: ReturnType<typeof createLinks>) {
   const { client, tableName } = table;
   return {
@@ -193,31 +200,18 @@ export function createConnections(table: StoreTable, links: ReturnType<typeof cr
       now: Date;
       staleBefore: Date;
     }): Promise<boolean> {
-      try {
-        await client.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: itemKeys.connection(customerId, accountId),
-            UpdateExpression: 'SET #pending.#started = :now',
-            ConditionExpression:
-              '#pending.#requestId = :requestId AND (attribute_not_exists(#pending.#started) OR #pending.#started < :stale)',
-            ExpressionAttributeNames: {
-              '#pending': 'pendingAnswer',
-              '#started': 'proofStartedAt',
-              '#requestId': 'requestId',
-            },
-            ExpressionAttributeValues: {
-              ':now': now.toISOString(),
-              ':stale': staleBefore.toISOString(),
-              ':requestId': requestId,
-            },
-          }),
-        );
-        return true;
-      } catch (error) {
-        if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
-        throw error;
-      }
+      return updateIfCondition(table, {
+        Key: itemKeys.connection(customerId, accountId),
+        UpdateExpression: 'SET #pending.#started = :now',
+        ConditionExpression:
+          '#pending.#requestId = :requestId AND (attribute_not_exists(#pending.#started) OR #pending.#started < :stale)',
+        ExpressionAttributeNames: PROOF_LEASE_NAMES,
+        ExpressionAttributeValues: {
+          ':now': now.toISOString(),
+          ':stale': staleBefore.toISOString(),
+          ':requestId': requestId,
+        },
+      });
     },
 
     /** Gives a proof lease back (the invocation failed before its verdict), if it is still this one. */
@@ -231,25 +225,14 @@ export function createConnections(table: StoreTable, links: ReturnType<typeof cr
       accountId: string;
       requestId: string;
       startedAt: Date;
-    }): Promise<void> {
-      try {
-        await client.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: itemKeys.connection(customerId, accountId),
-            UpdateExpression: 'REMOVE #pending.#started',
-            ConditionExpression: '#pending.#requestId = :requestId AND #pending.#started = :started',
-            ExpressionAttributeNames: {
-              '#pending': 'pendingAnswer',
-              '#started': 'proofStartedAt',
-              '#requestId': 'requestId',
-            },
-            ExpressionAttributeValues: { ':requestId': requestId, ':started': startedAt.toISOString() },
-          }),
-        );
-      } catch (error) {
-        if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
-      }
+    }): Promise<boolean> {
+      return updateIfCondition(table, {
+        Key: itemKeys.connection(customerId, accountId),
+        UpdateExpression: 'REMOVE #pending.#started',
+        ConditionExpression: '#pending.#requestId = :requestId AND #pending.#started = :started',
+        ExpressionAttributeNames: PROOF_LEASE_NAMES,
+        ExpressionAttributeValues: { ':requestId': requestId, ':started': startedAt.toISOString() },
+      });
     },
 
     async getConnectionAccess(customerId: string, accountId: string): Promise<ConnectionAccess | undefined> {

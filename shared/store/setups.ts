@@ -8,7 +8,7 @@ import { decodeSetup } from './decoders.ts';
 import { queryAll } from './partition.ts';
 import type { StoreTable } from './table.ts';
 import { itemKeys, keys, TABLE_KEYS, TTL_ATTRIBUTE } from './table-definition.ts';
-import type { TransactItem } from './transaction.ts';
+import { type TransactItem, updateIfCondition } from './transaction.ts';
 
 /**
  * A place among the registrations a setup may have awaiting validation at once (invariant 10).
@@ -140,23 +140,14 @@ export function createSetups(table: StoreTable) {
       accountId: string;
       until: number;
     }): Promise<boolean> {
-      try {
-        await client.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: itemKeys.setup(slot.customerId, slot.setupId),
-            UpdateExpression: 'REMOVE #slots.#account',
-            // Only the request's own slot: a newer request of the account holds another deadline.
-            ConditionExpression: '#slots.#account = :until',
-            ExpressionAttributeNames: { '#slots': 'pendingValidations', '#account': slot.accountId },
-            ExpressionAttributeValues: { ':until': slot.until },
-          }),
-        );
-        return true;
-      } catch (error) {
-        if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
-        throw error;
-      }
+      return updateIfCondition(table, {
+        Key: itemKeys.setup(slot.customerId, slot.setupId),
+        UpdateExpression: 'REMOVE #slots.#account',
+        // Only the request's own slot: a newer request of the account holds another deadline.
+        ConditionExpression: '#slots.#account = :until',
+        ExpressionAttributeNames: { '#slots': 'pendingValidations', '#account': slot.accountId },
+        ExpressionAttributeValues: { ':until': slot.until },
+      });
     },
 
     async expireSetup(customerId: string, setupId: string): Promise<void> {

@@ -3,8 +3,13 @@
  * carries the error its failed condition means, so a lost race surfaces as that item's typed error
  * (with the cancellation as `cause`) instead of a bare TransactionCanceledException.
  */
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { StoredItem } from './decoders.ts';
 import type { StoreTable } from './table.ts';
@@ -37,5 +42,22 @@ export async function transactWrite({ client }: StoreTable, writes: readonly Tra
     // The exception comes from the low-level client, so its Item is still in DynamoDB's wire format.
     const raw = reasons[index]?.Item;
     throw write.onConditionFailed(raw ? unmarshall(raw) : undefined, { cause: error });
+  }
+}
+
+/**
+ * One conditional update whose lost condition is an answer, not an error (a lease already taken,
+ * a slot already freed): true when it was written, false when its condition did not hold.
+ */
+export async function updateIfCondition(
+  { client, tableName }: StoreTable,
+  input: Omit<UpdateCommandInput, 'TableName'>,
+) {
+  try {
+    await client.send(new UpdateCommand({ TableName: tableName, ...input }));
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
   }
 }

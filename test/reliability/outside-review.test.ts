@@ -67,6 +67,15 @@ const viaTopic = (payload: CustomResourceRequest, topicRegion = 'us-east-1') => 
   payload,
   topicRegion,
 });
+/** The "CloudFormation Stack Status Change" a customer account forwards when its stack is deleted. */
+const deleteComplete = (stackId: string, account: string) => ({
+  id: randomUUID(),
+  source: 'aws.cloudformation' as const,
+  'detail-type': 'CloudFormation Stack Status Change' as const,
+  account,
+  region: 'us-east-1',
+  detail: { 'stack-id': stackId, 'status-details': { status: 'DELETE_COMPLETE' } },
+});
 const roleIn = (accountId: string) => `arn:aws:iam::${accountId}:role/KeylessAccess`;
 const lastAnswer = (request: CustomResourceRequest) => server.answersFor(request.RequestId).at(-1);
 
@@ -118,14 +127,7 @@ describe('outside review', () => {
     });
     // Act
     await life.registration.handle(viaTopic(forged));
-    await life.revoker.onStackStatusChange({
-      id: randomUUID(),
-      source: 'aws.cloudformation',
-      'detail-type': 'CloudFormation Stack Status Change',
-      account: victim.accountId,
-      region: 'us-east-1',
-      detail: { 'stack-id': victim.stackId, 'status-details': { status: 'DELETE_COMPLETE' } },
-    });
+    await life.revoker.onStackStatusChange(deleteComplete(victim.stackId, victim.accountId));
     // Assess
     expect(lastAnswer(forged)).toMatchObject({
       Status: 'FAILED',
@@ -468,14 +470,7 @@ describe('second review of the fixes', () => {
         OldResourceProperties: forged.ResourceProperties,
       } as CustomResourceRequest),
     );
-    await life.revoker.onStackStatusChange({
-      id: randomUUID(),
-      source: 'aws.cloudformation',
-      'detail-type': 'CloudFormation Stack Status Change',
-      account: live.accountId,
-      region: 'us-east-1',
-      detail: { 'stack-id': live.stackId, 'status-details': { status: 'DELETE_COMPLETE' } },
-    });
+    await life.revoker.onStackStatusChange(deleteComplete(live.stackId, live.accountId));
     // Assess
     expect(lastAnswer(forged)).toMatchObject({
       Status: 'FAILED',
