@@ -7,6 +7,7 @@
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { describeRecorded, providerTemplateVersion } from '#shared/customer-template/version-history.ts';
 import { loadProviderConfig, providerConfigPath } from '#shared/provider-config/load.ts';
 import { assertPermissions } from '#shared/provider-config/policy-checks.ts';
 import { buildKeylessApp } from './stacks/keyless-app.ts';
@@ -15,12 +16,16 @@ import { readSettings } from './stacks/settings.ts';
 const file = providerConfigPath();
 const provider = loadProviderConfig(file);
 await assertPermissions(provider, { file });
+// The template's version: recorded in the history beside the config when it changed (never under CI).
+const templateVersion = providerTemplateVersion(provider, file, process.env);
+const recorded = describeRecorded(templateVersion);
+if (recorded) process.stderr.write(`${recorded}\n`);
 
 const app = new App();
 const settings = readSettings((key) => app.node.tryGetContext(key), process.env, provider.deployment);
 buildKeylessApp(app, settings, {
   account: settings.providerAccountId || process.env.CDK_DEFAULT_ACCOUNT,
-  provider,
+  provider: { ...provider, templateVersion },
 });
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 app.synth();

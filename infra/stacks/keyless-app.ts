@@ -3,13 +3,21 @@
  * further region. Ingress stacks deploy first: the core subscribes its callback to their topics.
  */
 import { type App, Tags } from 'aws-cdk-lib';
-import type { ProviderConfig } from '#shared/provider-config/schema.ts';
+import type {
+  ProviderTemplateSettings,
+  ResolvedTemplateVersion,
+} from '#shared/customer-template/version-history.ts';
 import { IngressStack } from './ingress-stack.ts';
 import { KeylessStack } from './keyless-stack.ts';
 import type { KeylessSettings } from './settings.ts';
 
-/** What the provider's config gives the customer template: its name and its permissions. */
-export type ProviderIntegration = Pick<ProviderConfig, 'providerName' | 'permissions'>;
+/**
+ * What the provider's config gives the customer template: its name, its permissions, its role name
+ * prefix, and the template version its history records (version-history.ts).
+ */
+export type ProviderIntegration = ProviderTemplateSettings & {
+  templateVersion?: Pick<ResolvedTemplateVersion, 'version' | 'catalogue'>;
+};
 
 export interface KeylessApp {
   core: KeylessStack;

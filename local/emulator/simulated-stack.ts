@@ -57,16 +57,34 @@ export interface StackRecord {
   stackName: string;
   accountId: string;
   region: string;
-  status: 'CREATE_COMPLETE';
+  status: 'CREATE_COMPLETE' | 'UPDATE_COMPLETE' | 'UPDATE_ROLLBACK_COMPLETE';
   roleArn: string;
   serviceToken: string;
   physicalResourceId: string;
   properties: Record<string, string>;
   serviceTimeoutSeconds: number;
+  /** The stack's parameter values, as an Update with UsePreviousValue keeps them. */
+  parameters?: Record<string, string>;
+  /** The role as the stack's template made it, to roll an Update back to. */
+  role?: RoleDefinition;
+}
+
+/** An IAM role as the local endpoint's `/_local/roles` takes it. */
+interface RoleDefinition {
+  arn: string;
+  trustPolicy: PolicyDocument;
+  policies: Record<string, PolicyDocument>;
+  maxSessionDuration: number;
 }
 
 export interface StackOutcome {
-  status: 'CREATE_COMPLETE' | 'CREATE_FAILED' | 'DELETE_COMPLETE' | 'DELETE_FAILED';
+  status:
+    | 'CREATE_COMPLETE'
+    | 'CREATE_FAILED'
+    | 'UPDATE_COMPLETE'
+    | 'UPDATE_ROLLBACK_COMPLETE'
+    | 'DELETE_COMPLETE'
+    | 'DELETE_FAILED';
   reason?: string;
   stack?: StackRecord;
   /** What happened, one line per CloudFormation event. */
@@ -216,17 +234,8 @@ export function createSimulatedAccounts({
       tamper,
     );
     events.push(`CREATE_IN_PROGRESS ${launch.stackName} (account ${accountId}, ${launch.region})`);
-    const roleResponse = await local('PUT', '/_local/roles', {
-      arn: instantiated.role.arn,
-      trustPolicy: instantiated.role.trustPolicy,
-      policies: Object.fromEntries(
-        instantiated.role.policies.map((policy) => [
-          policy.policyName,
-          policy.policyDocument as PolicyDocument,
-        ]),
-      ),
-      maxSessionDuration: instantiated.role.maxSessionDuration,
-    });
+    const role = roleDefinition(instantiated);
+    const roleResponse = await local('PUT', '/_local/roles', role);
     if (!roleResponse.ok) {
       const { message } = (await roleResponse.json()) as { message: string };
       events.push(`CREATE_FAILED ${LOGICAL_IDS.role}: ${message}`);
@@ -292,12 +301,143 @@ export function createSimulatedAccounts({
       physicalResourceId: 'timedOut' in answer ? '' : (answer.PhysicalResourceId ?? ''),
       properties,
       serviceTimeoutSeconds: timeoutSeconds,
+      parameters: withDefaults(template, parameters),
+      role,
     };
-    mkdirSync(dirname(stackFile(accountId, launch.stackName)), { recursive: true });
-    writeFileSync(stackFile(accountId, launch.stackName), JSON.stringify(stack, null, 2));
+    save(stack);
     events.push(`CREATE_COMPLETE ${LOGICAL_IDS.registration} ${stack.physicalResourceId}`);
     events.push(`CREATE_COMPLETE ${launch.stackName}`);
     return { status: 'CREATE_COMPLETE', stack, events };
+  }
+
+  function save(stack: StackRecord) {
+    mkdirSync(dirname(stackFile(stack.accountId, stack.stackName)), { recursive: true });
+    writeFileSync(stackFile(stack.accountId, stack.stackName), JSON.stringify(stack, null, 2));
+  }
+
+  function load(accountId: string, stackName: string): StackRecord {
+    try {
+      return JSON.parse(readFileSync(stackFile(accountId, stackName), 'utf8')) as StackRecord;
+    } catch {
+      throw new Error(`No stack ${stackName} in account ${accountId} (deploy it first).`);
+    }
+  }
+
+  /**
+   * `aws cloudformation update-stack` with a new template, every parameter the new template shares
+   * with the stack kept (UsePreviousValue), new ones at their defaults. As in CloudFormation, the role
+   * is updated first; the custom resource gets an Update only when its properties changed, and a
+   * failed Update rolls the role back and sends the custom resource an Update back to the old
+   * properties.
+   */
+  async function update({
+    accountId,
+    stackName,
+    templateUrl = `${endpoint}/_local/templates/latest.json`,
+  }: {
+    accountId: string;
+    stackName: string;
+    templateUrl?: string;
+  }): Promise<StackOutcome> {
+    const events: string[] = [];
+    const stack = load(accountId, stackName);
+    const templateResponse = await fetch(templateUrl);
+    if (!templateResponse.ok)
+      throw new Error(`Cannot fetch the template at ${templateUrl}: HTTP ${templateResponse.status}`);
+    const template = (await templateResponse.json()) as CloudFormationTemplate;
+    const previous = stack.parameters ?? previousParametersOf(stack);
+    const parameters = Object.fromEntries(
+      Object.entries(previous).filter(([name]) => name in (template.Parameters ?? {})),
+    );
+    const resolved = instantiateCustomerTemplate(template, {
+      accountId,
+      region: stack.region,
+      stackName,
+      parameters,
+    });
+    const instantiated = JSON.parse(
+      JSON.stringify(resolved).replaceAll(resolved.stackId, stack.stackId),
+    ) as InstantiatedCustomerStack;
+    if (instantiated.role.arn !== stack.roleArn) {
+      throw new Error('This update would rename the role: CloudFormation would replace it. Not simulated.');
+    }
+    events.push(`UPDATE_IN_PROGRESS ${stackName}`);
+    const role = roleDefinition(instantiated);
+    const roleResponse = await local('PUT', '/_local/roles', role);
+    if (!roleResponse.ok) {
+      const { message } = (await roleResponse.json()) as { message: string };
+      events.push(`UPDATE_FAILED ${LOGICAL_IDS.role}: ${message}`);
+      return { status: 'UPDATE_ROLLBACK_COMPLETE', reason: message, events };
+    }
+    events.push(`UPDATE_COMPLETE ${LOGICAL_IDS.role}`);
+
+    const { ServiceTimeout, ...rest } = instantiated.registration.properties;
+    const timeoutSeconds = Number(ServiceTimeout ?? stack.serviceTimeoutSeconds);
+    const properties = stringifyProperties({
+      ServiceToken: instantiated.registration.serviceToken,
+      ...(ServiceTimeout === undefined ? {} : { ServiceTimeout }),
+      ...rest,
+    });
+    const updated: StackRecord = {
+      ...stack,
+      status: 'UPDATE_COMPLETE',
+      properties,
+      serviceToken: instantiated.registration.serviceToken,
+      serviceTimeoutSeconds: timeoutSeconds,
+      parameters: withDefaults(template, parameters),
+      role,
+    };
+    if (JSON.stringify(properties) === JSON.stringify(stack.properties)) {
+      // Unchanged properties: CloudFormation sends the custom resource nothing.
+      save(updated);
+      events.push(`UPDATE_COMPLETE ${stackName}`);
+      return { status: 'UPDATE_COMPLETE', stack: updated, events };
+    }
+    const request = {
+      RequestType: 'Update',
+      ServiceToken: instantiated.registration.serviceToken,
+      StackId: stack.stackId,
+      RequestId: randomUUID(),
+      LogicalResourceId: LOGICAL_IDS.registration,
+      ResourceType: 'Custom::KeylessRegistration',
+      PhysicalResourceId: stack.physicalResourceId,
+      ResourceProperties: properties,
+      OldResourceProperties: stack.properties,
+    };
+    events.push(`UPDATE_IN_PROGRESS ${LOGICAL_IDS.registration}`);
+    const answer = await sendRequest(request, instantiated.registration.serviceToken, timeoutSeconds);
+    const failure =
+      'timedOut' in answer
+        ? NO_RESPONSE_REASON(request.RequestId)
+        : answer.Status === 'FAILED'
+          ? (answer.Reason ?? 'FAILED')
+          : undefined;
+    if (failure === undefined && !('timedOut' in answer)) {
+      // A new PhysicalResourceId would be a replacement; the template's UpdateReplacePolicy Retain
+      // means CloudFormation sends no Delete for the old one.
+      updated.physicalResourceId = answer.PhysicalResourceId ?? stack.physicalResourceId;
+      save(updated);
+      events.push(`UPDATE_COMPLETE ${LOGICAL_IDS.registration} ${updated.physicalResourceId}`);
+      events.push(`UPDATE_COMPLETE ${stackName}`);
+      return { status: 'UPDATE_COMPLETE', stack: updated, events };
+    }
+    events.push(`UPDATE_FAILED ${LOGICAL_IDS.registration}: ${failure}`);
+    events.push(`UPDATE_ROLLBACK_IN_PROGRESS ${stackName}`);
+    // Rollback: the custom resource is updated back to its old properties, then the role.
+    await sendRequest(
+      {
+        ...request,
+        RequestId: randomUUID(),
+        ResourceProperties: stack.properties,
+        OldResourceProperties: properties,
+      },
+      stack.serviceToken,
+      stack.serviceTimeoutSeconds,
+    );
+    if (stack.role) await local('PUT', '/_local/roles', stack.role);
+    save({ ...stack, status: 'UPDATE_ROLLBACK_COMPLETE' });
+    events.push(`UPDATE_ROLLBACK_COMPLETE ${stackName}`);
+    return { status: 'UPDATE_ROLLBACK_COMPLETE', reason: failure, events };
   }
 
   async function remove({
@@ -308,12 +448,7 @@ export function createSimulatedAccounts({
     stackName: string;
   }): Promise<StackOutcome> {
     const events: string[] = [];
-    let stack: StackRecord;
-    try {
-      stack = JSON.parse(readFileSync(stackFile(accountId, stackName), 'utf8')) as StackRecord;
-    } catch {
-      throw new Error(`No stack ${stackName} in account ${accountId} (deploy it first).`);
-    }
+    const stack = load(accountId, stackName);
     events.push(`DELETE_IN_PROGRESS ${stackName}`);
     const answer = await sendRequest(
       {
@@ -358,7 +493,44 @@ export function createSimulatedAccounts({
     return { status: 'DELETE_COMPLETE', events };
   }
 
-  return { deploy, remove };
+  return { deploy, update, remove };
+}
+
+/** The role a stack's resolved template defines, as `/_local/roles` takes it. */
+function roleDefinition(instantiated: InstantiatedCustomerStack): RoleDefinition {
+  return {
+    arn: instantiated.role.arn,
+    trustPolicy: instantiated.role.trustPolicy,
+    policies: Object.fromEntries(
+      instantiated.role.policies.map((policy) => [
+        policy.policyName,
+        policy.policyDocument as PolicyDocument,
+      ]),
+    ),
+    maxSessionDuration: instantiated.role.maxSessionDuration,
+  };
+}
+
+/** Every parameter's value: the given ones, and the template's defaults for the rest. */
+function withDefaults(
+  template: CloudFormationTemplate,
+  parameters: Record<string, string>,
+): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const [name, parameter] of Object.entries(template.Parameters ?? {})) {
+    const value = parameters[name] ?? parameter.Default;
+    if (value !== undefined) values[name] = value;
+  }
+  return values;
+}
+
+/** A stack recorded before its parameters were: what its properties and role tell of them. */
+function previousParametersOf(stack: StackRecord): Record<string, string> {
+  return {
+    ...(stack.properties.CustomerId ? { CustomerId: stack.properties.CustomerId } : {}),
+    ...(stack.properties.ExternalId ? { ExternalId: stack.properties.ExternalId } : {}),
+    RoleName: stack.roleArn.split('/').pop() ?? '',
+  };
 }
 
 /** Checks an answer the way CloudFormation does; a malformed one fails the resource. */

@@ -4,7 +4,7 @@
  * the CDK stack's rules and schedules, the registrations topic, the local STS and Secrets Manager.
  */
 
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { providerResourceNames } from '#shared/customer-template/names.ts';
 import {
@@ -13,8 +13,14 @@ import {
   resolveCustomerTemplateConfig,
   trustedPrincipalArns,
 } from '#shared/customer-template/template.ts';
+import {
+  type ProviderTemplateSettings,
+  type ResolvedTemplateVersion,
+  templateConfigOf,
+} from '#shared/customer-template/version-history.ts';
+import { unrecordedTemplateVersion } from '#shared/customer-template/versions.ts';
 import { RULES } from '#shared/events/rules.ts';
-import type { ProviderConfig } from '#shared/provider-config/schema.ts';
+import { stackNamePrefixOf } from '#shared/onboarding/setups.ts';
 import { FUNCTIONS, type FunctionName } from '#shared/wiring/function-catalogue.ts';
 import { sendJson } from './aws-protocol.ts';
 import { ensureTable, localDynamoDbClient, startDynamoDbLocal } from './dynamodb-local.ts';
@@ -49,8 +55,13 @@ export interface LocalSystemOptions {
   region?: string;
   providerAccountId?: string;
   stage?: string;
-  /** The provider's name and permissions (keyless.config.json); the template's built-in example without. */
-  provider?: Pick<ProviderConfig, 'providerName' | 'permissions'>;
+  /**
+   * The provider's name and permissions (keyless.config.json) and the template version its history
+   * records; the template's built-in example, as version 1, without.
+   */
+  provider?: ProviderTemplateSettings & {
+    templateVersion?: Pick<ResolvedTemplateVersion, 'version' | 'catalogue'>;
+  };
   /** Stand-in handlers instead of the real function table (tests of the runtime itself). */
   handlers?: Record<string, HandlerBuilder>;
   /** Run the scheduled rules on their timers (default true). */
@@ -68,6 +79,7 @@ export interface LocalInfo {
   eventBusArn: string;
   registrationTopicArn: string;
   templateUrl: string;
+  templateVersion: number;
   responseOrigin: string;
   functions: string[];
   rules: { id: string; target: string; schedule?: string }[];
@@ -102,10 +114,10 @@ export async function startLocalSystem(options: LocalSystemOptions = {}) {
     providerAccountId,
     stage,
     regions: [region],
-    ...(options.provider
-      ? { providerName: options.provider.providerName, permissions: options.provider.permissions }
-      : {}),
+    ...(options.provider ? templateConfigOf(options.provider) : {}),
   };
+  const { version: templateVersion, catalogue } =
+    options.provider?.templateVersion ?? unrecordedTemplateVersion(templateConfig);
   const names = providerResourceNames(stage);
   const resolvedConfig = resolveCustomerTemplateConfig(templateConfig);
   const trusted = trustedPrincipalArns(resolvedConfig);
@@ -175,7 +187,12 @@ export async function startLocalSystem(options: LocalSystemOptions = {}) {
     persistPath: dataDir ? join(dataDir, 'roles.json') : undefined,
   });
   const responses = createCloudFormationResponses({ origin: () => endpointUrl });
-  const templatePath = '/_local/templates/customer.json';
+  // As the stack publishes them: every version at its own URL, kept across restarts, and latest.
+  const templates = publishedTemplates(dataDir, templateVersion, {
+    ...templateConfig,
+    templateVersion,
+  });
+  const templatePath = `${TEMPLATES_PATH}v${templateVersion}.json`;
 
   const info = (): LocalInfo => ({
     endpoint: endpointUrl,
@@ -188,6 +205,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}) {
     eventBusArn: eventBus.busArn,
     registrationTopicArn: topicArn,
     templateUrl: `${endpointUrl}${templatePath}`,
+    templateVersion,
     responseOrigin: endpointUrl,
     functions: functions.list(),
     rules: Object.values(RULES).map((rule) => ({
@@ -213,11 +231,11 @@ export async function startLocalSystem(options: LocalSystemOptions = {}) {
         apiFunction: 'setup-api',
         info: () => ({ ...info() }),
         localRoutes: async (request, response) => {
-          if (request.method === 'GET' && request.url === templatePath) {
-            sendJson(response, 200, buildCustomerTemplate(templateConfig));
-            return true;
-          }
-          return false;
+          if (request.method !== 'GET' || !request.url?.startsWith(TEMPLATES_PATH)) return false;
+          const template = templates.get(request.url.slice(TEMPLATES_PATH.length));
+          if (template) sendJson(response, 200, template);
+          else sendJson(response, 404, { message: `No template at ${request.url}.` });
+          return true;
         },
         onError: (error, request) =>
           log.error('local endpoint error', {
@@ -254,6 +272,8 @@ export async function startLocalSystem(options: LocalSystemOptions = {}) {
     HOME_REGION: region,
     TEMPLATE_URL: `${endpointUrl}${templatePath}`,
     REGISTRATION_TOPIC_ARNS: JSON.stringify(topicArns),
+    TEMPLATE_CATALOGUE: JSON.stringify(catalogue),
+    CUSTOMER_STACK_NAME_PREFIX: stackNamePrefixOf(resolvedConfig.providerName),
     // The broker asks the validator to re-check a role that keeps refusing it (Lambda Invoke here too).
     REVALIDATION_FUNCTION_NAME: 'role-validator',
     STAGE: stage,
@@ -296,4 +316,36 @@ export async function startLocalSystem(options: LocalSystemOptions = {}) {
       await dynamo?.stop();
     },
   };
+}
+
+/** Where the local endpoint serves the customer templates. */
+export const TEMPLATES_PATH = '/_local/templates/';
+
+/**
+ * The templates the local system serves, by file name: the current version as `v<N>.json` and
+ * `latest.json`, and, with a data directory, every earlier version published before (the stack's
+ * bucket keeps them too).
+ */
+function publishedTemplates(
+  dataDir: string | null,
+  version: number,
+  config: Parameters<typeof buildCustomerTemplate>[0],
+): Map<string, unknown> {
+  const current = buildCustomerTemplate(config);
+  const published = new Map<string, unknown>();
+  if (dataDir) {
+    const dir = join(dataDir, 'templates');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `v${version}.json`), `${JSON.stringify(current, null, 2)}\n`);
+    for (let earlier = 1; earlier < version; earlier++) {
+      try {
+        published.set(`v${earlier}.json`, JSON.parse(readFileSync(join(dir, `v${earlier}.json`), 'utf8')));
+      } catch {
+        // Never published by this data directory: nothing to serve.
+      }
+    }
+  }
+  published.set(`v${version}.json`, current);
+  published.set('latest.json', current);
+  return published;
 }

@@ -5,6 +5,7 @@
  * identifiers) always gets an answer, FAILED with the reason when its properties are invalid.
  */
 import { z } from 'zod';
+import { TEMPLATE_VERSION_PATTERN } from '../customer-template/catalogue.ts';
 import { customerIdSchema, externalIdSchema, roleArnSchema } from '../domain/identifiers.ts';
 
 /** What is needed to answer at all; bounded so an answer always fits CloudFormation's 4096 bytes. */
@@ -32,7 +33,7 @@ export const registrationPropertiesSchema = z.object({
   RoleArn: roleArnSchema,
   TemplateVersion: z
     .string({ error: 'must be a string' })
-    .max(64, 'must be at most 64 characters')
+    .regex(TEMPLATE_VERSION_PATTERN, 'must be the template version number, such as "3"')
     .optional(),
 });
 export type RegistrationProperties = z.output<typeof registrationPropertiesSchema>;

@@ -15,6 +15,7 @@ import { loadProviderConfig, providerConfigPath } from '../provider-config/load.
 import { assertPermissions } from '../provider-config/policy-checks.ts';
 import type { ProviderConfig } from '../provider-config/schema.ts';
 import { buildCustomerTemplate } from './template.ts';
+import { describeRecorded, providerTemplateVersion, templateConfigOf } from './version-history.ts';
 
 const USAGE =
   'Usage: npm run -s template -- --format json|yaml --account <provider account id> ' +
@@ -35,6 +36,8 @@ export function renderTemplate(
   argv: readonly string[],
   env: Record<string, string | undefined>,
   provider: ProviderConfig = loadProviderConfig(providerConfigPath(env)),
+  /** The version the config's history gives this template (version-history.ts). */
+  templateVersion = 1,
 ): string {
   const context: Record<string, unknown> = provider.deployment;
   const { values } = parseArgs({
@@ -65,8 +68,8 @@ export function renderTemplate(
     providerAccountId,
     stage: values.stage ?? String(context.stage ?? 'dev'),
     regions,
-    providerName: provider.providerName,
-    permissions: provider.permissions,
+    ...templateConfigOf(provider),
+    templateVersion,
     ...(values.partition ? { partition: values.partition as 'aws' } : {}),
   });
   const text =
@@ -85,7 +88,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const file = providerConfigPath(process.env);
     const provider = loadProviderConfig(file);
     await assertPermissions(provider, { file });
-    process.stdout.write(renderTemplate(process.argv.slice(2), process.env, provider));
+    const version = providerTemplateVersion(provider, file, process.env);
+    const recorded = describeRecorded(version);
+    if (recorded) process.stderr.write(`${recorded}\n`);
+    process.stdout.write(renderTemplate(process.argv.slice(2), process.env, provider, version.version));
   } catch (error) {
     const message =
       error instanceof ZodError

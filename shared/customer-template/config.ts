@@ -12,7 +12,7 @@ import {
   STAGE_PATTERN,
 } from '../domain/identifiers.ts';
 import { permissionSetSchema, providerConfigSchema } from '../provider-config/schema.ts';
-import { PARTITIONS } from './names.ts';
+import { PARTITIONS, ROLE_NAME_PREFIX_PATTERN } from './names.ts';
 
 /** One IAM policy statement; values may hold CloudFormation intrinsics (`Fn::Sub`, `Ref`) of the customer stack. */
 export interface PolicyStatement {
@@ -70,6 +70,10 @@ export const customerTemplateConfigSchema = z.object({
   permissions: z.object({ ongoing: permissionSetSchema, setupPhase: permissionSetSchema }).optional(),
   /** Shown to the customer in the template description, role description and parameter texts. */
   providerName: providerConfigSchema.shape.providerName.default('Keyless'),
+  /** What the customer's role name must start with; defaults to the provider's name (names.ts). */
+  roleNamePrefix: z.string().regex(ROLE_NAME_PREFIX_PATTERN).optional(),
+  /** The template's version number (version-history.ts derives it from the template's content). */
+  templateVersion: z.number().int().min(1).default(1),
 });
 
 export type CustomerTemplateConfig = z.input<typeof customerTemplateConfigSchema>;

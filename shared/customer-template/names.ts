@@ -8,11 +8,33 @@ import { STAGE_PATTERN } from '../domain/identifiers.ts';
 export const PARTITIONS = ['aws', 'aws-cn', 'aws-us-gov'] as const;
 export type Partition = (typeof PARTITIONS)[number];
 
-/** Customer roles are named with this prefix, so provider roles may assume nothing else. */
+/**
+ * Customer roles are named with a prefix, so provider roles may assume nothing else. The provider
+ * config may set its own (`customerRoleNamePrefix`); without one it is the provider's name in
+ * letters and digits, and Keyless's own config keeps "Keyless".
+ */
 export const CUSTOMER_ROLE_NAME_PREFIX = 'Keyless';
-export const DEFAULT_CUSTOMER_ROLE_NAME = 'KeylessAccess';
+/** What a role name prefix may be: IAM role-name characters, leaving room for a suffix. */
+export const ROLE_NAME_PREFIX_PATTERN = /^[A-Za-z][A-Za-z0-9+=,.@_-]{0,31}$/;
+
+/** The prefix a provider's name gives when its config sets none: "Acme Analytics" → "AcmeAnalytics". */
+export function roleNamePrefixOf(providerName: string): string {
+  const letters = providerName
+    .replace(/[^A-Za-z0-9]/g, '')
+    .replace(/^[0-9]+/, '')
+    .slice(0, 32);
+  return letters || CUSTOMER_ROLE_NAME_PREFIX;
+}
+
+/** The RoleName the template proposes: the prefix and "Access". */
+export function defaultCustomerRoleName(prefix: string = CUSTOMER_ROLE_NAME_PREFIX): string {
+  return `${prefix}Access`;
+}
+
 /** CloudFormation AllowedPattern (matched against the whole value) for the customer's RoleName. */
-export const CUSTOMER_ROLE_NAME_PATTERN = `${CUSTOMER_ROLE_NAME_PREFIX}[\\w+=,.@-]{0,57}`;
+export function customerRoleNamePattern(prefix: string = CUSTOMER_ROLE_NAME_PREFIX): string {
+  return `${prefix.replace(/[.+]/g, '\\$&')}[\\w+=,.@-]{0,${64 - prefix.length}}`;
+}
 
 export interface ProviderResourceNames {
   /** Role of the role-validator function: proves each customer role (assumes it with and without the External ID). */
@@ -52,6 +74,9 @@ export function registrationTopicArn(
 }
 
 /** IAM resource pattern of every customer role, in any account: what provider roles may assume. */
-export function customerRoleArnPattern(partition: Partition): string {
-  return `arn:${partition}:iam::*:role/${CUSTOMER_ROLE_NAME_PREFIX}*`;
+export function customerRoleArnPattern(
+  partition: Partition,
+  prefix: string = CUSTOMER_ROLE_NAME_PREFIX,
+): string {
+  return `arn:${partition}:iam::*:role/${prefix}*`;
 }

@@ -15,15 +15,13 @@ import {
   type ResolvedCustomerTemplateConfig,
 } from './config.ts';
 import {
-  CUSTOMER_ROLE_NAME_PATTERN,
-  DEFAULT_CUSTOMER_ROLE_NAME,
+  customerRoleNamePattern,
+  defaultCustomerRoleName,
   providerResourceNames,
   registrationTopicArn,
   roleArn,
+  roleNamePrefixOf,
 } from './names.ts';
-
-/** Sent as the TemplateVersion property; bump it when a change needs the backend to tell stacks apart. */
-export const CUSTOMER_TEMPLATE_VERSION = '1';
 
 /** The customer's resources are tagged with this key; the default ongoing policy reads only resources tagged `read`. */
 export const ACCESS_TAG_KEY = 'keyless:access';
@@ -46,7 +44,8 @@ export const LOGICAL_IDS = {
   roleArnOutput: 'RoleArn',
 } as const;
 
-export const POLICY_NAMES = { ongoing: 'keyless-ongoing', setup: 'keyless-setup-phase' } as const;
+/** The role's inline policies, named for what they are to the customer (no product name). */
+export const POLICY_NAMES = { ongoing: 'ongoing-access', setup: 'setup-phase-access' } as const;
 
 /** STS's ExternalId charset and length, as a CloudFormation AllowedPattern (matched against the whole value). */
 export const EXTERNAL_ID_ALLOWED_PATTERN = '[\\w+=,.@:/-]{2,1224}';
@@ -169,6 +168,42 @@ export function registrationTopicArns(config: ResolvedCustomerTemplateConfig): R
   );
 }
 
+/** One set of permissions as the template grants it: AWS managed policies and inline statements. */
+export interface GrantedPermissions {
+  managedPolicyArns: readonly string[];
+  statements: readonly PolicyStatement[];
+}
+
+/**
+ * What the role is granted for as long as the stack exists, and during the setup phase: the
+ * provider's permissions (keyless.config.json) when given, else the built-in example.
+ */
+export function permissionsOf(config: ResolvedCustomerTemplateConfig): {
+  ongoing: GrantedPermissions;
+  setupPhase: GrantedPermissions;
+} {
+  const { permissions } = config;
+  return {
+    ongoing: {
+      managedPolicyArns: permissions?.ongoing.managedPolicyArns ?? [],
+      statements: permissions
+        ? permissions.ongoing.statements.map(renderStatement)
+        : (config.ongoingPolicyStatements ?? defaultOngoingStatements()),
+    },
+    setupPhase: {
+      managedPolicyArns: permissions?.setupPhase.managedPolicyArns ?? [],
+      statements: permissions
+        ? permissions.setupPhase.statements.map(renderStatement)
+        : (config.setupPolicyStatements ?? defaultSetupStatements()),
+    },
+  };
+}
+
+/** The prefix customer role names start with (names.ts). */
+export function roleNamePrefix(config: ResolvedCustomerTemplateConfig): string {
+  return config.roleNamePrefix ?? roleNamePrefixOf(config.providerName);
+}
+
 /** Validates the config (throws a ZodError naming each bad field) and applies the defaults. */
 export function resolveCustomerTemplateConfig(
   config: CustomerTemplateConfig,
@@ -195,22 +230,19 @@ export function buildCustomerTemplate(input: CustomerTemplateConfig): CloudForma
     Version: '2012-10-17',
     Statement: statements,
   });
-  // The provider's permissions (keyless.config.json) when given, else the built-in example.
-  const { permissions } = config;
-  const ongoingStatements = permissions
-    ? permissions.ongoing.statements.map(renderStatement)
-    : (config.ongoingPolicyStatements ?? defaultOngoingStatements());
-  const setupStatements = permissions
-    ? permissions.setupPhase.statements.map(renderStatement)
-    : (config.setupPolicyStatements ?? defaultSetupStatements());
-  const ongoingManaged = permissions?.ongoing.managedPolicyArns ?? [];
-  const setupManaged = permissions?.setupPhase.managedPolicyArns ?? [];
+  const granted = permissionsOf(config);
+  const ongoingStatements = granted.ongoing.statements;
+  const setupStatements = granted.setupPhase.statements;
+  const ongoingManaged = granted.ongoing.managedPolicyArns;
+  const setupManaged = granted.setupPhase.managedPolicyArns;
+  const prefix = roleNamePrefix(config);
+  const version = String(config.templateVersion);
 
   return {
     AWSTemplateFormatVersion: '2010-09-09',
     Description:
       `Lets ${providerName} reach this AWS account without access keys (template ` +
-      `v${CUSTOMER_TEMPLATE_VERSION}): an IAM role ${providerName} can assume only with your External ID, ` +
+      `v${version}): an IAM role ${providerName} can assume only with your External ID, ` +
       'and its registration. Delete this stack to revoke the access at once.',
     Metadata: {
       'AWS::CloudFormation::Interface': {
@@ -250,12 +282,12 @@ export function buildCustomerTemplate(input: CustomerTemplateConfig): CloudForma
       },
       [P.roleName]: {
         Type: 'String',
-        Description: `Name of the IAM role ${providerName} assumes; it must start with "Keyless".`,
-        Default: DEFAULT_CUSTOMER_ROLE_NAME,
-        MinLength: 7,
+        Description: `Name of the IAM role ${providerName} assumes; it must start with "${prefix}".`,
+        Default: defaultCustomerRoleName(prefix),
+        MinLength: prefix.length,
         MaxLength: 64,
-        AllowedPattern: CUSTOMER_ROLE_NAME_PATTERN,
-        ConstraintDescription: '"Keyless" followed by up to 57 letters, digits or _+=,.@-',
+        AllowedPattern: customerRoleNamePattern(prefix),
+        ConstraintDescription: `"${prefix}" followed by up to ${64 - prefix.length} letters, digits or _+=,.@-`,
       },
       [P.setupPhase]: {
         Type: 'String',
@@ -346,7 +378,7 @@ export function buildCustomerTemplate(input: CustomerTemplateConfig): CloudForma
           ],
           Tags: [
             { Key: 'keyless:customer-id', Value: ref(P.customerId) },
-            { Key: 'keyless:template-version', Value: CUSTOMER_TEMPLATE_VERSION },
+            { Key: 'keyless:template-version', Value: version },
           ],
         },
       },
@@ -362,7 +394,7 @@ export function buildCustomerTemplate(input: CustomerTemplateConfig): CloudForma
           CustomerId: ref(P.customerId),
           ExternalId: ref(P.externalId),
           RoleArn: { 'Fn::GetAtt': [L.role, 'Arn'] },
-          TemplateVersion: CUSTOMER_TEMPLATE_VERSION,
+          TemplateVersion: version,
         },
       },
     },

@@ -97,6 +97,12 @@ export interface RoleConnection extends ConnectionBase {
    * USED, and recorded as `setupId`, in the same transaction that switches the proven ID in.
    */
   pendingSetupId?: string;
+  /** The template version the stack reported (its TemplateVersion property), once proven. */
+  templateVersion?: string;
+  /** During an Update that brings a new template version: recorded once the Update is proven. */
+  pendingTemplateVersion?: string;
+  /** The newest template version the customer was told of (`Template Upgrade Available`, once per version). */
+  upgradeNotifiedVersion?: string;
 }
 
 /**
@@ -108,6 +114,7 @@ export const PENDING_FIELDS = [
   'pendingRoleArn',
   'pendingExternalId',
   'pendingSetupId',
+  'pendingTemplateVersion',
 ] as const;
 
 /** Migration phase 2: a customer still on access keys. Only a Secrets Manager reference is kept. */

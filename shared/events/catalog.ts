@@ -14,6 +14,7 @@ export const DETAIL_TYPES = {
   integrationStackDeleted: 'Integration Stack Deleted',
   accessRevoked: 'Access Revoked',
   migrationReminderDue: 'Migration Reminder Due',
+  templateUpgradeAvailable: 'Template Upgrade Available',
 } as const;
 export type DetailType = (typeof DETAIL_TYPES)[keyof typeof DETAIL_TYPES];
 
@@ -30,7 +31,7 @@ export const detailSchemas = {
   [DETAIL_TYPES.roleRegistered]: base.extend({
     roleArn: z.string(),
     /** Why validation is needed: a new connection, an Update of role/External ID, or a migration off keys. */
-    reason: z.enum(['create', 'update', 'rotation', 'migration', 'revalidation']),
+    reason: z.enum(['create', 'update', 'upgrade', 'rotation', 'migration', 'revalidation']),
   }),
   [DETAIL_TYPES.roleValidated]: base.extend({ roleArn: z.string() }),
   [DETAIL_TYPES.roleValidationFailed]: base.extend({ roleArn: z.string(), reason: z.string() }),
@@ -41,6 +42,14 @@ export const detailSchemas = {
     createdAt: z.string(),
     /** Makes the event id of one reminder stable across retries of one run. */
     reminderId: z.string(),
+  }),
+  /** A connection's stack runs an older template than the current one (once per connection and version). */
+  [DETAIL_TYPES.templateUpgradeAvailable]: base.extend({
+    stackId: z.string(),
+    fromVersion: z.string(),
+    toVersion: z.string(),
+    /** What the update changes, in plain words (shared/customer-template/versions.ts). */
+    changes: z.array(z.string()),
   }),
 } as const satisfies Record<DetailType, z.ZodType>;
 

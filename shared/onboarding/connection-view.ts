@@ -1,5 +1,6 @@
 /** What the API shows of a connection: never the External ID, a secret reference or a pre-signed URL. */
 import type { Connection } from '../domain/connection.ts';
+import { type StackUpgrade, stackUpgradeOf, type UpgradeContext } from './template-upgrade.ts';
 
 export interface ConnectionView {
   accountId: string;
@@ -11,16 +12,21 @@ export interface ConnectionView {
   validatedAt?: string;
   /** A role change, rotation or migration is waiting for validation. */
   changePending: boolean;
+  /** The template version the connection's stack runs (its TemplateVersion). */
+  templateVersion?: string;
+  /** Present when the stack runs an older template than the current one: how to update it. */
+  upgrade?: StackUpgrade;
   createdAt: string;
   updatedAt: string;
 }
 
-export function toConnectionView(connection: Connection): ConnectionView {
+export function toConnectionView(connection: Connection, upgrades?: UpgradeContext): ConnectionView {
   const role = connection.authMethod === 'ROLE' ? connection : undefined;
   const pending = connection as Partial<
     Record<'pendingAnswer' | 'pendingRoleArn' | 'pendingExternalId', unknown>
   >;
   const stackId = (connection as { stackId?: string }).stackId;
+  const upgrade = upgrades ? stackUpgradeOf(connection, upgrades) : undefined;
   return {
     accountId: connection.accountId,
     status: connection.status,
@@ -30,6 +36,8 @@ export function toConnectionView(connection: Connection): ConnectionView {
     ...(connection.lastError ? { lastError: connection.lastError } : {}),
     ...(role?.validatedAt ? { validatedAt: role.validatedAt } : {}),
     changePending: Boolean(pending.pendingAnswer ?? pending.pendingRoleArn ?? pending.pendingExternalId),
+    ...(role?.templateVersion ? { templateVersion: role.templateVersion } : {}),
+    ...(upgrade ? { upgrade } : {}),
     createdAt: connection.createdAt,
     updatedAt: connection.updatedAt,
   };

@@ -32,6 +32,8 @@ export interface RegistrationFacts {
     accountId: string;
     roleArn: string;
     externalId: string;
+    /** The TemplateVersion the stack reports, when it reports one. */
+    templateVersion?: string | undefined;
   };
   existing: Connection | undefined;
   /** The customer's setups not marked EXPIRED, open or not (an expired match is named as such). */
@@ -45,7 +47,7 @@ export interface RegistrationFacts {
 }
 
 /** Why validation is needed, as `Role Registered` says it. */
-export type RegisteredReason = 'create' | 'update' | 'rotation' | 'migration' | 'revalidation';
+export type RegisteredReason = 'create' | 'update' | 'upgrade' | 'rotation' | 'migration' | 'revalidation';
 
 export type RegistrationPlan =
   /** A redelivery of the request already being validated: publish again, change nothing. */
@@ -75,6 +77,8 @@ export type RegistrationPlan =
       slot: ValidationSlotClaim | undefined;
       sameRole: boolean;
       sameId: boolean;
+      /** The stack brings another template version: proven like any Update, then recorded. */
+      newTemplateVersion: string | undefined;
       reason: RegisteredReason;
     };
 
@@ -114,7 +118,8 @@ function reasonOfPending(existing: Connection, type: 'Create' | 'Update'): Regis
   if (existing.authMethod === 'ACCESS_KEYS') return 'migration';
   if (existing.status === 'REGISTERED') return type === 'Create' ? 'create' : 'update';
   if (existing.pendingExternalId) return 'rotation';
-  return existing.pendingRoleArn ? 'update' : 'revalidation';
+  if (existing.pendingRoleArn) return 'update';
+  return existing.pendingTemplateVersion ? 'upgrade' : 'revalidation';
 }
 
 /**
@@ -230,7 +235,14 @@ export function decideRegistration(facts: RegistrationFacts): RegistrationPlan {
   if (existing.status === 'ACTIVE' || existing.status === 'BROKEN') {
     const sameRole = existing.roleArn === request.roleArn;
     const sameId = secureEquals(existing.externalId, request.externalId);
-    if (existing.status === 'ACTIVE' && sameRole && sameId)
+    // Only the connection's own stack tells which template it runs.
+    const newTemplateVersion =
+      request.stackId === existing.stackId &&
+      request.templateVersion !== undefined &&
+      request.templateVersion !== existing.templateVersion
+        ? request.templateVersion
+        : undefined;
+    if (existing.status === 'ACTIVE' && sameRole && sameId && !newTemplateVersion)
       return { kind: 'unchanged', roleArn: existing.roleArn };
     // A proven connection changes only through the stack it was proven with: the StackId of a
     // request is not authenticated, and moving the connection to another stack would let that
@@ -247,7 +259,8 @@ export function decideRegistration(facts: RegistrationFacts): RegistrationPlan {
       slot,
       sameRole,
       sameId,
-      reason: sameId ? (sameRole ? 'revalidation' : 'update') : 'rotation',
+      newTemplateVersion,
+      reason: !sameId ? 'rotation' : !sameRole ? 'update' : newTemplateVersion ? 'upgrade' : 'revalidation',
     };
   }
   // REGISTERED (another request pending) or FAILED: only through an open setup, checked above.

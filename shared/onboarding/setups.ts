@@ -6,7 +6,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { parseStackArn } from '../cloudformation/stack-arn.ts';
-import { DEFAULT_CUSTOMER_ROLE_NAME } from '../customer-template/names.ts';
 import { PARAMETERS } from '../customer-template/template.ts';
 import type { RoleConnection } from '../domain/connection.ts';
 import { externalIdCustomerPart, generateExternalId } from '../domain/external-id.ts';
@@ -22,6 +21,8 @@ export interface SetupSettings {
   /** Regions with a registrations topic: where a customer may launch the stack. */
   regions: readonly string[];
   setupTtlDays: number;
+  /** What a customer's stack name starts with: the provider's name, never Keyless's (default "keyless"). */
+  stackNamePrefix?: string;
 }
 
 export const createSetupRequestSchema = z.strictObject({
@@ -54,9 +55,21 @@ export function consoleOrigin(region: string): string {
   return `https://${region}.console.aws.amazon.com`;
 }
 
-/** The stack name a customer's stack gets: `keyless-<customer part>`, a valid CloudFormation stack name. */
-export function stackNameFor(customerId: string): string {
-  return `keyless-${externalIdCustomerPart(customerId)}`;
+/** The stack name a customer's stack gets: `<prefix>-<customer part>`, a valid CloudFormation stack name. */
+export function stackNameFor(customerId: string, prefix = DEFAULT_STACK_NAME_PREFIX): string {
+  return `${prefix}-${externalIdCustomerPart(customerId)}`;
+}
+
+export const DEFAULT_STACK_NAME_PREFIX = 'keyless';
+
+/**
+ * A stack name prefix made of a provider's name: "Acme Analytics" → "acme-analytics". A stack name
+ * starts with a letter and holds letters, digits and dashes (CloudFormation's rule).
+ */
+export function stackNamePrefixOf(providerName: string): string {
+  const words = providerName.toLowerCase().match(/[a-z0-9]+/g) ?? [];
+  const prefix = words.join('-').replace(/^[0-9-]+/, '').slice(0, 40).replace(/-+$/, '');
+  return prefix || DEFAULT_STACK_NAME_PREFIX;
 }
 
 /**
@@ -126,7 +139,7 @@ export async function createSetup(
   const setup = await store.putSetup(
     newSetup(input.customerId, settings, now, { customerName: input.customerName, region }),
   );
-  const stackName = stackNameFor(input.customerId);
+  const stackName = stackNameFor(input.customerId, settings.stackNamePrefix);
   return {
     setupId: setup.setupId,
     externalId: setup.externalId,
@@ -137,7 +150,6 @@ export async function createSetup(
       parameters: {
         [PARAMETERS.externalId]: setup.externalId,
         [PARAMETERS.customerId]: input.customerId,
-        [PARAMETERS.roleName]: DEFAULT_CUSTOMER_ROLE_NAME,
         [PARAMETERS.setupPhase]: String(input.setupPhase ?? true),
       },
     }),

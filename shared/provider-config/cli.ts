@@ -7,6 +7,7 @@ import { relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { loadProviderConfig, providerConfigPath } from './load.ts';
+import { describeRecorded, providerTemplateVersion } from '../customer-template/version-history.ts';
 import { checkPermissions } from './policy-checks.ts';
 import { providerConfigSchema } from './schema.ts';
 
@@ -30,9 +31,15 @@ async function main(command: string | undefined): Promise<number> {
     const { errors, warnings } = await checkPermissions(config);
     for (const warning of warnings) process.stderr.write(`Warning: ${warning}\n`);
     for (const error of errors) process.stderr.write(`Error: ${error}\n`);
-    if (errors.length === 0)
-      process.stdout.write(`${relative(process.cwd(), file) || file}: valid (${config.providerName}).\n`);
-    return errors.length === 0 ? 0 : 1;
+    if (errors.length > 0) return 1;
+    // A valid config's template is numbered: a changed one is recorded as the next version.
+    const version = providerTemplateVersion(config, file, process.env);
+    const recorded = describeRecorded(version);
+    if (recorded) process.stdout.write(`${recorded}\n`);
+    process.stdout.write(
+      `${relative(process.cwd(), file) || file}: valid (${config.providerName}, customer template v${version.version}).\n`,
+    );
+    return 0;
   }
   process.stderr.write('Usage: npm run config:check | npm run config:schema\n');
   return 2;

@@ -13,6 +13,7 @@ import {
   STAGE_MESSAGE,
   STAGE_PATTERN,
 } from '../domain/identifiers.ts';
+import { ROLE_NAME_PREFIX_PATTERN } from '../customer-template/names.ts';
 
 /** `service:Action`, with wildcards inside a service (`s3:Get*`); never a lone `*`. */
 export const ACTION_PATTERN = /^[a-z0-9-]+:[A-Za-z0-9*?]+$/;
@@ -100,6 +101,18 @@ export const providerConfigSchema = z.strictObject({
   providerName: z
     .string({ error: 'is required: the name your customers know you by' })
     .regex(/^[\w .,:@()+=&'-]{1,60}$/, "must be 1–60 letters, digits, spaces or _ . , : @ ( ) + = & ' -"),
+  /**
+   * What every customer role's name starts with; provider roles may assume no other role. Without
+   * it, the provider's name in letters and digits. Set it before renaming the provider: roles named
+   * with an earlier prefix can no longer be assumed once it changes.
+   */
+  customerRoleNamePrefix: z
+    .string()
+    .regex(
+      ROLE_NAME_PREFIX_PATTERN,
+      'must start with a letter and hold at most 32 letters, digits or + = , . @ _ -',
+    )
+    .optional(),
   permissions: z.strictObject({
     /** For as long as the customer keeps the stack. */
     ongoing: permissionSetSchema,

@@ -102,6 +102,9 @@ const CONNECTION_TEXT_FIELDS = [
   'pendingExternalId',
   'pendingRoleArn',
   'pendingSetupId',
+  'templateVersion',
+  'pendingTemplateVersion',
+  'upgradeNotifiedVersion',
   'secretRef',
   'lastRemindedAt',
 ] as const;

@@ -4,8 +4,9 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   FORWARDED_STACK_EVENT,
+  LATEST_TEMPLATE_OBJECT_KEY,
   TEMPLATE_KEY_PREFIX,
-  TEMPLATE_OBJECT_KEY,
+  templateObjectKey,
 } from '#infra/stacks/keyless-stack.ts';
 import { buildCustomerTemplate } from '#shared/customer-template/template.ts';
 import { EVENT_SOURCE } from '#shared/events/catalog.ts';
@@ -100,9 +101,7 @@ describe('the Keyless stack', () => {
         [HOME]: `arn:aws:sns:${HOME}:${ACCOUNT}:keyless-test-registrations`,
         [INGRESS]: `arn:aws:sns:${INGRESS}:${ACCOUNT}:keyless-test-registrations`,
       });
-      expect(JSON.stringify(Variables.TEMPLATE_URL)).toContain(
-        `/${TEMPLATE_KEY_PREFIX}keyless-customer-v1.json`,
-      );
+      expect(JSON.stringify(Variables.TEMPLATE_URL)).toContain(`/${TEMPLATE_KEY_PREFIX}v1.json`);
       expect(Variables.PROVIDER_ACCOUNT_ID).toBe(ACCOUNT);
       expect(Variables.HOME_REGION).toBe(HOME);
     });
@@ -519,15 +518,18 @@ describe('the Keyless stack', () => {
       });
     });
 
-    it('is the generated template for this account, stage and regions', () => {
-      const assembly = buildTestApp({ context: { ingressRegions: [INGRESS] } }).app.synth();
-      const published = readdirSync(assembly.directory)
-        .map((entry) => path.join(assembly.directory, entry, TEMPLATE_OBJECT_KEY))
-        .find((file) => existsSync(file));
-      expect(JSON.parse(readFileSync(published!, 'utf8'))).toEqual(
-        buildCustomerTemplate({ providerAccountId: ACCOUNT, stage: 'test', regions: [HOME, INGRESS] }),
-      );
-    });
+    it.each([templateObjectKey(1), LATEST_TEMPLATE_OBJECT_KEY])(
+      'publishes the generated template for this account, stage and regions as %s',
+      (key) => {
+        const assembly = buildTestApp({ context: { ingressRegions: [INGRESS] } }).app.synth();
+        const published = readdirSync(assembly.directory)
+          .map((entry) => path.join(assembly.directory, entry, key))
+          .find((file) => existsSync(file));
+        expect(JSON.parse(readFileSync(published!, 'utf8'))).toEqual(
+          buildCustomerTemplate({ providerAccountId: ACCOUNT, stage: 'test', regions: [HOME, INGRESS] }),
+        );
+      },
+    );
 
     it('is published by the stack', () => {
       core.hasResourceProperties('Custom::CDKBucketDeployment', {

@@ -140,6 +140,8 @@ export async function activeConnection(
       externalId: setup.externalId,
       stackId,
       setupId: setup.setupId,
+      // As the callback records it from the sample Create's TemplateVersion.
+      templateVersion: '1',
       createdAt: now,
       updatedAt: now,
     },

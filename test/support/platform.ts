@@ -60,7 +60,9 @@ export function testEnvironment(
     EVENT_BUS_NAME: 'keyless-test',
     PROVIDER_ACCOUNT_ID: '999988887777',
     HOME_REGION: 'us-east-1',
-    TEMPLATE_URL: 'https://keyless-templates.s3.amazonaws.com/templates/keyless-customer-v1.json',
+    TEMPLATE_URL: 'https://keyless-templates.s3.amazonaws.com/templates/v1.json',
+    // One version: no connection has an upgrade unless a test gives a catalogue with more.
+    TEMPLATE_CATALOGUE: JSON.stringify({ current: 1, parameters: [], upgrades: {} }),
     REGISTRATION_TOPIC_ARNS: JSON.stringify({
       'us-east-1': 'arn:aws:sns:us-east-1:999988887777:keyless-test-registrations',
       'eu-west-1': 'arn:aws:sns:eu-west-1:999988887777:keyless-test-registrations',

@@ -249,15 +249,46 @@ describe('registration-callback handler', () => {
   });
 
   describe('Update', () => {
-    it('answers SUCCESS at once with the same PhysicalResourceId when role and External ID are unchanged', async () => {
+    it('answers SUCCESS at once with the same PhysicalResourceId when role, External ID and template version are unchanged', async () => {
       const active = await activeConnection(store);
       const create = createOf(active);
-      const update = followUp('Update', create, server.url, { TemplateVersion: '2' });
+      const update = followUp('Update', create, server.url, { ServiceTimeout: '600' });
       await invoke(update);
       expect(server.answersFor(update.RequestId)).toEqual([
         expect.objectContaining({ Status: 'SUCCESS', PhysicalResourceId: update.PhysicalResourceId }),
       ]);
       expect(publishedEvents(eventBridge)).toEqual([]);
+    });
+
+    it('proves an Update that brings a new template version before recording it, the connection serving meanwhile', async () => {
+      // Prepare
+      const active = await activeConnection(store);
+      const update = followUp('Update', createOf(active), server.url, { TemplateVersion: '2' });
+      // Act
+      await invoke(update);
+      // Assess: answered by the validator once proven; the version waits as a candidate
+      expect(server.answersFor(update.RequestId)).toEqual([]);
+      const stored = await store.getConnection(active.customerId, active.accountId);
+      expect(stored).toMatchObject({
+        status: 'ACTIVE',
+        roleArn: active.roleArn,
+        pendingTemplateVersion: '2',
+        pendingAnswer: expect.objectContaining({ requestId: update.RequestId, requestType: 'Update' }),
+      });
+      expect(stored).toMatchObject({ templateVersion: '1' });
+      expect(publishedEvents(eventBridge)[0]?.detail).toMatchObject({ reason: 'upgrade' });
+    });
+
+    it('refuses a TemplateVersion that is not a version number, naming the property', async () => {
+      const active = await activeConnection(store);
+      const update = followUp('Update', createOf(active), server.url, { TemplateVersion: 'latest' });
+      await invoke(update);
+      expect(server.answersFor(update.RequestId)).toEqual([
+        expect.objectContaining({
+          Status: 'FAILED',
+          Reason: expect.stringContaining('TemplateVersion'),
+        }),
+      ]);
     });
 
     it('records a rotated External ID as pending while the connection stays ACTIVE on the proven one', async () => {

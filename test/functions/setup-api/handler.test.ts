@@ -80,7 +80,6 @@ describe('setup-api handler', () => {
         stackName: 'keyless-acme-corp',
         param_ExternalId: body.externalId,
         param_CustomerId: 'acme-corp',
-        param_RoleName: 'KeylessAccess',
         param_SetupPhase: 'true',
       });
       expect(query).toContain(`templateURL=${encodeURIComponent(TEMPLATE_URL)}`);
