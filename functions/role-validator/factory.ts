@@ -48,6 +48,7 @@ export function createRoleValidatorHandler(
     publisher: createEventPublisher({ client: platform.eventBridge, busName: config.EVENT_BUS_NAME }),
     answers: createAnswerSender({ policy: platform.responseUrlPolicy }),
     prover: createRoleProver({ sts: platform.sts, ...proverOptions }),
+    templateCatalogue: config.TEMPLATE_CATALOGUE,
     logger,
     metrics,
     ...(platform.now ? { now: platform.now } : {}),

@@ -31,14 +31,17 @@ import type { Construct } from 'constructs';
 import { customerRoleArnPattern, providerResourceNames } from '#shared/customer-template/names.ts';
 import {
   buildCustomerTemplate,
-  CUSTOMER_TEMPLATE_VERSION,
   registrationTopicArns,
   resolveCustomerTemplateConfig,
+  roleNamePrefix,
 } from '#shared/customer-template/template.ts';
+import { templateConfigOf } from '#shared/customer-template/version-history.ts';
+import { unrecordedTemplateVersion } from '#shared/customer-template/versions.ts';
 import { RULE_TARGET_RETRY_POLICY } from '#shared/events/delivery-policy.ts';
 import { type EventPattern, RULES } from '#shared/events/rules.ts';
 import { LEGACY_SECRET_PREFIX } from '#shared/legacy/register-legacy-connection.ts';
 import { SETUP_API_ROUTES } from '#shared/onboarding/setup-api-routes.ts';
+import { stackNamePrefixOf } from '#shared/onboarding/setups.ts';
 import { LEGACY_INDEX, STATUS_INDEX, TABLE_KEYS, TTL_ATTRIBUTE } from '#shared/store/table-definition.ts';
 import {
   type EnvironmentName,
@@ -61,9 +64,10 @@ export interface KeylessStackProps extends StackProps {
   provider?: ProviderIntegration;
 }
 
-/** Where the customer template is published in the template bucket. */
+/** Where the customer templates are published in the template bucket: every version, and the current one as latest. */
 export const TEMPLATE_KEY_PREFIX = 'templates/';
-export const TEMPLATE_OBJECT_KEY = `keyless-customer-v${CUSTOMER_TEMPLATE_VERSION}.json`;
+export const templateObjectKey = (version: number) => `v${version}.json`;
+export const LATEST_TEMPLATE_OBJECT_KEY = 'latest.json';
 
 /** The only events customer accounts may put on the bus, when forwarding is on. */
 export const FORWARDED_STACK_EVENT = {
@@ -85,6 +89,8 @@ export class KeylessStack extends Stack {
   readonly functions: Partial<Record<FunctionName, KeylessFunction>> = {};
   readonly templateUrl: string;
   private readonly settings: KeylessSettings;
+  /** What customer role names start with: the only roles the provider's roles may assume. */
+  private readonly customerRolePrefix: string;
 
   constructor(scope: Construct, id: string, props: KeylessStackProps) {
     super(scope, id, props);
@@ -98,10 +104,12 @@ export class KeylessStack extends Stack {
       partition,
       regions: [this.region, ...settings.ingressRegions],
       serviceTimeoutSeconds: settings.serviceTimeoutSeconds,
-      ...(props.provider
-        ? { providerName: props.provider.providerName, permissions: props.provider.permissions }
-        : {}),
+      ...(props.provider ? templateConfigOf(props.provider) : {}),
     });
+    this.customerRolePrefix = roleNamePrefix(templateConfig);
+    // The version the history recorded for this content, or version 1 when nothing recorded it.
+    const { version: templateVersion, catalogue } =
+      props.provider?.templateVersion ?? unrecordedTemplateVersion(templateConfig);
 
     this.table = new dynamodb.Table(this, 'Table', {
       partitionKey: { name: TABLE_KEYS.partitionKey, type: dynamodb.AttributeType.STRING },
@@ -144,7 +152,10 @@ export class KeylessStack extends Stack {
         'with the AWS-managed SNS key.',
     });
 
-    this.templateUrl = this.publishTemplate(buildCustomerTemplate(templateConfig));
+    this.templateUrl = this.publishTemplate(
+      buildCustomerTemplate({ ...templateConfig, templateVersion }),
+      templateVersion,
+    );
 
     const environment: Record<EnvironmentName, string> = {
       TABLE_NAME: this.table.tableName,
@@ -158,8 +169,13 @@ export class KeylessStack extends Stack {
       REMINDER_INTERVAL_DAYS: String(settings.reminderIntervalDays),
       CREDENTIAL_REFRESH_BUFFER_SECONDS: '300',
       REVOCATION_STALENESS_SECONDS: '0',
+      // Strict by default (invariant 5); 'feed' sees revocation within the interval at a fraction of the reads.
+      REVOCATION_MODE: 'strict',
+      REVOCATION_FEED_INTERVAL_SECONDS: '1',
       POWERTOOLS_SERVICE_NAME: 'keyless',
       REVALIDATION_FUNCTION_NAME: this.functionNameOf('role-validator'),
+      CUSTOMER_STACK_NAME_PREFIX: stackNamePrefixOf(templateConfig.providerName),
+      TEMPLATE_CATALOGUE: JSON.stringify(catalogue),
     };
 
     // Every catalogued function, or the synth fails (KeylessFunction throws MissingHandlerError).
@@ -252,6 +268,9 @@ export class KeylessStack extends Stack {
       ...(roleName ? { roleName } : {}),
       description: spec.description,
       environment: Object.fromEntries(spec.environment.map((key) => [key, environment[key]])),
+      ...('bundled' in spec
+        ? { bundledVariables: Object.fromEntries(spec.bundled.map((key) => [key, environment[key]])) }
+        : {}),
       timeout: Duration.seconds(spec.timeoutSeconds),
       memorySize: spec.memoryMiB,
       logRetentionDays: this.settings.logRetentionDays,
@@ -308,7 +327,7 @@ export class KeylessStack extends Stack {
       );
     }
     if (spec.assumesCustomerRoles) {
-      const pattern = customerRoleArnPattern(partitionOf(this.region));
+      const pattern = customerRoleArnPattern(partitionOf(this.region), this.customerRolePrefix);
       fn.role.addToPrincipalPolicy(
         new iam.PolicyStatement({
           sid: 'CustomerRoles',
@@ -427,7 +446,7 @@ export class KeylessStack extends Stack {
   }
 
   /** Publishes the customer template to a bucket CloudFormation can read from any customer account. */
-  private publishTemplate(template: object): string {
+  private publishTemplate(template: object, version: number): string {
     const accessLogs = new s3.Bucket(this, 'TemplateAccessLogs', {
       encryption: s3.BucketEncryption.S3_MANAGED,
       enforceSSL: true,
@@ -469,7 +488,11 @@ export class KeylessStack extends Stack {
       }),
     );
     const deployment = new s3deploy.BucketDeployment(this, 'PublishTemplate', {
-      sources: [s3deploy.Source.jsonData(TEMPLATE_OBJECT_KEY, template)],
+      // Never pruned: every earlier version stays at its URL for the stacks launched from it.
+      sources: [
+        s3deploy.Source.jsonData(templateObjectKey(version), template),
+        s3deploy.Source.jsonData(LATEST_TEMPLATE_OBJECT_KEY, template),
+      ],
       destinationBucket: bucket,
       destinationKeyPrefix: TEMPLATE_KEY_PREFIX,
       prune: false,
@@ -478,7 +501,7 @@ export class KeylessStack extends Stack {
     });
     void deployment;
     this.acknowledgeTemplatePublisher(bucket);
-    return `https://${bucket.bucketRegionalDomainName}/${TEMPLATE_KEY_PREFIX}${TEMPLATE_OBJECT_KEY}`;
+    return `https://${bucket.bucketRegionalDomainName}/${TEMPLATE_KEY_PREFIX}${templateObjectKey(version)}`;
   }
 
   /** The account as cdk-nag spells it in finding ids: the id, or the pseudo parameter when synthesised without one. */

@@ -298,6 +298,7 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
         accountId: stack.accountId,
         roleArn: properties.RoleArn,
         externalId: properties.ExternalId,
+        templateVersion: properties.TemplateVersion,
       },
       existing,
       setups,
@@ -348,6 +349,7 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
             externalId: properties.ExternalId,
             stackId: target.stackId,
             setupId: plan.setup.setupId,
+            ...(properties.TemplateVersion ? { templateVersion: properties.TemplateVersion } : {}),
             ...(plan.offersValidAfter ? { offersValidAfter: plan.offersValidAfter } : {}),
             pendingAnswer: pendingAnswer(plan.slot),
             createdAt: at.toISOString(),
@@ -384,10 +386,14 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
             pendingExternalId: properties.ExternalId,
             stackId: target.stackId,
             pendingAnswer: pendingAnswer(plan.slot),
+            ...(properties.TemplateVersion ? { pendingTemplateVersion: properties.TemplateVersion } : {}),
             ...pendingSetup.set,
             ...replacing,
           },
-          remove: pendingSetup.remove,
+          remove: [
+            ...pendingSetup.remove,
+            ...(properties.TemplateVersion ? [] : (['pendingTemplateVersion'] as const)),
+          ],
           ...slot,
           audit: audit('migration to a role requested'),
           now: at,
@@ -398,12 +404,13 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
 
       if (plan.kind === 'change-live') {
         // Keep serving the proven values; the validator switches only once the new ones are proven.
-        const { sameRole, sameId } = plan;
+        const { sameRole, sameId, newTemplateVersion } = plan;
         const connection = await store.updateConnection({
           connection: existing,
           set: {
             ...(sameRole ? {} : { pendingRoleArn: properties.RoleArn }),
             ...(sameId ? {} : { pendingExternalId: properties.ExternalId }),
+            ...(newTemplateVersion ? { pendingTemplateVersion: newTemplateVersion } : {}),
             pendingAnswer: pendingAnswer(plan.slot),
             ...pendingSetup.set,
             ...replacing,
@@ -411,6 +418,7 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
           remove: [
             ...(sameRole ? (['pendingRoleArn'] as const) : []),
             ...(sameId ? (['pendingExternalId'] as const) : []),
+            ...(newTemplateVersion ? [] : (['pendingTemplateVersion'] as const)),
             ...pendingSetup.remove,
           ],
           ...slot,
@@ -432,9 +440,17 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
           stackId: target.stackId,
           pendingAnswer: pendingAnswer(plan.slot),
           setupId: plan.setup.setupId,
+          ...(properties.TemplateVersion ? { templateVersion: properties.TemplateVersion } : {}),
           ...replacing,
         },
-        remove: ['pendingRoleArn', 'pendingExternalId', 'pendingSetupId', 'lastError'],
+        remove: [
+          'pendingRoleArn',
+          'pendingExternalId',
+          'pendingSetupId',
+          'pendingTemplateVersion',
+          'lastError',
+          ...(properties.TemplateVersion ? [] : (['templateVersion'] as const)),
+        ],
         useSetup: plan.setup,
         slot: plan.slot,
         audit: audit(`${valid.request.RequestType} from stack`),

@@ -13,6 +13,7 @@ import {
   type PendingCloudFormationAnswer,
   withAnsweredRequest,
 } from '../domain/connection.ts';
+import { type TemplateCatalogue, upgradeFrom } from '../customer-template/catalogue.ts';
 import { generateExternalId } from '../domain/external-id.ts';
 import { ConflictError, LinkConflictError } from '../errors.ts';
 import { DETAIL_TYPES, type DetailOf, type KeylessEvent } from '../events/catalog.ts';
@@ -35,6 +36,8 @@ export const REVALIDATION_BUDGET_MS = 15_000;
 export interface ValidatorDependencies extends OnboardingDependencies {
   prover: RoleProver;
   answers: AnswerSender;
+  /** The current template and what updating to it changes: re-validation tells customers of upgrades. */
+  templateCatalogue?: TemplateCatalogue;
 }
 
 export type ValidationOutcome =
@@ -104,12 +107,17 @@ function verdictUpdate(
       claimLinks: { stackId, roleArn: candidate.roleArn },
       ...(provenBefore ? { releaseLinks: { stackId: connection.stackId, roleArn: connection.roleArn } } : {}),
     };
+    // An Update that brought a new template version records it now, proven like any Update.
+    const { pendingTemplateVersion, templateVersion } = connection as Connection &
+      Partial<Record<'pendingTemplateVersion' | 'templateVersion', string>>;
+    const version = pendingTemplateVersion ?? templateVersion;
     const proven = {
       roleArn: candidate.roleArn,
       externalId: candidate.externalId,
       stackId,
       validatedAt: at.toISOString(),
       ...(candidate.setupId ? { setupId: candidate.setupId } : {}),
+      ...(version ? { templateVersion: version } : {}),
     };
     // The setup that brought the new External ID is used by this very write, never left OPEN.
     const useSetup = candidate.setupId
@@ -322,6 +330,15 @@ export function createValidator(deps: ValidatorDependencies) {
       : { kind: 'rejected', connection: updated, reason: proof.reason, answered };
   }
 
+  /** The upgrade a connection's stack could take and its customer was not yet told of. */
+  function upgradeToTell(connection: Connection & { authMethod: 'ROLE' }) {
+    const { templateCatalogue } = deps;
+    if (!templateCatalogue || !connection.templateVersion) return undefined;
+    const upgrade = upgradeFrom(templateCatalogue, connection.templateVersion);
+    if (!upgrade || connection.upgradeNotifiedVersion === String(upgrade.toVersion)) return undefined;
+    return { ...upgrade, fromVersion: connection.templateVersion };
+  }
+
   /** Re-checks one live connection; ACTIVE → BROKEN on a conclusive failure, BROKEN → ACTIVE on success. */
   async function revalidateOne(connection: Connection, deadline: number, correlationId: string) {
     if (connection.authMethod !== 'ROLE' || connection.pendingAnswer) return 'skipped' as const;
@@ -341,21 +358,40 @@ export function createValidator(deps: ValidatorDependencies) {
       roleArn: connection.roleArn,
     };
     if (proof.ok) {
+      const upgrade = upgradeToTell(connection);
+      // The mark is set by the same conditional write: one notice per connection and version.
       const updated = await store.updateConnection({
         connection,
         to: 'ACTIVE',
-        set: { validatedAt: at.toISOString() },
+        set: {
+          validatedAt: at.toISOString(),
+          ...(upgrade ? { upgradeNotifiedVersion: String(upgrade.toVersion) } : {}),
+        },
         remove: ['lastError'],
         ...(connection.status === 'BROKEN' ? { audit: audit('re-validation succeeded') } : {}),
         now: at,
       });
-      if (connection.status === 'BROKEN') {
-        await emit([
-          { detailType: DETAIL_TYPES.roleValidated, detail: { ...base, version: updated.version } },
-        ]);
-        return 'recovered' as const;
+      const verdicts: KeylessEvent[] = [];
+      if (connection.status === 'BROKEN')
+        verdicts.push({ detailType: DETAIL_TYPES.roleValidated, detail: { ...base, version: updated.version } });
+      if (upgrade) {
+        verdicts.push({
+          detailType: DETAIL_TYPES.templateUpgradeAvailable,
+          detail: {
+            customerId: connection.customerId,
+            accountId: connection.accountId,
+            version: updated.version,
+            correlationId,
+            stackId: connection.stackId,
+            fromVersion: upgrade.fromVersion,
+            toVersion: String(upgrade.toVersion),
+            changes: upgrade.changes,
+          },
+        });
+        metrics.addMetric('TemplateUpgradeAvailable', MetricUnit.Count, 1);
       }
-      return 'healthy' as const;
+      if (verdicts.length > 0) await emit(verdicts);
+      return connection.status === 'BROKEN' ? ('recovered' as const) : ('healthy' as const);
     }
     if (!proof.conclusive) {
       logger.warn('Re-validation inconclusive; left unchanged', { ...base, reason: proof.reason });
