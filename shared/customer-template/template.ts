@@ -96,7 +96,7 @@ const inCustomerAccount = (service: string, resource: string) => ({
 export function defaultOngoingStatements(): PolicyStatement[] {
   return [
     {
-      Sid: 'ReadResourcesTaggedForKeyless',
+      Sid: 'ReadTaggedResources',
       Effect: 'Allow',
       Action: [
         'ssm:GetParameter',

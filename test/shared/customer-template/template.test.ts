@@ -61,7 +61,7 @@ describe('buildCustomerTemplate', () => {
       }
     });
 
-    it('names the role KeylessAccess by default and only allows names the provider roles may assume', () => {
+    it('names the role KeylessAccess by default (the provider named Keyless) and only allows names the provider roles may assume', () => {
       const roleName = Parameters.RoleName!;
       expect(roleName.Default).toBe('KeylessAccess');
       expect(allowed(roleName.AllowedPattern, 'KeylessAccess')).toBe(true);
@@ -240,6 +240,48 @@ describe('buildCustomerTemplate', () => {
       const template = buildCustomerTemplate({ ...config, providerAccountId: token });
       expect(JSON.stringify(template)).toContain(`arn:aws:iam::${token}:root`);
     });
+  });
+});
+
+describe('buildCustomerTemplate for a provider of its own name', () => {
+  const template = buildCustomerTemplate({ ...config, providerName: 'Acme Analytics', templateVersion: 4 });
+  const role = template.Resources[LOGICAL_IDS.role]!.Properties;
+
+  it('introduces the provider by its name in the description, the role and the outputs', () => {
+    expect(template.Description).toMatch(/^Lets Acme Analytics reach this AWS account/);
+    expect(template.Description).toContain('(template v4)');
+    expect(role.Description).toBe(
+      "Assumed by Acme Analytics, only with this stack's External ID. Delete the stack to revoke.",
+    );
+    expect(template.Outputs.RoleArn?.Description).toContain('Acme Analytics');
+  });
+
+  it('names what it creates in the customer account after the provider: role name and its constraint', () => {
+    const roleName = template.Parameters.RoleName!;
+    expect(roleName.Default).toBe('AcmeAnalyticsAccess');
+    expect(allowed(roleName.AllowedPattern, 'AcmeAnalyticsAccess')).toBe(true);
+    expect(allowed(roleName.AllowedPattern, 'KeylessAccess')).toBe(false);
+    expect(roleName.Description).toContain('"AcmeAnalytics"');
+  });
+
+  it('has no text a customer reads, and no name it creates, that says Keyless: only the resource type and tag keys', () => {
+    // Every text of the template, and the names of what the stack creates in the customer's account.
+    const texts: string[] = [
+      template.Description,
+      JSON.stringify(template.Metadata),
+      ...Object.values(template.Parameters).flatMap((p) => [
+        p.Description,
+        p.Default ?? '',
+        p.ConstraintDescription ?? '',
+      ]),
+      String(role.Description),
+      JSON.stringify(role.Policies),
+      ...Object.values(template.Outputs).map((output) => output.Description),
+    ];
+    expect(texts.filter((text) => /keyless/i.test(text.replaceAll('keyless:', '')))).toEqual([]);
+    // The tag keys and the custom resource's type are the product's, by design.
+    expect(JSON.stringify(role.Tags)).toContain('keyless:customer-id');
+    expect(template.Resources[LOGICAL_IDS.registration]!.Type).toBe('Custom::KeylessRegistration');
   });
 });
 
