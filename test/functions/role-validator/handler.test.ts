@@ -10,7 +10,7 @@ import { createConnectionStore } from '#shared/store/connection-store.ts';
 import { createTestTable } from '../../support/dynamodb.ts';
 import { loadEvent } from '../../support/events.ts';
 import { createContext } from '../../support/lambda-context.ts';
-import { customerWithSetup, legacyMigration, publishedEvents } from '../../support/onboarding.ts';
+import { customerWithSetup, followUp, legacyMigration, publishedEvents } from '../../support/onboarding.ts';
 import { testConfig, testPlatform } from '../../support/platform.ts';
 import { startResponseServer } from '../../support/response-server.ts';
 
@@ -65,7 +65,7 @@ function roleTrusting(accountId: string, externalId: string) {
 /** Registers through the callback and returns the Role Registered event it emitted, as EventBridge delivers it. */
 async function register(request: CustomResourceRequest) {
   await callback(request, createContext());
-  const [emitted] = publishedEvents(eventBridge);
+  const emitted = publishedEvents(eventBridge).find((e) => e.detailType === DETAIL_TYPES.roleRegistered);
   if (emitted?.detailType !== DETAIL_TYPES.roleRegistered) throw new Error('no Role Registered event');
   eventBridge.resetHistory();
   return { ...loadEvent('eventbridge/role-registered'), detail: emitted.detail };
@@ -204,5 +204,91 @@ describe('role-validator handler', () => {
       validator({ mode: 'revalidate', accountId: '111122223333' }, createContext()),
     ).rejects.toThrow(/accountId needs its customerId/);
     expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 0);
+  });
+});
+
+describe('role-validator handler, once the template has a newer version', () => {
+  const catalogue = {
+    current: 2,
+    parameters: ['ExternalId', 'CustomerId', 'RoleName', 'SetupPhase', 'AllowedSourceIp'],
+    upgrades: {
+      '1': { changes: ['Allows ce:GetCostForecast'], keptParameters: ['ExternalId', 'CustomerId'] },
+    },
+  };
+  const upgradeNotices = () =>
+    publishedEvents(eventBridge).filter(
+      (event) => event.detailType === DETAIL_TYPES.templateUpgradeAvailable,
+    );
+
+  it('tells of the upgrade once per version, then proves the Update that brings it and records the version', async () => {
+    // Prepare: a connection proven on template v1, and a deployment whose current template is v2
+    const upgraded = createRoleValidatorHandler(
+      testPlatform({ table, responseOrigin: server.origin }),
+      testConfig('role-validator', table.tableName, { TEMPLATE_CATALOGUE: JSON.stringify(catalogue) }),
+    );
+    const { customerId, accountId, setup, request } = await scenario();
+    roleTrusting(accountId, setup.externalId);
+    await upgraded(await register(request), createContext());
+    expect(await store.getConnection(customerId, accountId)).toMatchObject({
+      status: 'ACTIVE',
+      templateVersion: '1',
+    });
+    const revalidate = () => upgraded({ mode: 'revalidate', customerId, accountId }, createContext());
+
+    // Act: two daily re-validations
+    eventBridge.resetHistory();
+    await revalidate();
+    await revalidate();
+
+    // Assess: one notice, naming the versions and the change
+    expect(upgradeNotices()).toEqual([
+      {
+        detailType: DETAIL_TYPES.templateUpgradeAvailable,
+        detail: expect.objectContaining({
+          customerId,
+          accountId,
+          stackId: request.StackId,
+          fromVersion: '1',
+          toVersion: '2',
+          changes: ['Allows ce:GetCostForecast'],
+        }),
+      },
+    ]);
+
+    // Act: the customer updates the stack to v2
+    const update = followUp('Update', request, server.url, { TemplateVersion: '2' });
+    const registered = await register(update);
+    expect(registered.detail).toMatchObject({ reason: 'upgrade' });
+    await upgraded(registered, createContext());
+
+    // Assess: proven, answered, recorded; no further notice
+    expect(server.answersFor(update.RequestId)).toEqual([expect.objectContaining({ Status: 'SUCCESS' })]);
+    const stored = await store.getConnection(customerId, accountId);
+    expect(stored).toMatchObject({ status: 'ACTIVE', templateVersion: '2' });
+    expect(stored).not.toHaveProperty('pendingTemplateVersion');
+    eventBridge.resetHistory();
+    await revalidate();
+    expect(upgradeNotices()).toEqual([]);
+  });
+
+  it('keeps the proven version when the Update that brings a new one fails its proof', async () => {
+    const upgraded = createRoleValidatorHandler(
+      testPlatform({ table, responseOrigin: server.origin }),
+      testConfig('role-validator', table.tableName, { TEMPLATE_CATALOGUE: JSON.stringify(catalogue) }),
+    );
+    const { customerId, accountId, setup, request } = await scenario();
+    roleTrusting(accountId, setup.externalId);
+    await upgraded(await register(request), createContext());
+    const update = followUp('Update', request, server.url, { TemplateVersion: '2' });
+    const registered = await register(update);
+    // The updated role now trusts anyone: the proof fails.
+    sts.reset();
+    sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
+    sts.on(GetCallerIdentityCommand).resolves({ Account: accountId });
+    await upgraded(registered, createContext());
+    expect(server.answersFor(update.RequestId)).toEqual([expect.objectContaining({ Status: 'FAILED' })]);
+    const stored = await store.getConnection(customerId, accountId);
+    expect(stored).toMatchObject({ status: 'ACTIVE', templateVersion: '1' });
+    expect(stored).not.toHaveProperty('pendingTemplateVersion');
   });
 });

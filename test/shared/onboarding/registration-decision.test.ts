@@ -183,6 +183,27 @@ describe('decideRegistration', () => {
       });
     });
 
+    it('proves an Update of its own stack that brings a new template version, and only that stack', () => {
+      const existing = live({ templateVersion: '1' } as Partial<Connection>);
+      const request = { externalId: LIVE_EXTERNAL_ID, type: 'Update' as const, templateVersion: '2' };
+      expect(decideRegistration(facts({ existing, request }))).toMatchObject({
+        kind: 'change-live',
+        sameRole: true,
+        sameId: true,
+        newTemplateVersion: '2',
+        reason: 'upgrade',
+      });
+      // The same version, or another stack's: nothing to prove.
+      expect(decideRegistration(facts({ existing, request: { ...request, templateVersion: '1' } }))).toEqual({
+        kind: 'unchanged',
+        roleArn: ROLE,
+      });
+      expect(decideRegistration(facts({ existing, request: { ...request, stackId: OTHER_STACK } }))).toEqual({
+        kind: 'unchanged',
+        roleArn: ROLE,
+      });
+    });
+
     it('proves a rotation through a setup of this account, keeping the proven values meanwhile', () => {
       const rotation = setup({ rotatesAccountId: ACCOUNT });
       expect(
