@@ -32,7 +32,9 @@ export function environmentOf(
   name: FunctionName,
   environment: Record<string, string>,
 ): Record<string, string> {
-  const declared = new Set<string>(FUNCTIONS[name].environment);
+  // Bundled variables (compiled into the code in Lambda) arrive as ordinary ones here.
+  const spec: { environment: readonly string[]; bundled?: readonly string[] } = FUNCTIONS[name];
+  const declared = new Set<string>([...spec.environment, ...(spec.bundled ?? [])]);
   return Object.fromEntries(Object.entries(environment).filter(([variable]) => declared.has(variable)));
 }
 

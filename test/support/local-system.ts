@@ -21,12 +21,28 @@ export interface RunningLocalSystem {
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const tsxCli = createRequire(import.meta.url).resolve('tsx/cli');
 
-export async function startLocalSystemProcess({ timeoutMs = 60_000 } = {}): Promise<RunningLocalSystem> {
+export interface LocalSystemProcessOptions {
+  timeoutMs?: number;
+  /** Extra environment (KEYLESS_CONFIG, CI…). */
+  env?: Record<string, string>;
+  /** Keep roles, secrets and published templates here between runs (default: in memory). */
+  dataDir?: string;
+  /** The table to use: the same one again is a restart of the same system. */
+  tableName?: string;
+}
+
+export async function startLocalSystemProcess({
+  timeoutMs = 60_000,
+  env: extraEnv = {},
+  dataDir,
+  tableName = `keyless-e2e-${randomUUID()}`,
+}: LocalSystemProcessOptions = {}): Promise<RunningLocalSystem> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     KEYLESS_READY_LINE: '1',
     KEYLESS_LOG_FORMAT: 'pretty',
     NO_COLOR: '1',
+    ...extraEnv,
   };
   for (const name of Object.keys(env)) if (name.startsWith('AWS_ENDPOINT_URL')) delete env[name];
   env.POWERTOOLS_LOG_LEVEL = process.env.KEYLESS_E2E_LOG_LEVEL ?? 'WARN';
@@ -37,12 +53,12 @@ export async function startLocalSystemProcess({ timeoutMs = 60_000 } = {}): Prom
       'local/cli/start.ts',
       '--port',
       '0',
-      '--in-memory',
+      ...(dataDir ? ['--data-dir', dataDir] : ['--in-memory']),
       '--no-schedules',
       '--dynamodb-endpoint',
       inject('dynamoEndpoint'),
       '--table-name',
-      `keyless-e2e-${randomUUID()}`,
+      tableName,
     ],
     { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
