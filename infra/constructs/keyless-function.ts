@@ -20,6 +20,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ASYNC_INVOCATION_RETRY_POLICY } from '#shared/events/delivery-policy.ts';
+import { BUNDLED_VARIABLES_GLOBAL } from '#shared/wiring/bundled-variables.ts';
 
 export const REPOSITORY_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -56,6 +57,8 @@ export interface KeylessFunctionProps {
   roleName?: string;
   description: string;
   environment: Record<string, string>;
+  /** Variables compiled into the bundle instead of the environment (shared/wiring/bundled-variables.ts). */
+  bundledVariables?: Record<string, string>;
   timeout: Duration;
   memorySize: number;
   logRetentionDays: number;
@@ -142,6 +145,9 @@ export class KeylessFunction extends Construct {
         bundleAwsSDK: true,
         mainFields: ['module', 'main'],
         banner: ESM_REQUIRE_SHIM,
+        ...(props.bundledVariables
+          ? { define: { [BUNDLED_VARIABLES_GLOBAL]: JSON.stringify(props.bundledVariables) } }
+          : {}),
       },
     });
 

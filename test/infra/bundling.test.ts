@@ -6,10 +6,18 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTIONS_ROOT, KeylessFunction } from '#infra/constructs/keyless-function.ts';
-import { FUNCTION_NAMES } from '#shared/wiring/function-catalogue.ts';
+import { BUNDLED_VARIABLES_GLOBAL } from '#shared/wiring/bundled-variables.ts';
+import { FUNCTION_NAMES, FUNCTIONS } from '#shared/wiring/function-catalogue.ts';
 import { buildTestApp } from './support.ts';
 
-type LambdaResource = { Properties: { FunctionName: string; Handler: string; Code: { S3Key: string } } };
+type LambdaResource = {
+  Properties: {
+    FunctionName: string;
+    Handler: string;
+    Code: { S3Key: string };
+    Environment?: { Variables?: Record<string, unknown> };
+  };
+};
 
 const landed = readdirSync(FUNCTIONS_ROOT).filter((name) => KeylessFunction.exists(name));
 let assemblyDir: string;
@@ -67,6 +75,20 @@ describe('function bundles', () => {
       ]) {
         expect(bundle, marker).not.toContain(marker);
       }
+    },
+  );
+
+  it.each(FUNCTION_NAMES.filter((name) => 'bundled' in FUNCTIONS[name]))(
+    'compile the template catalogue into %s, and keep it out of its environment',
+    (name) => {
+      const fn = functions.find((f) => f.Properties.FunctionName === `keyless-test-${name}`)!;
+      const [file] = fn.Properties.Handler.split('.');
+      const asset = path.join(assemblyDir, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}`);
+      const bundle = readFileSync(path.join(asset, `${file}.mjs`), 'utf8');
+      // The catalogue's JSON, as a string literal in the bundle: the config reads it at cold start.
+      expect(bundle).toMatch(/TEMPLATE_CATALOGUE:\s*['"`]\{\\?"current\\?":1/);
+      expect(bundle).not.toContain(BUNDLED_VARIABLES_GLOBAL);
+      expect(Object.keys(fn.Properties.Environment?.Variables ?? {})).not.toContain('TEMPLATE_CATALOGUE');
     },
   );
 });
