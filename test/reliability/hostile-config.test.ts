@@ -4,8 +4,17 @@
  * with a ProviderConfigError that names a path; nothing else is ever thrown, and an accepted
  * config's permissions go through the checks without throwing.
  */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  readTemplateHistory,
+  resolveTemplateVersion,
+  TemplateHistoryError,
+} from '#shared/customer-template/version-history.ts';
+import { templateContentRecord } from '#shared/customer-template/versions.ts';
 import { ProviderConfigError, parseProviderConfig } from '#shared/provider-config/load.ts';
 import { checkPermissions } from '#shared/provider-config/policy-checks.ts';
 import { createFigures } from './support/figures.ts';
@@ -31,6 +40,7 @@ const broken = fc
   .record({
     path: fc.constantFrom(
       ['providerName'],
+      ['customerRoleNamePrefix'],
       ['permissions'],
       ['permissions', 'ongoing'],
       ['permissions', 'ongoing', 'statements'],
@@ -71,6 +81,51 @@ describe('the provider config under hostile input', () => {
         }
         const { errors, warnings } = await checkPermissions(config);
         expect(Array.isArray(errors) && Array.isArray(warnings)).toBe(true);
+      }),
+      { numRuns: RUNS, ...(FUZZ_SEED === undefined ? {} : { seed: FUZZ_SEED }) },
+    );
+    figures.write();
+  });
+});
+
+describe('the template version history under hostile input', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'keyless-hostile-history-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const config = { providerName: 'Acme Analytics' };
+  const record = templateContentRecord(config, 1, '2026-12-01');
+  /** A valid history with one field of its first version replaced (or the file garbled). */
+  const brokenHistory = fc.oneof(
+    fc
+      .record({
+        field: fc.constantFrom(...Object.keys(record), '__proto__'),
+        value: fc.oneof(wrongType, fc.string({ maxLength: 40 }), fc.integer()),
+      })
+      .map(({ field, value }) => JSON.stringify({ versions: [{ ...record, [field]: value }] })),
+    fc.jsonValue({ maxDepth: 3 }).map((value) => JSON.stringify(value) ?? ''),
+    fc.string({ maxLength: 200 }),
+  );
+
+  it(`reads or refuses ${RUNS} generated history files with TemplateHistoryError, and under CI never writes one`, () => {
+    fc.assert(
+      fc.property(brokenHistory, (text) => {
+        figures.add('hostileCases');
+        const file = join(dir, 'keyless.template-versions.json');
+        writeFileSync(file, text);
+        try {
+          readTemplateHistory(file);
+        } catch (error) {
+          expect(error).toBeInstanceOf(TemplateHistoryError);
+          expect((error as Error).message).toMatch(
+            /keyless\.template-versions\.json.*(Restore it|restore it)/s,
+          );
+          return;
+        }
+        try {
+          resolveTemplateVersion({ config, file, mode: 'check' });
+        } catch (error) {
+          expect(error).toBeInstanceOf(TemplateHistoryError);
+        }
+        expect(readFileSync(file, 'utf8')).toBe(text);
       }),
       { numRuns: RUNS, ...(FUZZ_SEED === undefined ? {} : { seed: FUZZ_SEED }) },
     );
