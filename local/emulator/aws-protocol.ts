@@ -70,19 +70,22 @@ export function escapeXml(value: string): string {
   return value.replace(/[<>&'"]/g, (char) => entities[char] ?? char);
 }
 
-/** Renders `{ a: 'x', b: { c: 'y' } }` as `<a>x</a><b><c>y</c></b>`; undefined members are left out. */
+/**
+ * Renders `{ a: 'x', b: { c: 'y' }, l: ['p'] }` as `<a>x</a><b><c>y</c></b><l><member>p</member></l>`
+ * (lists as the query protocol writes them); undefined members are left out.
+ */
 export function toXml(value: Record<string, unknown>): string {
+  const render = (member: unknown): string => {
+    if (Array.isArray(member)) return member.map((item) => `<member>${render(item)}</member>`).join('');
+    if (typeof member === 'object' && member !== null && !(member instanceof Date))
+      return toXml(member as Record<string, unknown>);
+    return escapeXml(
+      member instanceof Date ? member.toISOString().replace(/\.\d{3}Z$/, 'Z') : String(member),
+    );
+  };
   return Object.entries(value)
     .filter(([, member]) => member !== undefined)
-    .map(([name, member]) => {
-      const inner =
-        typeof member === 'object' && member !== null && !(member instanceof Date)
-          ? toXml(member as Record<string, unknown>)
-          : escapeXml(
-              member instanceof Date ? member.toISOString().replace(/\.\d{3}Z$/, 'Z') : String(member),
-            );
-      return `<${name}>${inner}</${name}>`;
-    })
+    .map(([name, member]) => `<${name}>${render(member)}</${name}>`)
     .join('');
 }
 

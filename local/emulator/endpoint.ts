@@ -21,10 +21,11 @@ import {
 import type { LocalEventBus } from './event-bus.ts';
 import { FunctionNotFoundError, type LocalFunctions } from './functions.ts';
 import { selectHttpApiRoute, sendHttpApiNotFound, sendHttpApiResult, toHttpApiEvent } from './http-api.ts';
+import type { LocalIam } from './iam.ts';
 import type { CloudFormationResponses } from './response-receiver.ts';
 import { type LocalSecrets, SecretsManagerError } from './secrets.ts';
 import { InvalidParameterError, type LocalSns, TopicNotFoundError } from './sns.ts';
-import { type LocalSts, StsError } from './sts.ts';
+import { type LocalSts, type PolicyDocument, StsError } from './sts.ts';
 
 const STS_NAMESPACE = 'https://sts.amazonaws.com/doc/2011-06-15/';
 const SNS_NAMESPACE = 'http://sns.amazonaws.com/doc/2010-03-31/';
@@ -37,6 +38,8 @@ export interface LocalEndpointDependencies {
   region: string;
   accountId: string;
   sts: LocalSts;
+  /** SCPs, permissions boundaries and SimulatePrincipalPolicy of the simulated accounts. */
+  iam?: LocalIam;
   sns: LocalSns;
   eventBus: LocalEventBus;
   secrets: LocalSecrets;
@@ -123,6 +126,7 @@ export function createRequestHandler(deps: LocalEndpointDependencies) {
           return handleSts(deps, request, response, action, form);
         if (service === 'sns' || (!service && SNS_ACTIONS.has(action)))
           return handleSns(deps, response, action, form);
+        if (service === 'iam' && deps.iam) return handleIam(deps, deps.iam, request, response, action, form);
         return sendQueryError(response, 400, STS_NAMESPACE, {
           type: 'Sender',
           code: 'InvalidAction',
@@ -267,6 +271,54 @@ async function handleSts(
   } catch (error) {
     if (error instanceof StsError) {
       return sendQueryError(response, error.statusCode, STS_NAMESPACE, {
+        type: error.type,
+        code: error.code,
+        message: error.message,
+      });
+    }
+    throw error;
+  }
+}
+
+const IAM_NAMESPACE = 'https://iam.amazonaws.com/doc/2010-05-08/';
+
+/** IAM's query protocol: SimulatePrincipalPolicy only, for the validator's permission check. */
+async function handleIam(
+  deps: LocalEndpointDependencies,
+  iam: LocalIam,
+  request: IncomingMessage,
+  response: ServerResponse,
+  action: string,
+  form: URLSearchParams,
+): Promise<void> {
+  try {
+    const caller = deps.sts.callerFor(signingScope(request.headers.authorization)?.accessKeyId);
+    if (action !== 'SimulatePrincipalPolicy') {
+      return sendQueryError(response, 400, IAM_NAMESPACE, {
+        type: 'Sender',
+        code: 'InvalidAction',
+        message: `The action ${action} is not served by the local endpoint.`,
+      });
+    }
+    const members = (name: string) =>
+      [...form.keys()]
+        .filter((key) => new RegExp(`^${name}\\.member\\.\\d+$`).test(key))
+        .sort((a, b) => Number(a.split('.').pop()) - Number(b.split('.').pop()))
+        .map((key) => form.get(key) ?? '');
+    const contextEntries = queryList(form, 'ContextEntries').map((entry, index) => ({
+      ContextKeyName: entry.ContextKeyName ?? '',
+      ContextKeyValues: members(`ContextEntries\\.member\\.${index + 1}\\.ContextKeyValues`),
+    }));
+    const result = await iam.simulatePrincipalPolicy(caller, {
+      PolicySourceArn: form.get('PolicySourceArn') ?? '',
+      ActionNames: members('ActionNames'),
+      ResourceArns: members('ResourceArns'),
+      ContextEntries: contextEntries,
+    });
+    return sendQueryResult(response, action, IAM_NAMESPACE, result);
+  } catch (error) {
+    if (error instanceof StsError) {
+      return sendQueryError(response, error.statusCode, IAM_NAMESPACE, {
         type: error.type,
         code: error.code,
         message: error.message,
@@ -441,6 +493,34 @@ async function handleLocal(
     }
     const targets = deps.eventBus.route(event as unknown as Parameters<LocalEventBus['route']>[0]);
     return sendJson(response, 202, { targets });
+  }
+  if (path === '/_local/scps' && request.method === 'PUT' && deps.iam) {
+    // The customer's organization: an SCP denying these actions in the account ([] removes it).
+    const input = parseJson(body);
+    const actions = input?.denyActions;
+    if (
+      typeof input?.accountId !== 'string' ||
+      !Array.isArray(actions) ||
+      !actions.every((a) => typeof a === 'string')
+    ) {
+      return sendJson(response, 400, { message: 'Expected { accountId, denyActions: [action…] }.' });
+    }
+    deps.iam.setDenyingScp(input.accountId, actions as string[]);
+    return sendJson(response, 200, { accountId: input.accountId, denyActions: actions });
+  }
+  if (path === '/_local/boundaries' && request.method === 'PUT' && deps.iam) {
+    const input = parseJson(body);
+    if (
+      typeof input?.roleArn !== 'string' ||
+      (input.boundary !== null && typeof input.boundary !== 'object')
+    ) {
+      return sendJson(response, 400, { message: 'Expected { roleArn, boundary: policy document | null }.' });
+    }
+    deps.iam.setPermissionsBoundary(
+      input.roleArn,
+      (input.boundary ?? undefined) as PolicyDocument | undefined,
+    );
+    return sendJson(response, 200, { roleArn: input.roleArn });
   }
   if (path === '/_local/roles') {
     if (request.method === 'GET') return sendJson(response, 200, { roles: deps.sts.listRoles() });

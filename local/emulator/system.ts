@@ -28,6 +28,7 @@ import { startLocalEndpoint } from './endpoint.ts';
 import { createLocalEventBus } from './event-bus.ts';
 import { localHandlers } from './function-table.ts';
 import { createLocalFunctions, type HandlerBuilder } from './functions.ts';
+import { createLocalIam } from './iam.ts';
 import { createLocalPlatform } from './platform.ts';
 import { createLocalLogger as createLogger } from './pretty-logger.ts';
 import { createCloudFormationResponses } from './response-receiver.ts';
@@ -186,6 +187,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}) {
     providerRoleArn,
     persistPath: dataDir ? join(dataDir, 'roles.json') : undefined,
   });
+  const iam = createLocalIam({ sts, persistPath: dataDir ? join(dataDir, 'iam.json') : undefined });
   const responses = createCloudFormationResponses({ origin: () => endpointUrl });
   // As the stack publishes them: every version at its own URL, kept across restarts, and latest.
   const templates = publishedTemplates(dataDir, templateVersion, {
@@ -223,6 +225,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}) {
         region,
         accountId: providerAccountId,
         sts,
+        iam,
         sns,
         eventBus,
         secrets,

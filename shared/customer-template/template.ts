@@ -45,7 +45,25 @@ export const LOGICAL_IDS = {
 } as const;
 
 /** The role's inline policies, named for what they are to the customer (no product name). */
-export const POLICY_NAMES = { ongoing: 'ongoing-access', setup: 'setup-phase-access' } as const;
+export const POLICY_NAMES = {
+  ongoing: 'ongoing-access',
+  setup: 'setup-phase-access',
+  selfCheck: 'permission-self-check',
+} as const;
+
+/**
+ * Lets the role ask IAM's policy simulator about itself, and about nothing else: the validator's
+ * permission check (docs/architecture.md §9.4) runs in the role's own session.
+ */
+export function selfCheckStatement(): PolicyStatement {
+  return {
+    Sid: 'SimulateOwnPermissions',
+    Effect: 'Allow',
+    Action: 'iam:SimulatePrincipalPolicy',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders, literally
+    Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${RoleName}' },
+  };
+}
 
 /** STS's ExternalId charset and length, as a CloudFormation AllowedPattern (matched against the whole value). */
 export const EXTERNAL_ID_ALLOWED_PATTERN = '[\\w+=,.@:/-]{2,1224}';
@@ -375,6 +393,7 @@ export function buildCustomerTemplate(input: CustomerTemplateConfig): CloudForma
                   },
                 ]
               : []),
+            { PolicyName: POLICY_NAMES.selfCheck, PolicyDocument: policyDocument([selfCheckStatement()]) },
           ],
           Tags: [
             { Key: 'keyless:customer-id', Value: ref(P.customerId) },

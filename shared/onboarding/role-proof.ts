@@ -15,14 +15,34 @@ import {
   GetCallerIdentityCommand,
   STSClient,
 } from '@aws-sdk/client-sts';
+import { buildSessionName } from '@keyless/broker';
 import { sleep as defaultSleep } from '../backoff.ts';
-import { buildSessionName } from '../broker/session-name.ts';
 import { ROLE_ARN_PATTERN } from '../domain/sts-limits.ts';
 
 export type ProofResult =
-  | { ok: true }
+  /** `credentials`: the session of the proof, for the permission check that follows it. */
+  | { ok: true; credentials?: Credentials }
   /** `conclusive`: the role is wrong (not merely unreachable for now because of throttling or outages). */
-  | { ok: false; reason: string; conclusive: boolean };
+  | { ok: false; reason: string; conclusive: boolean; failureClass?: ProofFailureClass };
+
+/**
+ * Why a proof failed, in the few classes an on-call engineer counts (the `reasonClass` of the
+ * OnboardingFailed metric, docs/architecture.md §11); `unconfirmed` when STS could not be reached.
+ */
+export const PROOF_FAILURE_CLASSES = [
+  'invalid-role',
+  'not-assumable',
+  'account-mismatch',
+  'no-external-id-condition',
+  'external-id-too-broad',
+  'previous-id-still-works',
+  'role-or-stack-in-use',
+  'unconfirmed',
+] as const;
+export type ProofFailureClass = (typeof PROOF_FAILURE_CLASSES)[number];
+
+const unless = (conclusive: boolean, failureClass: ProofFailureClass): ProofFailureClass =>
+  conclusive ? failureClass : 'unconfirmed';
 
 export interface ProofInput {
   /** Whose role it is: named in the session, so the customer's CloudTrail attributes every call. */
@@ -155,7 +175,13 @@ export function createRoleProver({
       deadline,
     }: ProofInput): Promise<ProofResult> {
       const accountId = ROLE_ARN_PATTERN.exec(roleArn)?.[2];
-      if (!accountId) return { ok: false, reason: `${roleArn} is not an IAM role ARN.`, conclusive: true };
+      if (!accountId)
+        return {
+          ok: false,
+          reason: `${roleArn} is not an IAM role ARN.`,
+          conclusive: true,
+          failureClass: 'invalid-role',
+        };
 
       // 1. With the External ID: must work (retried through IAM propagation).
       let lastDenied = false;
@@ -177,6 +203,7 @@ export function createRoleProver({
         return {
           ok: false,
           conclusive: lastDenied || assumed.fatal,
+          failureClass: unless(lastDenied || assumed.fatal, 'not-assumable'),
           reason: lastDenied
             ? `Keyless could not assume ${roleArn} with the External ID (AccessDenied after ${assumed.attempts} attempts): check that the role exists and that its trust policy allows the provider with sts:ExternalId set to the External ID of your launch link.`
             : `Keyless could not assume ${roleArn} with the External ID (${assumed.error}).`,
@@ -195,6 +222,7 @@ export function createRoleProver({
         return {
           ok: false,
           conclusive: identity.fatal,
+          failureClass: unless(identity.fatal, 'account-mismatch'),
           reason: `Keyless could not confirm the identity of ${roleArn} (${identity.error}).`,
         };
       }
@@ -202,6 +230,7 @@ export function createRoleProver({
         return {
           ok: false,
           conclusive: true,
+          failureClass: 'account-mismatch',
           reason: `The assumed identity of ${roleArn} is in account ${identity.value ?? 'unknown'}, not ${accountId}.`,
         };
       }
@@ -213,6 +242,7 @@ export function createRoleProver({
         return {
           ok: false,
           conclusive: open.conclusive,
+          failureClass: unless(open.conclusive, 'no-external-id-condition'),
           reason: open.conclusive
             ? `Role ${roleArn} can be assumed without the External ID: add the sts:ExternalId condition to its trust policy.`
             : `Keyless could not confirm that ${roleArn} refuses callers without the External ID (${open.error}).`,
@@ -228,6 +258,7 @@ export function createRoleProver({
           return {
             ok: false,
             conclusive: loose.conclusive,
+            failureClass: unless(loose.conclusive, 'external-id-too-broad'),
             reason: loose.conclusive
               ? `Role ${roleArn} accepts an External ID it was never given: its trust policy must compare sts:ExternalId with StringEquals to the exact External ID of your launch link, not StringLike with a wildcard or prefix.`
               : `Keyless could not confirm that ${roleArn} refuses other External IDs (${loose.error}).`,
@@ -247,13 +278,14 @@ export function createRoleProver({
           return {
             ok: false,
             conclusive: stillWorks.conclusive,
+            failureClass: unless(stillWorks.conclusive, 'previous-id-still-works'),
             reason: stillWorks.conclusive
               ? `The previous External ID still works for ${roleArn}: the trust policy must accept only the new one.`
               : `Keyless could not confirm that the previous External ID stopped working for ${roleArn} (${stillWorks.error}).`,
           };
         }
       }
-      return { ok: true };
+      return { ok: true, credentials: assumed.value };
     },
   };
 

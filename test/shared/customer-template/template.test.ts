@@ -143,8 +143,29 @@ describe('buildCustomerTemplate', () => {
           region: 'us-east-1',
           parameters: { ExternalId: externalId, CustomerId: 'acme-corp', SetupPhase },
         }).role.policies.map((policy) => policy.policyName);
-      expect(policiesWith('true')).toEqual([POLICY_NAMES.ongoing, POLICY_NAMES.setup]);
-      expect(policiesWith('false')).toEqual([POLICY_NAMES.ongoing]);
+      expect(policiesWith('true')).toEqual([
+        POLICY_NAMES.ongoing,
+        POLICY_NAMES.setup,
+        POLICY_NAMES.selfCheck,
+      ]);
+      expect(policiesWith('false')).toEqual([POLICY_NAMES.ongoing, POLICY_NAMES.selfCheck]);
+    });
+
+    it('lets the role ask the policy simulator about itself, and about nothing else', () => {
+      const stack = instantiateCustomerTemplate(buildCustomerTemplate(config), {
+        accountId: CUSTOMER,
+        region: 'us-east-1',
+        parameters: { ExternalId: externalId, CustomerId: 'acme-corp', RoleName: 'KeylessReader' },
+      });
+      const selfCheck = stack.role.policies.find((policy) => policy.policyName === POLICY_NAMES.selfCheck);
+      expect(selfCheck?.policyDocument.Statement).toEqual([
+        {
+          Sid: 'SimulateOwnPermissions',
+          Effect: 'Allow',
+          Action: 'iam:SimulatePrincipalPolicy',
+          Resource: `arn:aws:iam::${CUSTOMER}:role/KeylessReader`,
+        },
+      ]);
     });
 
     it('scopes the default ongoing policy to read-only actions on resources the customer tagged', () => {

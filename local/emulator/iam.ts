@@ -1,0 +1,255 @@
+/**
+ * The local IAM: what a simulated customer account adds to its roles' own policies — an
+ * organization's service control policies and each role's permissions boundary — and
+ * SimulatePrincipalPolicy, answered as AWS answers it (docs/architecture.md §8, §9.4).
+ *
+ * Fidelity: the simulator evaluates the role's identity policies, its permissions boundary and the
+ * account's SCPs, and nothing else: no resource control policies and no resource policies, which
+ * the real SimulatePrincipalPolicy does not see either (it has no input for RCPs, and takes a
+ * resource policy only when the caller passes one). It reports `OrganizationsDecisionDetail` only
+ * for an account in an organization and `PermissionsBoundaryDecisionDetail` only for a role with a
+ * boundary, as AWS does. The call itself is authorized like any call of the session: the role's
+ * policies, its boundary and the SCPs must allow iam:SimulatePrincipalPolicy on the role.
+ *
+ * `@cloud-copilot/iam-simulate` (AGPL) is the engine, as for the local STS: never in a bundle.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { runSimulation } from '@cloud-copilot/iam-simulate';
+import { type LocalSts, type PolicyDocument, type StsCaller, StsError } from './sts.ts';
+
+/** AWS's default SCP, attached to the root and to every account of an organization. */
+const FULL_AWS_ACCESS: PolicyDocument = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
+};
+
+interface IamState {
+  /** Per account in an organization: the SCPs attached to the account itself (besides FullAWSAccess). */
+  organizations: Record<string, Record<string, PolicyDocument>>;
+  /** Per role ARN: its permissions boundary. */
+  boundaries: Record<string, PolicyDocument>;
+}
+
+export interface SimulateInput {
+  PolicySourceArn: string;
+  ActionNames: string[];
+  ResourceArns: string[];
+  ContextEntries: { ContextKeyName: string; ContextKeyValues: string[] }[];
+}
+
+type Decision = 'allowed' | 'explicitDeny' | 'implicitDeny';
+
+export type LocalIam = ReturnType<typeof createLocalIam>;
+
+export function createLocalIam({ sts, persistPath }: { sts: LocalSts; persistPath?: string | undefined }) {
+  const state: IamState = load(persistPath);
+  const persist = () => {
+    if (persistPath) writeFileSync(persistPath, JSON.stringify(state, null, 2));
+  };
+
+  /** The SCPs of an account, root first, as the engine takes them; none outside an organization. */
+  function serviceControlPolicies(accountId: string) {
+    const own = state.organizations[accountId];
+    if (!own) return [];
+    return [
+      { orgIdentifier: 'r-local', policies: [{ name: 'FullAWSAccess', policy: FULL_AWS_ACCESS }] },
+      {
+        orgIdentifier: accountId,
+        policies: [
+          { name: 'FullAWSAccess', policy: FULL_AWS_ACCESS },
+          ...Object.entries(own).map(([name, policy]) => ({ name, policy })),
+        ],
+      },
+    ];
+  }
+
+  async function evaluate(
+    roleArn: string,
+    accountId: string,
+    identityPolicies: Record<string, PolicyDocument>,
+    action: string,
+    resource: string,
+    context: Record<string, string | string[]>,
+  ) {
+    const boundary = state.boundaries[roleArn];
+    const result = await runSimulation(
+      {
+        request: {
+          principal: roleArn,
+          action,
+          resource: { resource, accountId },
+          contextVariables: context,
+        },
+        identityPolicies: Object.entries(identityPolicies).map(([name, policy]) => ({ name, policy })),
+        serviceControlPolicies: serviceControlPolicies(accountId),
+        resourceControlPolicies: [],
+        ...(boundary ? { permissionBoundaryPolicies: [{ name: 'boundary', policy: boundary }] } : {}),
+      },
+      {},
+    );
+    if (result.resultType === 'error') {
+      throw new StsError('ValidationError', `Cannot simulate ${action}: ${result.errors.message}`);
+    }
+    const analysis = result.resultType === 'single' ? result.result.analysis : result.results[0]?.analysis;
+    const decision: Decision =
+      result.overallResult === 'Allowed'
+        ? 'allowed'
+        : result.overallResult === 'ExplicitlyDenied'
+          ? 'explicitDeny'
+          : 'implicitDeny';
+    return {
+      decision,
+      inOrganization: accountId in state.organizations,
+      allowedByOrganizations: analysis?.scpAnalysis ? analysis.scpAnalysis.result === 'Allowed' : true,
+      hasBoundary: boundary !== undefined,
+      allowedByPermissionsBoundary: analysis?.permissionBoundaryAnalysis
+        ? analysis.permissionBoundaryAnalysis.result === 'Allowed'
+        : true,
+      matched: [
+        ...(analysis?.identityAnalysis?.denyStatements ?? []),
+        ...(decision === 'allowed' ? (analysis?.identityAnalysis?.allowStatements ?? []) : []),
+      ].map((statement) => statement.policyId),
+    };
+  }
+
+  /** The AccessDenied AWS answers a call of a session with, naming the layer that denied. */
+  function accessDenied(
+    caller: StsCaller,
+    action: string,
+    resource: string,
+    why: Awaited<ReturnType<typeof evaluate>>,
+  ) {
+    const reason = !why.allowedByOrganizations
+      ? why.decision === 'explicitDeny'
+        ? 'with an explicit deny in a service control policy'
+        : `because no service control policy allows the ${action} action`
+      : !why.allowedByPermissionsBoundary
+        ? why.decision === 'explicitDeny'
+          ? 'with an explicit deny in a permissions boundary'
+          : `because no permissions boundary allows the ${action} action`
+        : why.decision === 'explicitDeny'
+          ? 'with an explicit deny in an identity-based policy'
+          : `because no identity-based policy allows the ${action} action`;
+    return new StsError(
+      'AccessDenied',
+      `User: ${caller.arn} is not authorized to perform: ${action} on resource: ${resource} ${reason}`,
+      403,
+    );
+  }
+
+  /** Whether the session `caller` may take `action` on `resource`: throws AccessDenied as AWS would. */
+  async function authorize(caller: StsCaller, action: string, resource: string): Promise<void> {
+    const why = await evaluate(
+      caller.principalArn,
+      caller.accountId,
+      caller.identityPolicies,
+      action,
+      resource,
+      {
+        'aws:PrincipalArn': caller.principalArn,
+        'aws:PrincipalAccount': caller.accountId,
+      },
+    );
+    if (why.decision !== 'allowed') throw accessDenied(caller, action, resource, why);
+  }
+
+  async function simulatePrincipalPolicy(caller: StsCaller, input: SimulateInput) {
+    await authorize(caller, 'iam:SimulatePrincipalPolicy', input.PolicySourceArn);
+    const role = sts.getRole(input.PolicySourceArn);
+    if (!role) {
+      throw new StsError(
+        'NoSuchEntity',
+        `The role with name ${input.PolicySourceArn.split('/').pop()} cannot be found.`,
+        404,
+      );
+    }
+    const context: Record<string, string | string[]> = {
+      'aws:PrincipalArn': role.arn,
+      'aws:PrincipalAccount': role.accountId,
+    };
+    for (const entry of input.ContextEntries) {
+      context[entry.ContextKeyName] =
+        entry.ContextKeyValues.length === 1 ? (entry.ContextKeyValues[0] as string) : entry.ContextKeyValues;
+    }
+    const resources = input.ResourceArns.length > 0 ? input.ResourceArns : ['*'];
+    const order: Record<Decision, number> = { allowed: 0, implicitDeny: 1, explicitDeny: 2 };
+    const EvaluationResults = [];
+    for (const action of input.ActionNames) {
+      const perResource = [];
+      for (const resource of resources) {
+        perResource.push({
+          resource,
+          ...(await evaluate(role.arn, role.accountId, role.policies, action, resource, context)),
+        });
+      }
+      const worst = perResource.reduce((a, b) => (order[b.decision] > order[a.decision] ? b : a));
+      EvaluationResults.push({
+        EvalActionName: action,
+        EvalResourceName: resources.length === 1 ? resources[0] : '*',
+        EvalDecision: worst.decision,
+        MatchedStatements: worst.matched.map((id) => ({ SourcePolicyId: id, SourcePolicyType: 'role' })),
+        MissingContextValues: [],
+        ...(worst.inOrganization
+          ? {
+              OrganizationsDecisionDetail: {
+                AllowedByOrganizations: perResource.every((r) => r.allowedByOrganizations),
+              },
+            }
+          : {}),
+        ...(worst.hasBoundary
+          ? {
+              PermissionsBoundaryDecisionDetail: {
+                AllowedByPermissionsBoundary: worst.allowedByPermissionsBoundary,
+              },
+            }
+          : {}),
+        ResourceSpecificResults: perResource.map((r) => ({
+          EvalResourceName: r.resource,
+          EvalResourceDecision: r.decision,
+          MatchedStatements: r.matched.map((id) => ({ SourcePolicyId: id, SourcePolicyType: 'role' })),
+          MissingContextValues: [],
+          ...(r.hasBoundary
+            ? {
+                PermissionsBoundaryDecisionDetail: {
+                  AllowedByPermissionsBoundary: r.allowedByPermissionsBoundary,
+                },
+              }
+            : {}),
+        })),
+      });
+    }
+    return { EvaluationResults, IsTruncated: false };
+  }
+
+  return {
+    authorize,
+    simulatePrincipalPolicy,
+    /** Puts the account in an organization whose SCP denies `actions`; an empty list takes the SCP away. */
+    setDenyingScp(accountId: string, actions: readonly string[]) {
+      if (actions.length === 0) delete state.organizations[accountId];
+      else
+        state.organizations[accountId] = {
+          'keyless-local-deny': {
+            Version: '2012-10-17',
+            Statement: [{ Effect: 'Deny', Action: [...actions], Resource: '*' }],
+          },
+        };
+      persist();
+    },
+    setPermissionsBoundary(roleArn: string, boundary: PolicyDocument | undefined) {
+      if (boundary) state.boundaries[roleArn] = boundary;
+      else delete state.boundaries[roleArn];
+      persist();
+    },
+    guardrails: (accountId: string) => state.organizations[accountId],
+  };
+}
+
+function load(persistPath: string | undefined): IamState {
+  if (!persistPath) return { organizations: {}, boundaries: {} };
+  try {
+    return JSON.parse(readFileSync(persistPath, 'utf8')) as IamState;
+  } catch {
+    return { organizations: {}, boundaries: {} };
+  }
+}

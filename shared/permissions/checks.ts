@@ -1,0 +1,80 @@
+/**
+ * What the permission check proves (docs/architecture.md §9.4): for each action the provider's
+ * `permissions.ongoing` grants, the resources and condition values it was granted for, so IAM's
+ * policy simulator is asked about the case the provider intends (a resource tagged as the
+ * condition requires), not about `*`. Built at synth from the provider config and compiled into the
+ * validator's bundle (`PERMISSION_CHECKS`), like the template catalogue.
+ */
+import { z } from 'zod';
+import type { PermissionSet } from '../provider-config/schema.ts';
+
+export const permissionCheckSchema = z.strictObject({
+  action: z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9]+$/),
+  /** Resource ARNs, with `${AWS::Partition}`, `${AWS::AccountId}` and `${AWS::Region}` still to resolve. */
+  resources: z.array(z.string().min(1)).min(1),
+  /** Condition values the grant depends on, as simulator context entries (key → values). */
+  context: z.record(z.string(), z.array(z.string())),
+  /** Optional actions are reported missing without failing the connection. */
+  optional: z.boolean(),
+});
+export type PermissionCheck = z.output<typeof permissionCheckSchema>;
+export const permissionChecksSchema = z.array(permissionCheckSchema);
+
+/** Condition operators whose values say what a matching request carries. */
+const DESCRIPTIVE_OPERATORS = new Set(['StringEquals', 'StringLike', 'ArnEquals', 'ArnLike']);
+
+const asList = (value: unknown): string[] =>
+  (Array.isArray(value) ? value : [value]).filter((item): item is string => typeof item === 'string');
+
+/**
+ * The checks for one permission set: every action of its Allow statements, each with its
+ * statement's resources and descriptive condition values. A wildcard action (`s3:Get*`) names no one
+ * action to simulate and is left out; `checkActions` lists actions a managed policy grants.
+ */
+export function permissionChecksOf(
+  permissions: PermissionSet,
+  checkActions: readonly string[] = [],
+): PermissionCheck[] {
+  const checks = new Map<string, PermissionCheck>();
+  for (const statement of permissions.statements) {
+    if (statement.Effect !== 'Allow') continue;
+    const optional = new Set(statement.OptionalActions ?? []);
+    const context: Record<string, string[]> = {};
+    for (const [operator, entries] of Object.entries(statement.Condition ?? {})) {
+      if (!DESCRIPTIVE_OPERATORS.has(operator)) continue;
+      for (const [key, value] of Object.entries(entries)) context[key] = asList(value);
+    }
+    for (const action of asList(statement.Action)) {
+      if (action.includes('*') || action.includes('?')) continue;
+      const previous = checks.get(action);
+      checks.set(action, {
+        action,
+        resources: [...new Set([...(previous?.resources ?? []), ...asList(statement.Resource)])],
+        context: { ...previous?.context, ...context },
+        optional: (previous?.optional ?? true) && optional.has(action),
+      });
+    }
+  }
+  for (const action of checkActions) {
+    if (!checks.has(action)) checks.set(action, { action, resources: ['*'], context: {}, optional: false });
+  }
+  return [...checks.values()];
+}
+
+/** A check's resources in one account: the template's placeholders resolved as the customer's stack resolves them. */
+export function resolveResources(
+  check: PermissionCheck,
+  place: { partition: string; accountId: string; region: string },
+): string[] {
+  return check.resources.map((resource) =>
+    resource
+      .replaceAll('${AWS::Partition}', place.partition)
+      .replaceAll('${AWS::AccountId}', place.accountId)
+      .replaceAll('${AWS::Region}', place.region)
+      // The stack's own ARN is not known to the check: any stack of the account stands for it.
+      .replaceAll(
+        '${AWS::StackId}',
+        `arn:${place.partition}:cloudformation:${place.region}:${place.accountId}:stack/*`,
+      ),
+  );
+}
