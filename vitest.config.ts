@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // Workspace packages resolve to their TypeScript sources (the `keyless-source` export condition).
+  ssr: { resolve: { conditions: ['keyless-source', 'node', 'development|production'] } },
   test: {
     include: ['test/**/*.test.ts'],
     // One DynamoDB Local per run; each test file creates its own table.

@@ -45,6 +45,8 @@ function needsDynamoDb(file: string, seen = new Set<string>()): boolean {
 }
 
 export default defineConfig({
+  // Workspace packages resolve to their TypeScript sources (the `keyless-source` export condition).
+  ssr: { resolve: { conditions: ['keyless-source', 'node', 'development|production'] } },
   test: {
     include: testFiles.filter((file) => file.endsWith('.test.ts') && !needsDynamoDb(file)),
     setupFiles: ['test/setup-unit.ts'],

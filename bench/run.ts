@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only <scenario>]`: runs the benchmarks of issue 8, prints a
+ * `npm run bench [-- --quick] [-- --only <scenario>]`: runs the benchmarks of issues 8 and 17, prints a
  * table per scenario with each headline figure as a ratio against a baseline measured in the
  * same run, and writes bench/results.json.
  */
@@ -10,6 +10,7 @@ import { type BenchResults, RESULTS_FILE, writeResults } from './harness/results
 import { runColdStart } from './scenarios/cold-start.ts';
 import { runPipeline } from './scenarios/pipeline.ts';
 import { runReminder } from './scenarios/reminder.ts';
+import { runRevocation } from './scenarios/revocation.ts';
 import { runVending } from './scenarios/vending.ts';
 
 type Runner = (options: BenchOptions, results: BenchResults) => Promise<string>;
@@ -39,6 +40,13 @@ const RUNNERS: Record<ScenarioName, Runner> = {
     if (options.only.includes('vending')) return '';
     const { singleFlight, report } = await runVending(options, { load: false, singleFlight: true });
     results.singleFlight = singleFlight ?? null;
+    return report;
+  },
+  async revocation(options, results) {
+    // After vending, whose rows of this run (or the previous one) price the cost table.
+    const { reads, visibility, report } = await runRevocation(options, results);
+    results.revocationReads = reads;
+    results.revocationVisibility = visibility;
     return report;
   },
   async pipeline(options, results) {

@@ -2,7 +2,8 @@
  * Configuration in one typed module: each function declares the variables it needs and gets
  * them validated at cold start, with an error that names the variable and what is wrong.
  */
-import { z } from 'zod';
+import * as z from 'zod';
+import { templateCatalogueSchema } from './customer-template/catalogue.ts';
 import {
   ACCOUNT_ID_MESSAGE,
   ACCOUNT_ID_PATTERN,
@@ -10,6 +11,8 @@ import {
   REGION_PATTERN,
 } from './domain/identifiers.ts';
 import { ConfigurationError } from './errors.ts';
+import { permissionChecksSchema } from './permissions/checks.ts';
+import { bundledVariables } from './wiring/bundled-variables.ts';
 import { FUNCTIONS, type FunctionName } from './wiring/function-catalogue.ts';
 
 const nonEmpty = (what: string) =>
@@ -44,6 +47,15 @@ export const environmentVariables = {
     .int()
     .min(0, 'must be 0 or more')
     .default(0),
+  REVOCATION_MODE: z
+    .enum(['strict', 'feed', 'bounded'], {
+      error: 'must be strict, feed or bounded (how the broker sees revocation)',
+    })
+    .optional(),
+  REVOCATION_FEED_INTERVAL_SECONDS: z.coerce
+    .number({ error: 'must be a number (seconds between two polls of the revocation feed)' })
+    .min(0.05, 'must be at least 0.05')
+    .default(1),
   LEGACY_GRACE_DAYS: positiveInt('days a legacy access-key connection may run before reminders start', 90),
   REMINDER_INTERVAL_DAYS: positiveInt('days between two reminders for one connection', 7),
   TEMPLATE_URL: z.url({ error: 'must be an https URL (where the customer template is published)' }),
@@ -60,6 +72,34 @@ export const environmentVariables = {
   HOME_REGION: z
     .string({ error: 'is required (the region of the Keyless core)' })
     .regex(REGION_PATTERN, REGION_MESSAGE),
+  /** What a customer's stack name starts with (shared/onboarding/setups.ts). */
+  CUSTOMER_STACK_NAME_PREFIX: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be a lower-case letter, then up to 39 letters, digits or dashes')
+    .default('keyless'),
+  /** The template catalogue (shared/customer-template/catalogue.ts), as JSON; bundled, not in the environment. */
+  TEMPLATE_CATALOGUE: z
+    .string({ error: 'is required (the customer template catalogue, compiled into the bundle)' })
+    .transform((value, ctx) => {
+      try {
+        return templateCatalogueSchema.parse(JSON.parse(value));
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be the JSON of a template catalogue' });
+        return z.NEVER;
+      }
+    }),
+  /** What the permission check proves (shared/permissions/checks.ts), as JSON; bundled, not in the environment. */
+  PERMISSION_CHECKS: z
+    .string()
+    .default('[]')
+    .transform((value, ctx) => {
+      try {
+        return permissionChecksSchema.parse(JSON.parse(value));
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be the JSON of a list of permission checks' });
+        return z.NEVER;
+      }
+    }),
   /** The role validator, which the credential broker asks to re-check a role that keeps denying it. */
   REVALIDATION_FUNCTION_NAME: z.string().trim().min(1).optional(),
 } as const;
@@ -87,19 +127,27 @@ export function loadConfig<K extends keyof Variables>(
 /** Variables every function has, whatever the catalogue says: the runtime construct sets them. */
 const EVERY_FUNCTION = ['POWERTOOLS_SERVICE_NAME'] as const;
 
+type BundledOf<N extends FunctionName> = (typeof FUNCTIONS)[N] extends {
+  bundled: readonly (infer B)[];
+}
+  ? B & keyof Variables
+  : never;
+
 export type FunctionConfig<N extends FunctionName> = ConfigFor<
-  (typeof FUNCTIONS)[N]['environment'][number] | (typeof EVERY_FUNCTION)[number]
+  (typeof FUNCTIONS)[N]['environment'][number] | BundledOf<N> | (typeof EVERY_FUNCTION)[number]
 >;
 
 /**
  * The validated environment of one catalogued function: the variables its catalogue entry
  * declares (shared/wiring/function-catalogue.ts), and no others, so a variable the deployed
- * function would lack is missing locally and in tests too.
+ * function would lack is missing locally and in tests too. In Lambda, the variables the entry
+ * bundles come compiled into the code (bundled-variables.ts).
  */
 export function loadFunctionConfig<N extends FunctionName>(
   name: N,
-  env: Record<string, string | undefined> = process.env,
+  env: Record<string, string | undefined> = { ...bundledVariables(), ...process.env },
 ): FunctionConfig<N> {
-  const names = [...FUNCTIONS[name].environment, ...EVERY_FUNCTION] as (keyof Variables)[];
+  const spec: { environment: readonly string[]; bundled?: readonly string[] } = FUNCTIONS[name];
+  const names = [...spec.environment, ...(spec.bundled ?? []), ...EVERY_FUNCTION] as (keyof Variables)[];
   return loadConfig(names, env) as FunctionConfig<N>;
 }

@@ -6,7 +6,12 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const TS_EXEC_ARGV = ['--experimental-transform-types', '--disable-warning=ExperimentalWarning'];
+/** Node's type transform, and the workspace packages' TypeScript sources (their `keyless-source` export). */
+export const TS_EXEC_ARGV = [
+  '--experimental-transform-types',
+  '--disable-warning=ExperimentalWarning',
+  '--conditions=keyless-source',
+];
 
 export function runInChild<Input, Output>(
   script: URL,

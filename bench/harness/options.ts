@@ -1,7 +1,14 @@
 /** Command-line options of `npm run bench`. */
 import { parseArgs } from 'node:util';
 
-export const SCENARIOS = ['coldStart', 'reminder', 'vending', 'singleFlight', 'pipeline'] as const;
+export const SCENARIOS = [
+  'coldStart',
+  'reminder',
+  'vending',
+  'singleFlight',
+  'revocation',
+  'pipeline',
+] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {

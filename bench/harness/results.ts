@@ -7,11 +7,22 @@ import { writeFile } from 'node:fs/promises';
 import type { MachineInfo } from './machine.ts';
 
 export type VendingImpl = 'keyless' | 'sdk-fromTemporaryCredentials' | 'naive';
+/**
+ * How a row checks revocation: the broker's three modes, or a baseline given one status read per
+ * vend (`read-per-vend`) or none (`none`).
+ */
+export type VendingCheck = 'strict' | 'feed' | 'bounded' | 'read-per-vend' | 'none';
 
 export interface VendingRow {
   impl: VendingImpl;
   concurrency: number;
+  /** True when every vend is served from a status read begun after it started (strict, read-per-vend). */
   revocationCheck: boolean;
+  check: VendingCheck;
+  /** `simulated-2h`: two hours of credential lifetimes compressed into the run; `real`: real time. */
+  timeBase: 'simulated-2h' | 'real';
+  /** DynamoDB reads (status reads, feed head and entry reads) per 1,000 vends. */
+  readsPer1000Vends: number;
   requests: number;
   stsCalls: number;
   vendsPerSecond: number;
@@ -57,8 +68,29 @@ export interface ColdStartRow {
   initMsUnbundled: number;
 }
 
+/** Status reads one broker instance makes per minute, with a working set of `connections`. */
+export interface RevocationReadsRow {
+  mode: 'strict' | 'feed';
+  connections: number;
+  vendsPerMinute: number;
+  /** Reads in the first minute (every connection seen for the first time) and per minute after. */
+  firstMinuteReads: number;
+  steadyReadsPerMinute: number;
+}
+
+/** Time from the committed REVOKED write to the first refused vend, over several broker processes. */
+export interface RevocationVisibilityRow {
+  mode: 'strict' | 'feed' | 'bounded';
+  boundSeconds: number;
+  processes: number;
+  p50Ms: number;
+  maxMs: number;
+}
+
 export interface BenchResults {
   machine: MachineInfo;
+  revocationReads?: RevocationReadsRow[];
+  revocationVisibility?: RevocationVisibilityRow[];
   singleFlight: SingleFlightResult | null;
   vending: VendingRow[];
   pipeline: PipelineResult | null;

@@ -44,6 +44,8 @@ const HANDLER_ENV: Record<string, string> = {
   POWERTOOLS_LOG_LEVEL: 'WARN',
   POWERTOOLS_METRICS_NAMESPACE: 'Keyless',
   POWERTOOLS_METRICS_DISABLED: 'true',
+  // Compiled into the deployed bundle (shared/wiring/bundled-variables.ts); a minimal one here.
+  TEMPLATE_CATALOGUE: JSON.stringify({ current: 1, parameters: [], upgrades: {} }),
 };
 
 /** The function folders that have a handler today. */
@@ -68,6 +70,8 @@ async function bundle(name: string, outDir: string): Promise<string> {
     target: 'node22',
     format: 'esm',
     mainFields: ['module', 'main'],
+    // The workspace packages' sources, as the CDK construct bundles them.
+    conditions: ['keyless-source'],
     sourcemap: true,
     sourcesContent: false,
     // CommonJS dependencies inside an ESM bundle still call require().

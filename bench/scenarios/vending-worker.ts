@@ -1,17 +1,18 @@
 /**
  * One vending measurement, in its own process (harness/child.ts): one implementation, one
- * concurrency, revocation check on or off. The parent owns the local STS (and counts its
+ * concurrency, one way of checking revocation. The parent owns the local STS (and counts its
  * calls) and DynamoDB Local; this process only generates load and times each vend.
  *
- * Simulated time: the global clock is replaced before anything is imported and advances by
- * `simulatedSpanMs / requests` as each request starts, so the run covers the same two simulated
- * hours of credential lifetimes whatever its real duration. Latencies are real (performance.now()).
+ * Simulated time (`simulatedSpanMs` > 0): the global clock is replaced before anything is imported
+ * and advances by `simulatedSpanMs / requests` as each request starts, so the run covers the same
+ * two simulated hours of credential lifetimes whatever its real duration. With 0 the run is in
+ * real time: the steady state of a busy instance. Latencies are always real (performance.now()).
  */
 
 import { peakRssMb, serveChild } from '../harness/child.ts';
 import { installSimulatedClock } from '../harness/clock.ts';
 import { zipfSequence } from '../harness/random.ts';
-import type { VendingImpl } from '../harness/results.ts';
+import type { VendingCheck, VendingImpl } from '../harness/results.ts';
 import { summarize } from '../harness/stats.ts';
 
 export interface BenchConnection {
@@ -25,15 +26,17 @@ export interface VendingInput {
   mode: 'load' | 'singleFlight';
   impl: VendingImpl;
   concurrency: number;
-  revocationCheck: boolean;
+  check: VendingCheck;
   requests: number;
   connections: BenchConnection[];
   stsEndpoint: string;
   dynamoEndpoint: string;
   tableName: string;
   simulatedSpanMs: number;
-  /** The broker's staleness bound when the revocation check is off. */
+  /** The broker's staleness bound in bounded mode. */
   stalenessSeconds: number;
+  /** The revocation feed's poll interval in feed mode. */
+  feedIntervalSeconds: number;
   seed: number;
 }
 
@@ -42,7 +45,7 @@ export interface VendingOutput {
   p50Ms: number;
   p99Ms: number;
   peakRssMb: number;
-  /** DynamoDB reads of the connection status made during the run. */
+  /** DynamoDB reads made during the run: connection statuses, and the feed's head and entries. */
   statusReads: number;
   errors: number;
   firstError?: string;
@@ -57,7 +60,8 @@ const PROVIDER_CREDENTIALS = { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local
 
 async function run(input: VendingInput): Promise<VendingOutput> {
   // Half a second past a whole second: STS sees signing times truncated to the second.
-  const clock = installSimulatedClock(Math.floor(Date.now() / 1000) * 1000 + 500);
+  const simulated = input.simulatedSpanMs > 0;
+  const clock = simulated ? installSimulatedClock(Math.floor(Date.now() / 1000) * 1000 + 500) : undefined;
   const vend = await createVend(input);
   const { connections, requests, concurrency } = input;
   const sequence =
@@ -73,7 +77,7 @@ async function run(input: VendingInput): Promise<VendingOutput> {
   async function caller() {
     while (next < requests) {
       const i = next++;
-      clock.advance(step);
+      clock?.advance(step);
       const started = performance.now();
       try {
         await vend(connections[sequence[i] as number] as BenchConnection);
@@ -88,7 +92,7 @@ async function run(input: VendingInput): Promise<VendingOutput> {
   const started = performance.now();
   await Promise.all(Array.from({ length: Math.min(concurrency, requests) }, caller));
   const wallMs = performance.now() - started;
-  clock.uninstall();
+  clock?.uninstall();
   const { p50, p99 } = summarize(latencies);
   return {
     wallMs,
@@ -120,7 +124,7 @@ async function createVend(input: VendingInput): Promise<Vend> {
   };
   const key = (c: BenchConnection) => `${c.customerId}/${c.accountId}`;
 
-  /** What the two baselines do when the revocation check is on: the same read the broker makes. */
+  /** What the two baselines do with `read-per-vend`: the same read the broker makes. */
   async function assertActive(c: BenchConnection) {
     const access = await store.getConnectionAccess(c.customerId, c.accountId);
     if (access?.status !== 'ACTIVE') throw new Error(`${key(c)} is not ACTIVE`);
@@ -128,8 +132,28 @@ async function createVend(input: VendingInput): Promise<Vend> {
 
   switch (input.impl) {
     case 'keyless': {
-      const { createCredentialBroker } = await import('#shared/broker/credential-broker.ts');
+      const { createCredentialBroker, createDynamoDBRevocationFeed } = await import('@keyless/broker');
       const { createLogger } = await import('#shared/observability.ts');
+      const feed = createDynamoDBRevocationFeed({
+        client: localDynamoDbClient(input.dynamoEndpoint, REGION),
+        tableName: input.tableName,
+      });
+      const countedFeed = {
+        readHead() {
+          statusReads++;
+          return feed.readHead();
+        },
+        readEntriesSince(since: string) {
+          statusReads++;
+          return feed.readEntriesSince(since);
+        },
+      };
+      const revocation =
+        input.check === 'feed'
+          ? ({ mode: 'feed', feed: countedFeed, intervalSeconds: input.feedIntervalSeconds } as const)
+          : input.check === 'bounded'
+            ? ({ mode: 'bounded', stalenessSeconds: input.stalenessSeconds } as const)
+            : ({ mode: 'strict' } as const);
       const broker = createCredentialBroker({
         store,
         sts: new STSClient({
@@ -143,7 +167,7 @@ async function createVend(input: VendingInput): Promise<Vend> {
         serviceName: 'bench',
         sourceIdentity: 'bench-worker',
         logger: createLogger('bench'),
-        revocationStalenessSeconds: input.revocationCheck ? 0 : input.stalenessSeconds,
+        revocation,
         clock: () => Date.now(),
       });
       // The provider kept per connection, like the SDK baseline's client; each vend calls it, as an
@@ -164,7 +188,7 @@ async function createVend(input: VendingInput): Promise<Vend> {
       // credentials until 5 minutes before they expire and coalesces concurrent refreshes.
       const clients = new Map<string, InstanceType<typeof STSClient>>();
       return async (c) => {
-        if (input.revocationCheck) await assertActive(c);
+        if (input.check === 'read-per-vend') await assertActive(c);
         let client = clients.get(key(c));
         if (!client) {
           client = new STSClient({
@@ -193,7 +217,7 @@ async function createVend(input: VendingInput): Promise<Vend> {
         credentials: PROVIDER_CREDENTIALS,
       });
       return async (c) => {
-        if (input.revocationCheck) await assertActive(c);
+        if (input.check === 'read-per-vend') await assertActive(c);
         const { Credentials } = await sts.send(
           new AssumeRoleCommand({
             RoleArn: c.roleArn,

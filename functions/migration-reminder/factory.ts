@@ -6,8 +6,9 @@
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { FunctionConfig } from '#shared/config.ts';
 import { createEventPublisher } from '#shared/events/publisher.ts';
 import { parseInput } from '#shared/onboarding/parse-input.ts';
@@ -17,6 +18,8 @@ import {
 } from '#shared/reminders/migration-reminder-job.ts';
 import { createReminderStore } from '#shared/reminders/reminder-store.ts';
 import { createConnectionStore } from '#shared/store/connection-store.ts';
+import { countLegacyConnectionsOnKeys } from '#shared/store/legacy-connections.ts';
+import { createMigrationLedger } from '#shared/store/migration-ledger.ts';
 import type { Platform } from '#shared/wiring/platform.ts';
 
 /** The EventBridge scheduled event (only its id is used). */
@@ -33,7 +36,10 @@ export function createMigrationReminderHandler(
 ) {
   const logger = platform.createLogger('migration-reminder');
   const metrics = platform.createMetrics('migration-reminder');
+  const table = { client: platform.documentClient, tableName: config.TABLE_NAME };
   const dependencies = {
+    ledger: createMigrationLedger(table),
+    countOnKeys: () => countLegacyConnectionsOnKeys(table),
     legacyConnections: createConnectionStore({
       client: platform.documentClient,
       tableName: config.TABLE_NAME,
@@ -45,6 +51,7 @@ export function createMigrationReminderHandler(
   };
 
   return middy<unknown, MigrationReminderSummary>()
+    .use(captureLambdaHandler(platform.tracer))
     .use(injectLambdaContext(logger, { correlationIdPath: 'id', resetKeys: true }))
     .use(logMetrics(metrics))
     .handler(async function migrationReminder(event, context) {

@@ -6,6 +6,7 @@
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { createAnswerSender } from '#shared/cloudformation/answer.ts';
 import { type RegistrationEvent, toDeliveries } from '#shared/cloudformation/request.ts';
@@ -32,6 +33,7 @@ export function createRegistrationCallbackHandler(
   });
 
   return middy<RegistrationEvent, { outcomes: RegistrationOutcome['kind'][] }>()
+    .use(captureLambdaHandler(platform.tracer))
     .use(
       injectLambdaContext(logger, {
         correlationIdPath: 'Records[0].Sns.MessageId || RequestId',

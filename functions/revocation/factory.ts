@@ -6,8 +6,9 @@
 import { correlationPaths } from '@aws-lambda-powertools/logger/correlationId';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import { createAnswerSender } from '#shared/cloudformation/answer.ts';
 import type { FunctionConfig } from '#shared/config.ts';
 import { DETAIL_TYPES, eventBridgeEnvelope, stackStatusChangeSchema } from '#shared/events/catalog.ts';
@@ -37,6 +38,7 @@ export function createRevocationHandler(platform: Platform, config: FunctionConf
   });
 
   return middy<RevocationInput>()
+    .use(captureLambdaHandler(platform.tracer))
     .use(injectLambdaContext(logger, { correlationIdPath: correlationPaths.EVENT_BRIDGE, resetKeys: true }))
     .use(logMetrics(metrics))
     .handler(async function revocation(event) {

@@ -5,9 +5,10 @@
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { createAnswerSender } from '#shared/cloudformation/answer.ts';
 import type { FunctionConfig } from '#shared/config.ts';
 import { accountIdSchema, customerIdSchema } from '#shared/domain/identifiers.ts';
@@ -16,6 +17,7 @@ import { createEventPublisher } from '#shared/events/publisher.ts';
 import { parseInput } from '#shared/onboarding/parse-input.ts';
 import { createRoleProver, type RoleProverOptions } from '#shared/onboarding/role-proof.ts';
 import { createValidator } from '#shared/onboarding/validation.ts';
+import { createPermissionChecker } from '#shared/permissions/permission-check.ts';
 import { createConnectionStore } from '#shared/store/connection-store.ts';
 import type { Platform } from '#shared/wiring/platform.ts';
 
@@ -49,12 +51,18 @@ export function createRoleValidatorHandler(
     answers: createAnswerSender({ policy: platform.responseUrlPolicy }),
     prover: createRoleProver({ sts: platform.sts, ...proverOptions }),
     templateCatalogue: config.TEMPLATE_CATALOGUE,
+    permissions: createPermissionChecker({
+      checks: config.PERMISSION_CHECKS,
+      region: platform.region,
+      endpoint: platform.awsEndpoint,
+    }),
     logger,
     metrics,
     ...(platform.now ? { now: platform.now } : {}),
   });
 
   return middy<ValidatorInput, unknown, Error, Context>()
+    .use(captureLambdaHandler(platform.tracer))
     .use(injectLambdaContext(logger, { correlationIdPath: 'id || detail.correlationId', resetKeys: true }))
     .use(logMetrics(metrics))
     .handler(async function roleValidator(event, context) {

@@ -1,11 +1,13 @@
 /**
  * The setup API (API Gateway, REST or HTTP API): POST /setups, GET /customers/{customerId}/connections,
- * POST /customers/{customerId}/connections/{accountId}/revoke and …/rotate. Wiring only: the routes
+ * POST /customers/{customerId}/connections/{accountId}/revoke and …/rotate, and the operators' reads
+ * (GET /customers/{customerId}, …/audit, GET /migration). Wiring only: the routes
  * live in shared/onboarding/setup-api.ts, errors become 4xx/500 answers in shared/http.
  */
 import { correlationPaths } from '@aws-lambda-powertools/logger/correlationId';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { createAnswerSender } from '#shared/cloudformation/answer.ts';
@@ -18,6 +20,7 @@ import { createRevoker } from '#shared/onboarding/revocation.ts';
 import { setupApiRoutes } from '#shared/onboarding/setup-api.ts';
 import { createSetupIdempotency } from '#shared/onboarding/setup-idempotency.ts';
 import { createConnectionStore } from '#shared/store/connection-store.ts';
+import { createOperatorReads } from '#shared/store/operator-reads.ts';
 import type { Platform } from '#shared/wiring/platform.ts';
 
 export function createSetupApiHandler(platform: Platform, config: FunctionConfig<'setup-api'>) {
@@ -29,6 +32,7 @@ export function createSetupApiHandler(platform: Platform, config: FunctionConfig
   const route = createRouter(
     setupApiRoutes({
       store,
+      reads: createOperatorReads({ client: platform.documentClient, tableName: config.TABLE_NAME }),
       revoker: createRevoker({
         store,
         publisher,
@@ -42,14 +46,21 @@ export function createSetupApiHandler(platform: Platform, config: FunctionConfig
         homeRegion: config.HOME_REGION,
         regions: Object.keys(config.REGISTRATION_TOPIC_ARNS),
         setupTtlDays: config.SETUP_TTL_DAYS,
+        stackNamePrefix: config.CUSTOMER_STACK_NAME_PREFIX,
       },
+      templateCatalogue: config.TEMPLATE_CATALOGUE,
       idempotency,
+      metrics,
     }),
   );
 
   return middy<ApiGatewayEvent, ApiResponse, Error, Context>()
+    .use(captureLambdaHandler(platform.tracer))
     .use(
-      injectLambdaContext(logger, { correlationIdPath: correlationPaths.API_GATEWAY_HTTP, resetKeys: true }),
+      injectLambdaContext(logger, {
+        correlationIdPath: correlationPaths.API_GATEWAY_HTTP,
+        resetKeys: true,
+      }),
     )
     .use(logMetrics(metrics))
     .use(apiErrorHandler({ logger }))

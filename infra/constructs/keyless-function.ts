@@ -20,6 +20,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ASYNC_INVOCATION_RETRY_POLICY } from '#shared/events/delivery-policy.ts';
+import { METRICS_NAMESPACE } from '#shared/metrics.ts';
 import { BUNDLED_VARIABLES_GLOBAL } from '#shared/wiring/bundled-variables.ts';
 
 export const REPOSITORY_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -121,12 +122,14 @@ export class KeylessFunction extends Construct {
       timeout: props.timeout,
       role: this.role,
       logGroup,
+      // X-Ray active tracing; the handler's Powertools tracer adds its subsegments (docs/architecture.md §11).
+      tracing: lambda.Tracing.ACTIVE,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: props.name,
         POWERTOOLS_LOG_LEVEL: props.logLevel,
-        POWERTOOLS_METRICS_NAMESPACE: 'Keyless',
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         ...props.environment,
       },
       ...(this.deadLetterQueue
@@ -144,6 +147,8 @@ export class KeylessFunction extends Construct {
         sourcesContent: false,
         bundleAwsSDK: true,
         mainFields: ['module', 'main'],
+        // Workspace packages (@keyless/broker) are bundled from their TypeScript sources.
+        esbuildArgs: { '--conditions': 'keyless-source' },
         banner: ESM_REQUIRE_SHIM,
         ...(props.bundledVariables
           ? { define: { [BUNDLED_VARIABLES_GLOBAL]: JSON.stringify(props.bundledVariables) } }
@@ -151,6 +156,12 @@ export class KeylessFunction extends Construct {
       },
     });
 
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Active tracing grants xray:PutTraceSegments and xray:PutTelemetryRecords, which support no ' +
+        'resource-level permissions; every other statement of this role names its resources.',
+    });
     Validations.of(this.function).acknowledge({
       id: 'AwsSolutions-L1',
       reason:

@@ -42,6 +42,7 @@ import { type EventPattern, RULES } from '#shared/events/rules.ts';
 import { LEGACY_SECRET_PREFIX } from '#shared/legacy/register-legacy-connection.ts';
 import { SETUP_API_ROUTES } from '#shared/onboarding/setup-api-routes.ts';
 import { stackNamePrefixOf } from '#shared/onboarding/setups.ts';
+import { permissionChecksOfTemplate } from '#shared/permissions/template-checks.ts';
 import { LEGACY_INDEX, STATUS_INDEX, TABLE_KEYS, TTL_ATTRIBUTE } from '#shared/store/table-definition.ts';
 import {
   type EnvironmentName,
@@ -51,6 +52,7 @@ import {
   type FunctionSpec,
 } from '#shared/wiring/function-catalogue.ts';
 import { KeylessFunction } from '../constructs/keyless-function.ts';
+import { OperationsDashboard } from '../constructs/operations-dashboard.ts';
 import { RegistrationTopic } from '../constructs/registration-topic.ts';
 import type { ProviderIntegration } from './keyless-app.ts';
 import { partitionOf } from './partition.ts';
@@ -176,6 +178,7 @@ export class KeylessStack extends Stack {
       REVALIDATION_FUNCTION_NAME: this.functionNameOf('role-validator'),
       CUSTOMER_STACK_NAME_PREFIX: stackNamePrefixOf(templateConfig.providerName),
       TEMPLATE_CATALOGUE: JSON.stringify(catalogue),
+      PERMISSION_CHECKS: JSON.stringify(permissionChecksOfTemplate(templateConfig)),
     };
 
     // Every catalogued function, or the synth fails (KeylessFunction throws MissingHandlerError).
@@ -244,6 +247,17 @@ export class KeylessStack extends Stack {
     new CfnOutput(this, 'AlarmTopicArn', {
       description: 'Subscribe your on-call to this topic: every Keyless alarm publishes here.',
       value: alarms.topicArn,
+    });
+
+    // The on-call engineer's one page (docs/architecture.md §11).
+    const operations = new OperationsDashboard(this, 'Operations', {
+      dashboardName: `keyless-${settings.stage}-operations`,
+      functions: this.functions,
+    });
+    new CfnOutput(this, 'DashboardName', {
+      description:
+        'The CloudWatch dashboard of Keyless: onboardings, vends, revocations, migration, failed events.',
+      value: operations.dashboard.dashboardName,
     });
   }
 

@@ -10,6 +10,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { STSClient } from '@aws-sdk/client-sts';
 import { createDocumentClient } from '#shared/clients/dynamodb.ts';
 import { createMetrics } from '#shared/observability.ts';
+import { createTracer } from '#shared/tracing.ts';
 import type { Platform } from '#shared/wiring/platform.ts';
 import { createLocalLogger } from './pretty-logger.ts';
 import { localResponseUrlPolicy } from './response-receiver.ts';
@@ -38,6 +39,8 @@ export function createLocalPlatform({ endpoint, region, credentials, responseOri
     responseUrlPolicy: localResponseUrlPolicy(responseOrigin),
     createLogger: createLocalLogger,
     createMetrics: (serviceName: string) => createMetrics(serviceName, createLocalLogger(serviceName)),
+    // No X-Ray daemon here: tracing is off, quietly (docs/architecture.md §8, §11).
+    tracer: createTracer('keyless', { enabled: false }),
   };
   return {
     forFunction: (functionName: string): Platform => ({ ...shared, functionName }),

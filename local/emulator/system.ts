@@ -21,6 +21,7 @@ import {
 import { unrecordedTemplateVersion } from '#shared/customer-template/versions.ts';
 import { RULES } from '#shared/events/rules.ts';
 import { stackNamePrefixOf } from '#shared/onboarding/setups.ts';
+import { permissionChecksOfTemplate } from '#shared/permissions/template-checks.ts';
 import { FUNCTIONS, type FunctionName } from '#shared/wiring/function-catalogue.ts';
 import { sendJson } from './aws-protocol.ts';
 import { ensureTable, localDynamoDbClient, startDynamoDbLocal } from './dynamodb-local.ts';
@@ -276,6 +277,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}) {
     TEMPLATE_URL: `${endpointUrl}${templatePath}`,
     REGISTRATION_TOPIC_ARNS: JSON.stringify(topicArns),
     TEMPLATE_CATALOGUE: JSON.stringify(catalogue),
+    PERMISSION_CHECKS: JSON.stringify(permissionChecksOfTemplate(resolvedConfig)),
     CUSTOMER_STACK_NAME_PREFIX: stackNamePrefixOf(resolvedConfig.providerName),
     // The broker asks the validator to re-check a role that keeps refusing it (Lambda Invoke here too).
     REVALIDATION_FUNCTION_NAME: 'role-validator',

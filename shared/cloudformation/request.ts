@@ -4,7 +4,7 @@
  * parsed in two layers, so a request that can be answered (allow-listed ResponseURL, bounded
  * identifiers) always gets an answer, FAILED with the reason when its properties are invalid.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { TEMPLATE_VERSION_PATTERN } from '../customer-template/catalogue.ts';
 import { customerIdSchema, externalIdSchema, roleArnSchema } from '../domain/identifiers.ts';
 

@@ -4,7 +4,7 @@
  * from it changes. Built at synth from the version history (versions.ts); it travels in the bundle,
  * not in Lambda's 4 KB environment (docs/architecture.md §9.3).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const templateCatalogueSchema = z.strictObject({
   current: z.number().int().min(1),

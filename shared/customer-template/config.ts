@@ -3,7 +3,7 @@
  * permissions the provider asks of its customers. The CDK stack (which publishes the template) and the
  * local runtime (which "deploys" it for simulated customers) both build it from this one config.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   ACCOUNT_ID_MESSAGE,
   ACCOUNT_ID_PATTERN,

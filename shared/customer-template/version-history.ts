@@ -8,7 +8,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ProviderConfig } from '../provider-config/schema.ts';
 import type { TemplateCatalogue } from './catalogue.ts';
 import {

@@ -103,6 +103,16 @@ export interface RoleConnection extends ConnectionBase {
   pendingTemplateVersion?: string;
   /** The newest template version the customer was told of (`Template Upgrade Available`, once per version). */
   upgradeNotifiedVersion?: string;
+  /** The last permission check (docs/architecture.md §9.4): what the role cannot do, and why. */
+  permissions?: ConnectionPermissions;
+}
+
+/** A permission check's findings, as the connection keeps them. */
+export interface ConnectionPermissions {
+  checkedAt: string;
+  missing: { action: string; layer: string }[];
+  optionalMissing: { action: string; layer: string }[];
+  unchecked?: string;
 }
 
 /**

@@ -5,7 +5,7 @@
  * (docs/architecture.md §6, invariant 8). Patterns for plain checks, schemas with messages a
  * caller can act on.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { EXTERNAL_ID_PATTERN, ROLE_ARN_PATTERN } from './sts-limits.ts';
 
 /** A 12-digit AWS account id. */

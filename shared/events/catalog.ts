@@ -2,7 +2,7 @@
  * The Keyless events on EventBridge: source, detail-types and detail schemas in one place,
  * validated by the publisher before PutEvents and by every consumer on receipt.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { accountIdSchema, customerIdSchema } from '../domain/identifiers.ts';
 
 export const EVENT_SOURCE = 'keyless';
@@ -15,6 +15,8 @@ export const DETAIL_TYPES = {
   accessRevoked: 'Access Revoked',
   migrationReminderDue: 'Migration Reminder Due',
   templateUpgradeAvailable: 'Template Upgrade Available',
+  permissionsDrifted: 'Permissions Drifted',
+  permissionsRestored: 'Permissions Restored',
 } as const;
 export type DetailType = (typeof DETAIL_TYPES)[keyof typeof DETAIL_TYPES];
 
@@ -26,6 +28,14 @@ const base = z.object({
   version: z.number().int().nonnegative(),
   correlationId: z.string().min(1).max(256),
 });
+
+const finding = z.object({ action: z.string(), layer: z.string() });
+/** What a permission check found (shared/permissions/permission-check.ts). */
+const permissionFindings = {
+  roleArn: z.string(),
+  missing: z.array(finding),
+  optionalMissing: z.array(finding),
+};
 
 export const detailSchemas = {
   [DETAIL_TYPES.roleRegistered]: base.extend({
@@ -51,6 +61,10 @@ export const detailSchemas = {
     /** What the update changes, in plain words (shared/customer-template/versions.ts). */
     changes: z.array(z.string()),
   }),
+  /** The daily check found the role missing actions it had (or others than before); status unchanged. */
+  [DETAIL_TYPES.permissionsDrifted]: base.extend(permissionFindings),
+  /** The role can again do all the provider needs. */
+  [DETAIL_TYPES.permissionsRestored]: base.extend(permissionFindings),
 } as const satisfies Record<DetailType, z.ZodType>;
 
 export type DetailOf<T extends DetailType> = z.output<(typeof detailSchemas)[T]>;

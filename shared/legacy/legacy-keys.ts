@@ -6,7 +6,7 @@
  * quotes the beginning of the value) and a bad shape is reported by field name only.
  */
 import type { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export interface LegacyKeys {
   accessKeyId: string;

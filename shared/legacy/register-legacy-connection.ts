@@ -12,7 +12,7 @@ import {
   ResourceNotFoundException,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { LegacyConnection } from '../domain/connection.ts';
 import { externalIdCustomerPart } from '../domain/external-id.ts';
 import { accountIdSchema, customerIdSchema } from '../domain/identifiers.ts';

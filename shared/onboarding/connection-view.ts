@@ -1,5 +1,5 @@
 /** What the API shows of a connection: never the External ID, a secret reference or a pre-signed URL. */
-import type { Connection } from '../domain/connection.ts';
+import type { Connection, ConnectionPermissions } from '../domain/connection.ts';
 import { type StackUpgrade, stackUpgradeOf, type UpgradeContext } from './template-upgrade.ts';
 
 export interface ConnectionView {
@@ -16,6 +16,8 @@ export interface ConnectionView {
   templateVersion?: string;
   /** Present when the stack runs an older template than the current one: how to update it. */
   upgrade?: StackUpgrade;
+  /** The last permission check: what the role cannot do, and which policy layer denies it. */
+  permissions?: ConnectionPermissions;
   createdAt: string;
   updatedAt: string;
 }
@@ -38,6 +40,7 @@ export function toConnectionView(connection: Connection, upgrades?: UpgradeConte
     changePending: Boolean(pending.pendingAnswer ?? pending.pendingRoleArn ?? pending.pendingExternalId),
     ...(role?.templateVersion ? { templateVersion: role.templateVersion } : {}),
     ...(upgrade ? { upgrade } : {}),
+    ...(role?.permissions ? { permissions: role.permissions } : {}),
     createdAt: connection.createdAt,
     updatedAt: connection.updatedAt,
   };

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ValidationError } from '../errors.ts';
 
 /** Parses with a schema; on failure a ValidationError listing each field and why. */

@@ -37,6 +37,7 @@ export const PROOF_FAILURE_CLASSES = [
   'external-id-too-broad',
   'previous-id-still-works',
   'role-or-stack-in-use',
+  'permissions-denied',
   'unconfirmed',
 ] as const;
 export type ProofFailureClass = (typeof PROOF_FAILURE_CLASSES)[number];

@@ -18,6 +18,10 @@ export const SETUP_API_ROUTES = [
     method: 'POST',
     path: '/customers/{customerId}/connections/{accountId}/rotate',
   },
+  // The operators' reads (docs/architecture.md §10).
+  { name: 'getCustomerSummary', method: 'GET', path: '/customers/{customerId}' },
+  { name: 'listAudit', method: 'GET', path: '/customers/{customerId}/audit' },
+  { name: 'getMigrationReport', method: 'GET', path: '/migration' },
 ] as const satisfies readonly RouteDefinition[];
 
 export type SetupApiRouteName = (typeof SETUP_API_ROUTES)[number]['name'];

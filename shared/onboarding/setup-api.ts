@@ -4,12 +4,20 @@
  * validated with schemas whose messages name the field and the problem; the error middleware turns
  * typed errors into 4xx answers.
  */
-import { z } from 'zod';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import * as z from 'zod';
+import type { TemplateCatalogue } from '../customer-template/catalogue.ts';
 import { accountIdSchema, customerIdSchema } from '../domain/identifiers.ts';
 import { ValidationError } from '../errors.ts';
 import { attachHandlers, type Route } from '../http/router.ts';
+import { METRIC_NAMES } from '../metrics.ts';
 import type { ConnectionStore } from '../store/connection-store.ts';
+import type { OperatorReads } from '../store/operator-reads.ts';
+import { auditQuerySchema, readCustomerAudit } from './audit-view.ts';
 import { toConnectionView } from './connection-view.ts';
+import { summarizeCustomer } from './customer-summary.ts';
+import type { MetricSink } from './dependencies.ts';
+import { buildMigrationReport, migrationQuerySchema } from './migration-report.ts';
 import { parseInput } from './parse-input.ts';
 import type { Revoker } from './revocation.ts';
 import { SETUP_API_ROUTES } from './setup-api-routes.ts';
@@ -24,16 +32,23 @@ import {
 
 export interface SetupApiDependencies {
   store: ConnectionStore;
+  /** The operators' reads: customer summary, audit trail, migration report. */
+  reads: OperatorReads;
   revoker: Revoker;
   settings: SetupSettings;
+  /** The current template and what updating to it changes: each connection shows its upgrade. */
+  templateCatalogue?: TemplateCatalogue;
   /** When given, `POST /setups` honours an `Idempotency-Key` header. */
   idempotency?: SetupIdempotency;
+  /** Counts the onboardings started (the dashboard's SetupCreated). */
+  metrics?: MetricSink;
   now?: () => Date;
 }
 
 const idempotencyHeaders = z.object({ [IDEMPOTENCY_KEY_HEADER]: idempotencyKeySchema.optional() });
 const customerParams = z.object({ customerId: customerIdSchema });
 const connectionParams = z.object({ customerId: customerIdSchema, accountId: accountIdSchema });
+const noQuery = z.strictObject({});
 const listQuery = z.object({
   limit: z.coerce
     .number({ error: 'must be a number' })
@@ -46,11 +61,17 @@ const listQuery = z.object({
 
 export function setupApiRoutes({
   store,
+  reads,
   revoker,
   settings,
+  templateCatalogue,
   idempotency,
+  metrics,
   now = () => new Date(),
 }: SetupApiDependencies): Route[] {
+  const upgrades = templateCatalogue
+    ? { catalogue: templateCatalogue, templateUrl: settings.templateUrl }
+    : undefined;
   return attachHandlers(SETUP_API_ROUTES, {
     async createSetup(request) {
       if (request.body === undefined)
@@ -61,7 +82,12 @@ export function setupApiRoutes({
       const key = parseInput(idempotencyHeaders, request.headers, 'header')[IDEMPOTENCY_KEY_HEADER];
       // Refused before any idempotency record is written: only issuing the offer is made idempotent.
       checkRegion(input.region ?? settings.homeRegion, settings);
-      const issue = (validated: typeof input) => createSetup(validated, { store, settings, now: now() });
+      const issue = async (validated: typeof input) => {
+        const issued = await createSetup(validated, { store, settings, now: now() });
+        // Counted where an offer is really issued: an idempotent replay is not a new onboarding.
+        metrics?.addMetric(METRIC_NAMES.setupCreated, MetricUnit.Count, 1);
+        return issued;
+      };
       const offer = key && idempotency ? await idempotency.issueOnce(key, input, issue) : await issue(input);
       return { statusCode: 201, body: offer };
     },
@@ -72,7 +98,7 @@ export function setupApiRoutes({
       return {
         statusCode: 200,
         body: {
-          connections: page.items.map(toConnectionView),
+          connections: page.items.map((connection) => toConnectionView(connection, upgrades)),
           ...(page.cursor ? { cursor: page.cursor } : {}),
         },
       };
@@ -92,6 +118,20 @@ export function setupApiRoutes({
         statusCode: 201,
         body: await startRotation({ customerId, accountId }, { store, settings, now: now() }),
       };
+    },
+    async getCustomerSummary(request, params) {
+      const { customerId } = parseInput(customerParams, params);
+      parseInput(noQuery, request.query, 'query');
+      return { statusCode: 200, body: await summarizeCustomer(reads, customerId, now()) };
+    },
+    async listAudit(request, params) {
+      const { customerId } = parseInput(customerParams, params);
+      const query = parseInput(auditQuerySchema, request.query, 'query');
+      return { statusCode: 200, body: await readCustomerAudit(reads, customerId, query) };
+    },
+    async getMigrationReport(request) {
+      const query = parseInput(migrationQuerySchema, request.query, 'query');
+      return { statusCode: 200, body: await buildMigrationReport(reads, query, now()) };
     },
   });
 }

@@ -17,7 +17,7 @@ import {
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { HttpError } from '../http/router.ts';
 import { TABLE_KEYS, TTL_ATTRIBUTE } from '../store/table-definition.ts';
 import type { CreateSetupRequest, SetupOffer } from './setups.ts';

@@ -4,7 +4,7 @@
  * pre-filled. Also: finding the setup a callback's External ID belongs to, in constant time.
  */
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseStackArn } from '../cloudformation/stack-arn.ts';
 import { PARAMETERS } from '../customer-template/template.ts';
 import type { RoleConnection } from '../domain/connection.ts';
@@ -68,7 +68,11 @@ export const DEFAULT_STACK_NAME_PREFIX = 'keyless';
  */
 export function stackNamePrefixOf(providerName: string): string {
   const words = providerName.toLowerCase().match(/[a-z0-9]+/g) ?? [];
-  const prefix = words.join('-').replace(/^[0-9-]+/, '').slice(0, 40).replace(/-+$/, '');
+  const prefix = words
+    .join('-')
+    .replace(/^[0-9-]+/, '')
+    .slice(0, 40)
+    .replace(/-+$/, '');
   return prefix || DEFAULT_STACK_NAME_PREFIX;
 }
 

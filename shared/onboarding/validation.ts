@@ -7,16 +7,23 @@
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { type AnswerSender, failedAnswer, successAnswer } from '../cloudformation/answer.ts';
+import { type TemplateCatalogue, upgradeFrom } from '../customer-template/catalogue.ts';
 import {
   type Connection,
+  type ConnectionPermissions,
   PENDING_FIELDS,
   type PendingCloudFormationAnswer,
   withAnsweredRequest,
 } from '../domain/connection.ts';
-import { type TemplateCatalogue, upgradeFrom } from '../customer-template/catalogue.ts';
 import { generateExternalId } from '../domain/external-id.ts';
 import { ConflictError, LinkConflictError } from '../errors.ts';
 import { DETAIL_TYPES, type DetailOf, type KeylessEvent } from '../events/catalog.ts';
+import { countWithDimension, DIMENSIONS, METRIC_NAMES } from '../metrics.ts';
+import {
+  describeMissing,
+  type PermissionChecker,
+  type PermissionReport,
+} from '../permissions/permission-check.ts';
 import type { UpdateConnectionInput } from '../store/connection-store.ts';
 import type { OnboardingDependencies } from './dependencies.ts';
 import type { ProofResult, RoleProver } from './role-proof.ts';
@@ -38,6 +45,8 @@ export interface ValidatorDependencies extends OnboardingDependencies {
   answers: AnswerSender;
   /** The current template and what updating to it changes: re-validation tells customers of upgrades. */
   templateCatalogue?: TemplateCatalogue;
+  /** Proves the role may do what the provider needs, once its trust is proven (docs/architecture.md §9.4). */
+  permissions?: PermissionChecker;
 }
 
 export type ValidationOutcome =
@@ -50,6 +59,23 @@ interface Candidate {
   previousExternalId?: string;
   /** The setup that brought `externalId` (rotation, migration): used when the candidate is switched in. */
   setupId?: string;
+}
+
+/** Whether a check changed what the role is missing: drifted (something new is missing) or restored (nothing is). */
+export function permissionDrift(
+  before: ConnectionPermissions | undefined,
+  after: ConnectionPermissions,
+): 'drifted' | 'restored' | undefined {
+  if (after.unchecked) return undefined;
+  const key = (report: ConnectionPermissions | undefined) =>
+    [...(report?.missing ?? []), ...(report?.optionalMissing ?? [])]
+      .map(({ action, layer }) => `${action} ${layer}`)
+      .sort()
+      .join(',');
+  const was = key(before);
+  const now = key(after);
+  if (was === now) return undefined;
+  return now === '' ? 'restored' : 'drifted';
 }
 
 function candidateOf(connection: Connection): Candidate | undefined {
@@ -94,6 +120,7 @@ function verdictUpdate(
   proof: ProofResult,
   at: Date,
   sourceEventId: string,
+  permissions?: PermissionReport,
 ): UpdateConnectionInput {
   const audit = (reason: string) => ({ actor: ACTOR, reason, sourceEventId });
   if (proof.ok) {
@@ -118,6 +145,7 @@ function verdictUpdate(
       validatedAt: at.toISOString(),
       ...(candidate.setupId ? { setupId: candidate.setupId } : {}),
       ...(version ? { templateVersion: version } : {}),
+      ...(permissions ? { permissions } : {}),
     };
     // The setup that brought the new External ID is used by this very write, never left OPEN.
     const useSetup = candidate.setupId
@@ -208,11 +236,17 @@ export function createValidator(deps: ValidatorDependencies) {
       return {
         ok: false,
         conclusive: true,
+        failureClass: 'role-or-stack-in-use',
         reason: new LinkConflictError('role', candidate.roleArn).message,
       };
     }
     if (other(stackLink)) {
-      return { ok: false, conclusive: true, reason: new LinkConflictError('stack', pending.stackId).message };
+      return {
+        ok: false,
+        conclusive: true,
+        failureClass: 'role-or-stack-in-use',
+        reason: new LinkConflictError('stack', pending.stackId).message,
+      };
     }
     return undefined;
   }
@@ -267,6 +301,7 @@ export function createValidator(deps: ValidatorDependencies) {
     let connection: Connection | undefined = read;
     let pending: PendingCloudFormationAnswer | undefined = leasedPending;
     const deadline = Math.min(pending.deadline, now().getTime() + remainingMs() - ANSWER_RESERVE_MS);
+    const provingSince = now().getTime();
     // A stack or role another connection holds is refused before any AssumeRole.
     let proof =
       (await linkConflict(connection, candidate, pending)) ??
@@ -276,6 +311,8 @@ export function createValidator(deps: ValidatorDependencies) {
         decoyExternalId: generateExternalId(connection.customerId),
         deadline,
       }));
+    let permissionReport: PermissionReport | undefined;
+    if (proof.ok) ({ proof, report: permissionReport } = await checkPermissions(proof, candidate.roleArn));
     logger.info('Role proof settled', { ok: proof.ok, ...(proof.ok ? {} : { reason: proof.reason }) });
 
     // Claim the answer with a conditional write; on a lost race, re-read and try again only if
@@ -283,13 +320,26 @@ export function createValidator(deps: ValidatorDependencies) {
     let updated: Connection | undefined;
     for (let attempt = 1; attempt <= 3 && !updated; attempt++) {
       try {
-        const verdict = verdictUpdate(connection, candidate, pending, proof, now(), eventId);
+        const verdict = verdictUpdate(
+          connection,
+          candidate,
+          pending,
+          proof,
+          now(),
+          eventId,
+          permissionReport,
+        );
         const answeredRequestIds = withAnsweredRequest(connection.answeredRequestIds, pending.requestId);
         updated = await store.updateConnection({ ...verdict, set: { ...verdict.set, answeredRequestIds } });
       } catch (error) {
         if (error instanceof LinkConflictError) {
           // Another connection was proven with this stack or role meanwhile: this one is refused.
-          proof = { ok: false, conclusive: true, reason: error.message };
+          proof = {
+            ok: false,
+            conclusive: true,
+            failureClass: 'role-or-stack-in-use',
+            reason: error.message,
+          };
           continue;
         }
         if (!(error instanceof ConflictError)) throw error;
@@ -313,6 +363,20 @@ export function createValidator(deps: ValidatorDependencies) {
       });
     }
     metrics.addMetric(proof.ok ? 'RoleValidated' : 'RoleValidationFailed', MetricUnit.Count, 1);
+    // The dashboard's validation latency and failures by reason class (docs/architecture.md §11).
+    metrics.addMetric(
+      METRIC_NAMES.validationLatency,
+      MetricUnit.Milliseconds,
+      now().getTime() - provingSince,
+    );
+    if (!proof.ok) {
+      countWithDimension(
+        metrics,
+        METRIC_NAMES.onboardingFailed,
+        DIMENSIONS.reasonClass,
+        proof.failureClass ?? 'other',
+      );
+    }
     const base = {
       customerId: updated.customerId,
       accountId: updated.accountId,
@@ -328,6 +392,30 @@ export function createValidator(deps: ValidatorDependencies) {
     return proof.ok
       ? { kind: 'validated', connection: updated, answered }
       : { kind: 'rejected', connection: updated, reason: proof.reason, answered };
+  }
+
+  /**
+   * After the trust is proven: may the role do what the provider needs? A required action denied
+   * fails the proof, naming the actions, the layer and the fix; optional ones are only recorded.
+   */
+  async function checkPermissions(
+    proof: ProofResult & { ok: true },
+    roleArn: string,
+  ): Promise<{ proof: ProofResult; report: PermissionReport | undefined }> {
+    const { permissions } = deps;
+    if (!permissions?.enabled || !proof.credentials) return { proof, report: undefined };
+    const report = await permissions.check({ roleArn, credentials: proof.credentials });
+    if (report.unchecked) logger.warn('Permissions not checked', { roleArn, reason: report.unchecked });
+    if (report.missing.length === 0) return { proof, report };
+    return {
+      proof: {
+        ok: false,
+        conclusive: true,
+        failureClass: 'permissions-denied',
+        reason: describeMissing(report.missing, roleArn),
+      },
+      report,
+    };
   }
 
   /** The upgrade a connection's stack could take and its customer was not yet told of. */
@@ -359,21 +447,35 @@ export function createValidator(deps: ValidatorDependencies) {
     };
     if (proof.ok) {
       const upgrade = upgradeToTell(connection);
-      // The mark is set by the same conditional write: one notice per connection and version.
+      // Drift: the role still assumes fine but may have lost actions (an SCP, a boundary, an edit).
+      // The connection stays ACTIVE: its credentials still work for what is allowed.
+      const checked =
+        deps.permissions?.enabled && proof.credentials
+          ? await deps.permissions.check({ roleArn: connection.roleArn, credentials: proof.credentials })
+          : undefined;
+      const drift = checked ? permissionDrift(connection.permissions, checked) : undefined;
+      // The marks are set by the same conditional write: one notice per connection and change.
       const updated = await store.updateConnection({
         connection,
         to: 'ACTIVE',
         set: {
           validatedAt: at.toISOString(),
           ...(upgrade ? { upgradeNotifiedVersion: String(upgrade.toVersion) } : {}),
+          ...(checked ? { permissions: checked } : {}),
         },
+        ...(drift
+          ? { audit: audit(drift === 'drifted' ? 'permissions drifted' : 'permissions restored') }
+          : {}),
         remove: ['lastError'],
         ...(connection.status === 'BROKEN' ? { audit: audit('re-validation succeeded') } : {}),
         now: at,
       });
       const verdicts: KeylessEvent[] = [];
       if (connection.status === 'BROKEN')
-        verdicts.push({ detailType: DETAIL_TYPES.roleValidated, detail: { ...base, version: updated.version } });
+        verdicts.push({
+          detailType: DETAIL_TYPES.roleValidated,
+          detail: { ...base, version: updated.version },
+        });
       if (upgrade) {
         verdicts.push({
           detailType: DETAIL_TYPES.templateUpgradeAvailable,
@@ -389,6 +491,19 @@ export function createValidator(deps: ValidatorDependencies) {
           },
         });
         metrics.addMetric('TemplateUpgradeAvailable', MetricUnit.Count, 1);
+      }
+      if (drift && checked) {
+        const detail = {
+          ...base,
+          version: updated.version,
+          missing: checked.missing,
+          optionalMissing: checked.optionalMissing,
+        };
+        verdicts.push(
+          drift === 'drifted'
+            ? { detailType: DETAIL_TYPES.permissionsDrifted, detail }
+            : { detailType: DETAIL_TYPES.permissionsRestored, detail },
+        );
       }
       if (verdicts.length > 0) await emit(verdicts);
       return connection.status === 'BROKEN' ? ('recovered' as const) : ('healthy' as const);

@@ -6,7 +6,15 @@
  * validator's bundle (`PERMISSION_CHECKS`), like the template catalogue.
  */
 import { z } from 'zod';
-import type { PermissionSet } from '../provider-config/schema.ts';
+
+/** A statement as the provider config or the built-in example writes it. */
+interface CheckedStatement {
+  Effect: 'Allow' | 'Deny';
+  Action: string | readonly string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>> | undefined;
+  OptionalActions?: readonly string[] | undefined;
+}
 
 export const permissionCheckSchema = z.strictObject({
   action: z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9]+$/),
@@ -23,8 +31,15 @@ export const permissionChecksSchema = z.array(permissionCheckSchema);
 /** Condition operators whose values say what a matching request carries. */
 const DESCRIPTIVE_OPERATORS = new Set(['StringEquals', 'StringLike', 'ArnEquals', 'ArnLike']);
 
+/** Strings as written, and CloudFormation `Fn::Sub` strings as their template. */
 const asList = (value: unknown): string[] =>
-  (Array.isArray(value) ? value : [value]).filter((item): item is string => typeof item === 'string');
+  (Array.isArray(value) ? value : [value])
+    .map((item) =>
+      item && typeof item === 'object' && typeof (item as { 'Fn::Sub'?: unknown })['Fn::Sub'] === 'string'
+        ? (item as { 'Fn::Sub': string })['Fn::Sub']
+        : item,
+    )
+    .filter((item): item is string => typeof item === 'string');
 
 /**
  * The checks for one permission set: every action of its Allow statements, each with its
@@ -32,7 +47,7 @@ const asList = (value: unknown): string[] =>
  * action to simulate and is left out; `checkActions` lists actions a managed policy grants.
  */
 export function permissionChecksOf(
-  permissions: PermissionSet,
+  permissions: { statements: readonly CheckedStatement[] },
   checkActions: readonly string[] = [],
 ): PermissionCheck[] {
   const checks = new Map<string, PermissionCheck>();
@@ -66,14 +81,15 @@ export function resolveResources(
   check: PermissionCheck,
   place: { partition: string; accountId: string; region: string },
 ): string[] {
+  const placeholder = (name: string) => `\${AWS::${name}}`;
   return check.resources.map((resource) =>
     resource
-      .replaceAll('${AWS::Partition}', place.partition)
-      .replaceAll('${AWS::AccountId}', place.accountId)
-      .replaceAll('${AWS::Region}', place.region)
+      .replaceAll(placeholder('Partition'), place.partition)
+      .replaceAll(placeholder('AccountId'), place.accountId)
+      .replaceAll(placeholder('Region'), place.region)
       // The stack's own ARN is not known to the check: any stack of the account stands for it.
       .replaceAll(
-        '${AWS::StackId}',
+        placeholder('StackId'),
         `arn:${place.partition}:cloudformation:${place.region}:${place.accountId}:stack/*`,
       ),
   );

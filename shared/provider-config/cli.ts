@@ -5,9 +5,9 @@
 import { writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { z } from 'zod';
-import { loadProviderConfig, providerConfigPath } from './load.ts';
+import * as z from 'zod';
 import { describeRecorded, providerTemplateVersion } from '../customer-template/version-history.ts';
+import { loadProviderConfig, providerConfigPath } from './load.ts';
 import { checkPermissions } from './policy-checks.ts';
 import { providerConfigSchema } from './schema.ts';
 

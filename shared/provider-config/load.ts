@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { type ProviderConfig, providerConfigSchema } from './schema.ts';
 
 export const DEFAULT_CONFIG_FILE = 'keyless.config.json';

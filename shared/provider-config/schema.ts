@@ -4,7 +4,8 @@
  * schema.json` is generated from this schema (`npm run config:schema`) so editors complete and check
  * the file (docs/architecture.md §9).
  */
-import { z } from 'zod';
+import * as z from 'zod';
+import { ROLE_NAME_PREFIX_PATTERN } from '../customer-template/names.ts';
 import {
   ACCOUNT_ID_MESSAGE,
   ACCOUNT_ID_PATTERN,
@@ -13,7 +14,6 @@ import {
   STAGE_MESSAGE,
   STAGE_PATTERN,
 } from '../domain/identifiers.ts';
-import { ROLE_NAME_PREFIX_PATTERN } from '../customer-template/names.ts';
 
 /** `service:Action`, with wildcards inside a service (`s3:Get*`); never a lone `*`. */
 export const ACTION_PATTERN = /^[a-z0-9-]+:[A-Za-z0-9*?]+$/;

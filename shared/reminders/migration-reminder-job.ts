@@ -16,7 +16,9 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DETAIL_TYPES, type KeylessEvent } from '../events/catalog.ts';
 import type { EventPublisher } from '../events/publisher.ts';
+import { METRIC_NAMES } from '../metrics.ts';
 import type { ConnectionStore } from '../store/connection-store.ts';
+import type { MigrationLedger } from '../store/migration-ledger.ts';
 import type { ReminderRun, ReminderStore, ReminderTotals } from './reminder-store.ts';
 
 const DAY_MS = 86_400_000;
@@ -29,6 +31,10 @@ export interface MigrationReminderDependencies {
   publisher: EventPublisher;
   logger: Logger;
   metrics?: Metrics;
+  /** Where published reminders are counted by day, for GET /migration (docs/architecture.md §10). */
+  ledger?: Pick<MigrationLedger, 'recordReminders'>;
+  /** Counts the connections still on keys once a run completes: the dashboard's gauge. */
+  countOnKeys?: () => Promise<number>;
 }
 
 export interface MigrationReminderOptions {
@@ -75,7 +81,15 @@ export function reminderIdFor(runId: string, customerId: string, accountId: stri
 }
 
 export async function runMigrationReminders(
-  { legacyConnections, reminders, publisher, logger, metrics }: MigrationReminderDependencies,
+  {
+    legacyConnections,
+    reminders,
+    publisher,
+    logger,
+    metrics,
+    ledger,
+    countOnKeys,
+  }: MigrationReminderDependencies,
   {
     runId,
     graceDays,
@@ -156,6 +170,12 @@ export async function runMigrationReminders(
         f.errorCode,
       ]),
     );
+    await recordInLedger(
+      ledger,
+      logger,
+      claimed.filter(({ reminderId }) => !failedCodes.has(reminderId)),
+      now,
+    );
     for (const { item, reminderId, previous } of claimed) {
       const errorCode = failedCodes.get(reminderId);
       if (errorCode === undefined) continue;
@@ -204,8 +224,37 @@ export async function runMigrationReminders(
     metrics.addMetric('MigrationRemindersSent', MetricUnit.Count, mine.reminded);
     metrics.addMetric('MigrationRemindersFailed', MetricUnit.Count, mine.failed);
     metrics.addMetric('MigrationReminderRunPaused', MetricUnit.Count, complete ? 0 : 1);
+    if (complete && countOnKeys) {
+      metrics.addMetric(METRIC_NAMES.legacyConnectionsRemaining, MetricUnit.Count, await countOnKeys());
+    }
   }
   return summary;
+}
+
+/**
+ * The ledger line of each published reminder. Best effort: the reminder is already out, so a
+ * failed line is logged (the report then undercounts that day) and the run goes on.
+ */
+async function recordInLedger(
+  ledger: MigrationReminderDependencies['ledger'],
+  logger: Logger,
+  published: readonly { item: LegacyItem; reminderId: string }[],
+  now: Date,
+): Promise<void> {
+  if (!ledger || published.length === 0) return;
+  try {
+    await ledger.recordReminders(
+      published.map(({ item, reminderId }) => ({
+        customerId: item.customerId,
+        accountId: item.accountId,
+        createdAt: item.createdAt,
+        reminderId,
+      })),
+      now,
+    );
+  } catch (error) {
+    logger.warn('Reminders not recorded in the migration ledger', { count: published.length, error });
+  }
 }
 
 function addTotals(a: ReminderTotals, b: ReminderTotals): ReminderTotals {

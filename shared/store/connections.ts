@@ -18,7 +18,9 @@ import { ConflictError, ForbiddenTransitionError } from '../errors.ts';
 import { type AuditInput, auditItem } from './audit.ts';
 import { conflictState, decodeConnection, decodeConnectionAccess, type StoredItem } from './decoders.ts';
 import type { createLinks } from './links.ts';
+import { migrationLedgerPut } from './migration-ledger.ts';
 import { queryAll, queryPage } from './partition.ts';
+import { changesWhatBrokersServe, revocationFeedWrites } from './revocation-feed.ts';
 import { setupUpdateItem, type ValidationSlotClaim } from './setups.ts';
 import type { StoreTable } from './table.ts';
 import { itemKeys, keys, LEGACY_INDEX, STATUS_INDEX, TABLE_KEYS } from './table-definition.ts';
@@ -362,6 +364,21 @@ export function createConnections(table: StoreTable, links: ReturnType<typeof cr
           // An entry that cannot be appended fails the write it records, as the connection's conflict.
           onConditionFailed: write.onConditionFailed,
         });
+      }
+      // A migration off access keys is also a line of the migration ledger (docs/architecture.md §3).
+      if (input.leaveLegacyIndex && connection.authMethod === 'ACCESS_KEYS') {
+        writes.push({
+          item: migrationLedgerPut(tableName, connection, now),
+          onConditionFailed: write.onConditionFailed,
+        });
+      }
+      // Brokers in feed mode learn of a change to what they may serve within their interval (§2.3).
+      const changed = [
+        ...Object.keys(set).filter((field) => set[field as SettableField] !== undefined),
+        ...remove,
+      ];
+      if (changesWhatBrokersServe(connection, to, changed)) {
+        writes.push(...revocationFeedWrites(tableName, connection, to, now));
       }
       await transactWrite(table, writes);
       const next: StoredItem = { ...connection, ...set, status: to, version: nextVersion };

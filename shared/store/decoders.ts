@@ -131,6 +131,15 @@ function assertConnection(item: StoredItem, keySource: StoredItem): asserts item
   ) {
     fail(keySource, 'answeredRequestIds', 'is not a list of strings');
   }
+  const permissions = item.permissions;
+  if (
+    permissions !== undefined &&
+    (permissions === null ||
+      typeof permissions !== 'object' ||
+      !Array.isArray((permissions as { missing?: unknown }).missing))
+  ) {
+    fail(keySource, 'permissions', 'is not a permission check (checkedAt, missing, optionalMissing)');
+  }
   const pending = item.pendingAnswer;
   if (pending !== undefined && (pending === null || typeof pending !== 'object')) {
     fail(keySource, 'pendingAnswer', wrongType(pending, 'an object'));

@@ -86,3 +86,56 @@ export function createLegacyConnections(table: StoreTable) {
     },
   };
 }
+
+/**
+ * Every connection still in the sparse legacy index, oldest first, following pages: the index
+ * holds legacy connections only, so this reads as many items as there are customers on keys
+ * (docs/architecture.md §3, §10), never the table.
+ */
+export async function listAllLegacyListings({
+  client,
+  tableName,
+}: StoreTable): Promise<{ listings: LegacyListing[]; itemsRead: number }> {
+  const listings: LegacyListing[] = [];
+  let itemsRead = 0;
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const result = await client.send(
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: LEGACY_INDEX.indexName,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': LEGACY_INDEX.partitionKey },
+        ExpressionAttributeValues: { ':pk': LEGACY_INDEX.partitionValue },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    itemsRead += result.ScannedCount ?? 0;
+    for (const item of result.Items ?? []) listings.push(decodeLegacyListing(item));
+    startKey = result.LastEvaluatedKey;
+  } while (startKey);
+  return { listings, itemsRead };
+}
+
+/** How many ACTIVE connections still use access keys, counted on the sparse index (the dashboard's gauge). */
+export async function countLegacyConnectionsOnKeys({ client, tableName }: StoreTable): Promise<number> {
+  let count = 0;
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const result = await client.send(
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: LEGACY_INDEX.indexName,
+        KeyConditionExpression: '#pk = :pk',
+        FilterExpression: '#status = :active',
+        ExpressionAttributeNames: { '#pk': LEGACY_INDEX.partitionKey, '#status': 'status' },
+        ExpressionAttributeValues: { ':pk': LEGACY_INDEX.partitionValue, ':active': 'ACTIVE' },
+        Select: 'COUNT',
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    count += result.Count ?? 0;
+    startKey = result.LastEvaluatedKey;
+  } while (startKey);
+  return count;
+}

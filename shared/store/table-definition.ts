@@ -44,6 +44,8 @@ export const keys = {
   legacySort: (createdAt: string, customerId: string, accountId: string) =>
     `${createdAt}#${customerId}#${accountId}`,
   prefix: { setup: 'SETUP#', connection: 'CONN#', audit: 'AUDIT#' },
+  /** The migration ledger's partition of one UTC month, `yyyy-mm` (docs/architecture.md §3). */
+  migrationMonth: (month: string) => `MIGRATION#${month}`,
 } as const;
 
 /** The primary key of each kind of item: the Key of a Get, Update or Delete, and the start of a Put's Item. */
@@ -59,6 +61,14 @@ export const itemKeys = {
   audit: (customerId: string, at: string, auditId: string) => ({
     [TABLE_KEYS.partitionKey]: keys.customer(customerId),
     [TABLE_KEYS.sortKey]: keys.audit(at, auditId),
+  }),
+  /**
+   * One line of the migration ledger: a reminder sent or a connection migrated, on a UTC day
+   * (`yyyy-mm-dd`), in that month's partition, so a date range is a key condition.
+   */
+  migrationLedger: (day: string, entry: string) => ({
+    [TABLE_KEYS.partitionKey]: keys.migrationMonth(day.slice(0, 7)),
+    [TABLE_KEYS.sortKey]: `${day}#${entry}`,
   }),
   stackLink: (stackId: string) => ({
     [TABLE_KEYS.partitionKey]: `STACK#${stackId}`,

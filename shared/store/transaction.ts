@@ -26,23 +26,43 @@ export interface TransactionWrite {
   onConditionFailed: (current: StoredItem | undefined, options: ErrorOptions) => Error;
 }
 
+/** Attempts of a transaction cancelled only by a concurrent one (TransactionConflict). */
+const CONFLICT_ATTEMPTS = 4;
+
 /**
  * Sends the writes as one transaction. A cancellation whose reason is a failed condition becomes
  * the error of the first item that failed; any other failure is rethrown as it is.
  */
 export async function transactWrite({ client }: StoreTable, writes: readonly TransactionWrite[]) {
-  try {
-    await client.send(new TransactWriteCommand({ TransactItems: writes.map((write) => write.item) }));
-  } catch (error) {
-    if (!(error instanceof TransactionCanceledException)) throw error;
-    const reasons = error.CancellationReasons ?? [];
-    const index = reasons.findIndex((reason) => reason.Code === 'ConditionalCheckFailed');
-    const write = writes[index];
-    if (!write) throw error;
-    // The exception comes from the low-level client, so its Item is still in DynamoDB's wire format.
-    const raw = reasons[index]?.Item;
-    throw write.onConditionFailed(raw ? unmarshall(raw) : undefined, { cause: error });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.send(new TransactWriteCommand({ TransactItems: writes.map((write) => write.item) }));
+      return;
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const reasons = error.CancellationReasons ?? [];
+      const index = reasons.findIndex((reason) => reason.Code === 'ConditionalCheckFailed');
+      // Two transitions appending to the revocation feed at once conflict on its head: try again.
+      if (index < 0 && attempt < CONFLICT_ATTEMPTS && reasons.some((r) => r.Code === 'TransactionConflict')) {
+        await new Promise((resolve) => setTimeout(resolve, 20 * attempt + Math.random() * 30));
+        continue;
+      }
+      throwConditionFailure(error, writes, index);
+    }
   }
+}
+
+/** The error of the item whose condition failed (`index`), or the cancellation as it is. */
+function throwConditionFailure(
+  error: TransactionCanceledException,
+  writes: readonly TransactionWrite[],
+  index: number,
+): never {
+  const write = writes[index];
+  if (!write) throw error;
+  // The exception comes from the low-level client, so its Item is still in DynamoDB's wire format.
+  const raw = error.CancellationReasons?.[index]?.Item;
+  throw write.onConditionFailed(raw ? unmarshall(raw) : undefined, { cause: error });
 }
 
 /**

@@ -14,6 +14,11 @@ export interface FunctionSpec {
   /** How events reach it: `async` functions get retries, an on-failure queue and a depth alarm. */
   invocation: 'api' | 'async';
   environment: readonly EnvironmentName[];
+  /**
+   * Variables compiled into the bundle instead (bundled-variables.ts): values that would not fit
+   * in Lambda's 4 KB environment, fixed for a deployment.
+   */
+  bundled?: readonly EnvironmentName[];
   table: 'read' | 'read-write';
   /**
    * dynamodb:DeleteItem, only on items under these partition keys (dynamodb:LeadingKeys): the
@@ -50,7 +55,14 @@ export const FUNCTIONS = {
   'setup-api': {
     description: 'Setup API: issues External IDs and launch URLs, lists, revokes and rotates connections.',
     invocation: 'api',
-    environment: [...CORE_ENV, 'TEMPLATE_URL', 'REGISTRATION_TOPIC_ARNS', 'SETUP_TTL_DAYS'],
+    environment: [
+      ...CORE_ENV,
+      'TEMPLATE_URL',
+      'REGISTRATION_TOPIC_ARNS',
+      'SETUP_TTL_DAYS',
+      'CUSTOMER_STACK_NAME_PREFIX',
+    ],
+    bundled: ['TEMPLATE_CATALOGUE'],
     table: 'read-write',
     // Powertools idempotency deletes its in-progress record when issuing a setup fails.
     deletesItemsUnder: [SETUP_IDEMPOTENCY_PARTITION],
@@ -77,6 +89,9 @@ export const FUNCTIONS = {
     description: 'Proves a customer role (with and without the External ID) and answers CloudFormation.',
     invocation: 'async',
     environment: [...CORE_ENV],
+    // The daily re-validation tells customers on older templates of the upgrade; every validation
+    // checks the role's permissions.
+    bundled: ['TEMPLATE_CATALOGUE', 'PERMISSION_CHECKS'],
     table: 'read-write',
     publishesEvents: true,
     assumesCustomerRoles: true,
@@ -122,6 +137,8 @@ export const FUNCTIONS = {
       ...CORE_ENV,
       'CREDENTIAL_REFRESH_BUFFER_SECONDS',
       'REVOCATION_STALENESS_SECONDS',
+      'REVOCATION_MODE',
+      'REVOCATION_FEED_INTERVAL_SECONDS',
       'REVALIDATION_FUNCTION_NAME',
     ],
     table: 'read',

@@ -1,7 +1,8 @@
 /**
  * Hostile setup-API requests (docs/architecture.md §6, invariant 8): generated bodies, paths and queries with missing,
  * extra and wrong-typed fields, huge strings, unicode, other customers' and unknown accounts,
- * crafted pagination cursors and unknown routes. Every one is answered 4xx with a message that
+ * crafted pagination cursors, the operators' reads (unknown customers, bad days and ranges, stray
+ * parameters) and unknown routes. Every one is answered 4xx with a message that
  * says what is wrong, writes nothing and never becomes a 500.
  */
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
@@ -78,6 +79,20 @@ const cursor = fc.oneof(
     ),
 );
 const segment = (s: string) => encodeURIComponent(s);
+const READ_PARAMETERS = ['accountId', 'limit', 'cursor', 'from', 'to', 'oldest'];
+function isOwnAuditPosition(encoded: string): boolean {
+  try {
+    const key = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8')) as Record<string, unknown>;
+    return (
+      Object.keys(key).length === 2 &&
+      key.PK === `CUSTOMER#${victim.customerId}` &&
+      typeof key.SK === 'string' &&
+      key.SK.startsWith('AUDIT#')
+    );
+  } catch {
+    return false;
+  }
+}
 
 /** A request that must be refused, and the status family it must get. */
 const hostileApiRequest = fc.oneof(
@@ -174,12 +189,69 @@ const hostileApiRequest = fc.oneof(
         event: apiEvent('POST', `/customers/${customerId}/connections/${segment(accountId)}/${action}`),
       };
     }),
+  // The operators' reads: a bad or unknown customer, a bad cursor, limit, account, day or range, a stray parameter.
+  fc
+    .record({
+      route: fc.constantFrom('summary', 'audit', 'migration'),
+      customerId: fc.oneof(
+        nastyString.filter((s) => s.length > 0 && (s.length > 128 || !CUSTOMER_ID.test(s))),
+        fc.uuid().map((id) => `unknown-${id}`),
+      ),
+      defect: fc.constantFrom('customer', 'cursor', 'limit', 'accountId', 'from', 'to', 'oldest', 'stray'),
+      // A cursor inside the victim's own audit trail is a real position there, not a hostile one.
+      cursor: cursor.filter((c) => !isOwnAuditPosition(c)),
+      value: nastyString,
+      stray: fc.string({ minLength: 1, maxLength: 30 }).filter((k) => !READ_PARAMETERS.includes(k)),
+    })
+    .map(({ route, customerId, defect, cursor, value, stray }) => {
+      const strayQuery = { [stray]: value };
+      if (route === 'migration') {
+        const query =
+          defect === 'from' || defect === 'to'
+            ? { [defect]: /^\d{4}-\d{2}-\d{2}$/.test(value) ? '9999-12-31' : value }
+            : defect === 'oldest'
+              ? { oldest: /^\s*\d+\s*$/.test(value) && Number(value) <= 100 ? '101' : `${value}x` }
+              : strayQuery;
+        return {
+          what: `GET migration (${Object.keys(query)[0]})`,
+          event: apiEvent('GET', '/migration', undefined, query),
+        };
+      }
+      const path =
+        route === 'summary' ? `/customers/${victim.customerId}` : `/customers/${victim.customerId}/audit`;
+      if (defect === 'customer')
+        return {
+          what: `GET ${route} (customer)`,
+          event: apiEvent(
+            'GET',
+            route === 'summary'
+              ? `/customers/${segment(customerId)}`
+              : `/customers/${segment(customerId)}/audit`,
+          ),
+        };
+      if (route === 'audit' && defect === 'cursor')
+        return { what: 'GET audit (cursor)', event: apiEvent('GET', path, undefined, { cursor }) };
+      if (route === 'audit' && defect === 'limit')
+        return {
+          what: 'GET audit (limit)',
+          event: apiEvent('GET', path, undefined, { limit: /^\s*\d+\s*$/.test(value) ? '0' : `${value}x` }),
+        };
+      if (route === 'audit' && defect === 'accountId')
+        return {
+          what: 'GET audit (accountId)',
+          event: apiEvent('GET', path, undefined, { accountId: /^\d{12}$/.test(value) ? '1' : value }),
+        };
+      return { what: `GET ${route} (stray parameter)`, event: apiEvent('GET', path, undefined, strayQuery) };
+    }),
   // Unknown routes and methods.
   fc
     .record({ method: fc.constantFrom('GET', 'PUT', 'DELETE', 'PATCH', 'POST'), path: fc.webPath() })
     .filter(
       ({ method, path }) =>
-        !(method === 'POST' && /^\/setups\/?$/.test(path)) && !/^\/customers\/[^/]+\/connections/.test(path),
+        !(method === 'POST' && /^\/setups\/?$/.test(path)) &&
+        !/^\/customers\/[^/]+\/connections/.test(path) &&
+        // The operators' reads answer 200 for a known customer.
+        !(method === 'GET' && /^\/(migration|customers\/[^/]+(\/audit)?)\/?$/.test(path)),
     )
     .map(({ method, path }) => ({ what: 'unknown route', event: apiEvent(method, path || '/') })),
 );
@@ -217,6 +289,12 @@ describe('setup API under hostile input', () => {
         { numRuns: RUNS, ...(FUZZ_SEED === undefined ? {} : { seed: FUZZ_SEED }) },
       );
       expect(seen.size).toBeGreaterThanOrEqual(10);
+      // The operators' reads were among them.
+      for (const read of ['GET summary', 'GET audit', 'GET migration'])
+        expect(
+          [...seen].some((what) => what.startsWith(read)),
+          read,
+        ).toBe(true);
       expect(await world.store.getConnection(victim.customerId, victim.accountId)).toMatchObject({
         status: 'ACTIVE',
       });

@@ -7,9 +7,9 @@
 
 import { STSClient } from '@aws-sdk/client-sts';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { createCredentialBroker } from '@keyless/broker';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ValidatorInput } from '#functions/role-validator/factory.ts';
-import { createCredentialBroker } from '#shared/broker/credential-broker.ts';
 import type { CustomResourceRequest } from '#shared/cloudformation/request.ts';
 import { DETAIL_TYPES } from '#shared/events/catalog.ts';
 import { createLegacyKeyReader } from '#shared/legacy/legacy-keys.ts';

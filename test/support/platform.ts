@@ -13,6 +13,7 @@ import { createDocumentClient } from '#shared/clients/dynamodb.ts';
 import { createResponseUrlPolicy } from '#shared/cloudformation/response-url.ts';
 import { type FunctionConfig, loadFunctionConfig } from '#shared/config.ts';
 import { createLogger, createMetrics } from '#shared/observability.ts';
+import { createTracer } from '#shared/tracing.ts';
 import type { FunctionName } from '#shared/wiring/function-catalogue.ts';
 import type { Platform } from '#shared/wiring/platform.ts';
 import type { createTestTable } from './dynamodb.ts';
@@ -47,6 +48,7 @@ export function testPlatform({
     responseUrlPolicy: responseOrigin ? localResponseUrlPolicy(responseOrigin) : createResponseUrlPolicy(),
     createLogger,
     createMetrics,
+    tracer: createTracer('keyless-test', { enabled: false }),
   };
 }
 

@@ -1,10 +1,10 @@
 import { STSClient } from '@aws-sdk/client-sts';
+import { ValidationPendingError } from '@keyless/broker/errors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExampleWorkerHandler } from '#functions/example-worker/factory.ts';
 import { instantiateCustomerTemplate } from '#local/emulator/instantiate.ts';
 import { type AssumeRoleCall, createLocalSts, type LocalSts } from '#local/emulator/sts.ts';
 import { type LocalStsServer, startLocalStsServer } from '#local/emulator/sts-server.ts';
-import { ValidationPendingError } from '#shared/broker/errors.ts';
 import {
   buildCustomerTemplate,
   resolveCustomerTemplateConfig,

@@ -66,7 +66,7 @@ describe('GET /customers/{customerId}/connections with template versions', () =>
         ),
       },
     });
-    expect(String((view?.upgrade as { updateUrl: string }).updateUrl)).toContain(
+    expect(String((view?.upgrade as { updateUrl?: string } | undefined)?.updateUrl)).toContain(
       encodeURIComponent(TEMPLATE_URL),
     );
   });

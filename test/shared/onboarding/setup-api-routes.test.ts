@@ -5,7 +5,12 @@ import { SETUP_API_ROUTES } from '#shared/onboarding/setup-api-routes.ts';
 
 describe('the setup API route table', () => {
   it('is what setupApiRoutes serves: a handler for every route and no handler besides', () => {
-    const routes = setupApiRoutes({ store: {} as never, revoker: {} as never, settings: {} as never });
+    const routes = setupApiRoutes({
+      store: {} as never,
+      reads: {} as never,
+      revoker: {} as never,
+      settings: {} as never,
+    });
     expect(routes.map(routeKeyOf)).toEqual(SETUP_API_ROUTES.map(routeKeyOf));
     for (const route of routes) expect(route.handle).toBeTypeOf('function');
   });

@@ -3,25 +3,25 @@ import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import {
   type CredentialBrokerOptions,
   createCredentialBroker,
+  createRepeatedDenialWatch,
   SDK_REFRESH_WINDOW_MS,
-} from '#shared/broker/credential-broker.ts';
+} from '@keyless/broker';
 import {
   AssumeRoleDeniedError,
   AssumeRoleFailedError,
   ConnectionFailedError,
   ConnectionRevokedError,
+  InvalidCredentialRequestError,
   NotOnboardedError,
   ValidationPendingError,
-} from '#shared/broker/errors.ts';
-import { createRepeatedDenialWatch } from '#shared/broker/repeated-denials.ts';
+} from '@keyless/broker/errors';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import type { RoleConnection } from '#shared/domain/connection.ts';
 import { SESSION_NAME_PATTERN } from '#shared/domain/sts-limits.ts';
-import { ValidationError } from '#shared/errors.ts';
 import { createLegacyKeyReader } from '#shared/legacy/legacy-keys.ts';
 import { type ConnectionStore, createConnectionStore } from '#shared/store/connection-store.ts';
 import { buildRoleConnection, buildSetup, randomAccountId } from '../../support/builders.ts';
@@ -163,7 +163,7 @@ describe('CredentialBroker', () => {
       [{ sessionPolicy: 'x'.repeat(2049) }, /sessionPolicy must be at most 2048/],
     ])('refuses an invalid request %o before any AWS call', (override, message) => {
       const request = { customerId: 'acme', accountId: '111122223333', ...override };
-      expect(() => broker().credentialsFor(request)).toThrow(ValidationError);
+      expect(() => broker().credentialsFor(request)).toThrow(InvalidCredentialRequestError);
       expect(() => broker().credentialsFor(request)).toThrow(message);
       expect(stsMock).toHaveReceivedCommandTimes(AssumeRoleCommand, 0);
     });
@@ -405,7 +405,7 @@ describe('CredentialBroker', () => {
 
     it('trusts a read status for the staleness bound only, and reports an expiration at half the bound', async () => {
       const connection = await active();
-      const b = broker({ revocationStalenessSeconds: 60 });
+      const b = broker({ revocation: { mode: 'bounded', stalenessSeconds: 60 } });
       const reads = vi.spyOn(store, 'getConnectionAccess');
 
       const first = await b.getCredentials(requestFor(connection));
@@ -497,7 +497,7 @@ describe('CredentialBroker', () => {
       // Prepare
       const connection = await active();
       const gated = gatedStore();
-      const b = broker({ store: gated.store, revocationStalenessSeconds: 60 });
+      const b = broker({ store: gated.store, revocation: { mode: 'bounded', stalenessSeconds: 60 } });
       await b.getCredentials(requestFor(connection));
       now += 61_000;
       gated.hold();
@@ -515,7 +515,7 @@ describe('CredentialBroker', () => {
       // Prepare: trusted at START; revoked at +31 s.
       const connection = await active();
       const gated = gatedStore();
-      const b = broker({ store: gated.store, revocationStalenessSeconds: 60 });
+      const b = broker({ store: gated.store, revocation: { mode: 'bounded', stalenessSeconds: 60 } });
       await b.getCredentials(requestFor(connection));
       await store.updateConnection({ connection, to: 'REVOKED', audit });
       now += 31_000;
@@ -542,7 +542,7 @@ describe('CredentialBroker', () => {
       let failNext = false;
       let reads = 0;
       const b = broker({
-        revocationStalenessSeconds: 60,
+        revocation: { mode: 'bounded', stalenessSeconds: 60 },
         store: {
           async getConnectionAccess(customerId, accountId) {
             reads += 1;
@@ -574,7 +574,9 @@ describe('CredentialBroker', () => {
       // Prepare
       const connection = await active();
       const reads = vi.spyOn(store, 'getConnectionAccess');
-      const provider = broker({ revocationStalenessSeconds: 60 }).credentialsFor(requestFor(connection));
+      const provider = broker({ revocation: { mode: 'bounded', stalenessSeconds: 60 } }).credentialsFor(
+        requestFor(connection),
+      );
       // Act
       const first = await provider();
       now += 10_000;
@@ -596,7 +598,7 @@ describe('CredentialBroker', () => {
     it('re-reads the status at once after clear(), within the bound', async () => {
       // Prepare
       const connection = await active();
-      const b = broker({ revocationStalenessSeconds: 300 });
+      const b = broker({ revocation: { mode: 'bounded', stalenessSeconds: 300 } });
       const provider = b.credentialsFor(requestFor(connection));
       await provider();
       await store.updateConnection({ connection, to: 'REVOKED', audit });
@@ -608,7 +610,9 @@ describe('CredentialBroker', () => {
 
     it('assumes the role again for a provider whose session entered the refresh buffer', async () => {
       const connection = await active();
-      const provider = broker({ revocationStalenessSeconds: 300 }).credentialsFor(requestFor(connection));
+      const provider = broker({ revocation: { mode: 'bounded', stalenessSeconds: 300 } }).credentialsFor(
+        requestFor(connection),
+      );
       const first = await provider();
       now = START + HOUR - 299_000;
       const refreshed = await provider();

@@ -3,14 +3,14 @@
  * (docs/architecture.md §6, invariant 7).
  */
 import { createHash } from 'node:crypto';
-import { SESSION_NAME_MAX, SESSION_NAME_PATTERN, toSessionNameChars } from '../domain/sts-limits.ts';
-import { ValidationError } from '../errors.ts';
+import { InvalidCredentialRequestError } from './errors.ts';
+import { SESSION_NAME_MAX, SESSION_NAME_PATTERN, toSessionNameChars } from './sts-limits.ts';
 
 /** The service prefix never takes more than this, so the customer id keeps most of the room. */
 const SERVICE_PART_MAX = 20;
 /**
  * Stands before the hash of a customer id that had to be changed to fit. Valid in a session name
- * but never in a customer id (shared/domain/identifiers.ts), so a hashed part can never equal
+ * but never in a customer id (sts-limits.ts), so a hashed part can never equal
  * the plain part of another id.
  */
 const HASH_SEPARATOR = ',';
@@ -41,11 +41,11 @@ export function buildSessionName(service: string, customerId: string, at: number
 
 /**
  * Checks a SourceIdentity (the calling worker's name) against STS's limits: 2–64 characters of
- * `[\w+=,.@-]` (which also rules out the reserved `aws:` prefix). Throws a ValidationError.
+ * `[\w+=,.@-]` (which also rules out the reserved `aws:` prefix). Throws an InvalidCredentialRequestError.
  */
 export function assertSourceIdentity(value: string): string {
   if (!SESSION_NAME_PATTERN.test(value)) {
-    throw new ValidationError(
+    throw new InvalidCredentialRequestError(
       `sourceIdentity "${value.slice(0, 80)}" must be 2–64 characters of letters, digits and +=,.@_- (the calling worker's name).`,
       [{ path: 'sourceIdentity', message: 'invalid for STS' }],
     );

@@ -1,8 +1,8 @@
+import { assertSourceIdentity, buildSessionName } from '@keyless/broker';
+import { InvalidCredentialRequestError } from '@keyless/broker/errors';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { assertSourceIdentity, buildSessionName } from '#shared/broker/session-name.ts';
 import { SESSION_NAME_PATTERN, toSessionNameChars } from '#shared/domain/sts-limits.ts';
-import { ValidationError } from '#shared/errors.ts';
 
 describe('buildSessionName', () => {
   it('reads <service>-<customerId>-<unix time> for a tame customer id', () => {
@@ -81,6 +81,6 @@ describe('assertSourceIdentity', () => {
   });
 
   it.each(['x', 'a'.repeat(65), 'has space', 'aws:reserved', 'naïve'])('refuses %s', (value) => {
-    expect(() => assertSourceIdentity(value)).toThrow(ValidationError);
+    expect(() => assertSourceIdentity(value)).toThrow(InvalidCredentialRequestError);
   });
 });

@@ -4,7 +4,7 @@
  * → try again later; `AssumeRoleDeniedError` → the customer's role no longer trusts us.
  * No message or property ever carries a credential or a legacy key.
  */
-import type { ConnectionStatus } from '../domain/connection.ts';
+import type { ConnectionStatus } from './types.ts';
 
 /** Base of every broker refusal; names the connection it is about. */
 export class CredentialBrokerError extends Error {
@@ -104,6 +104,22 @@ export class AssumeRoleFailedError extends CredentialBrokerError {
       options,
     );
   }
+}
+
+/** A credential request the broker refuses before any AWS call; `issues` names each bad field. */
+export class InvalidCredentialRequestError extends Error {
+  override readonly name = 'InvalidCredentialRequestError';
+  constructor(
+    message: string,
+    readonly issues: { path: string; message: string }[],
+  ) {
+    super(message);
+  }
+}
+
+/** A broker setting from the environment is missing or invalid; the message names every one. */
+export class BrokerConfigurationError extends Error {
+  override readonly name = 'BrokerConfigurationError';
 }
 
 /** The legacy access keys could not be read or do not have the expected shape. */

@@ -11,29 +11,22 @@
  *   (`memoizeIdentityProvider` in @smithy/core) and only then calls the provider again. If the
  *   broker reported the STS expiry, a client would keep using a REVOKED connection for up to an
  *   hour. So each vend reports an `expiration` that makes the SDK come back once the connection
- *   status it was checked against is half the staleness bound old (status-checks.ts re-reads it
- *   ahead from then on): with the default bound of 0 the SDK asks again before every request, and
- *   every request re-checks the status.
+ *   status it was checked against is due for a re-check (status-checks.ts): in the default strict
+ *   mode and in feed mode the SDK asks again before every request; with a staleness bound, once
+ *   the status is half the bound old.
  * - The broker caches the STS session itself (per connection and request shape, LRU-bounded,
  *   refreshed `refreshBufferSeconds` before the real expiry), so those extra vends cost one small
  *   strongly consistent DynamoDB read, never an AssumeRole. Concurrent misses share one
  *   AssumeRole (single flight); a failed refresh is never cached and never evicts a good session.
- *   Concurrent status reads of one connection are coalesced too, within the staleness guarantee.
+ *   Concurrent status reads of one connection are coalesced too, within the revocation guarantee.
  * - A provider from `credentialsFor` keys its request once; while the status and the session it
- *   served last are fresh (staleness bound > 0), a call returns the same settled promise.
+ *   served last are fresh (feed or bounded mode), a call returns the same settled promise.
  */
 import { createHash } from 'node:crypto';
-import type { Logger } from '@aws-lambda-powertools/logger';
-import { AssumeRoleCommand, type AssumeRoleCommandOutput, type STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, type AssumeRoleCommandOutput } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { LRUCache } from 'lru-cache';
-import { z } from 'zod';
-import type { ConnectionAccess } from '../domain/connection.ts';
-import { accountIdSchema, customerIdSchema } from '../domain/identifiers.ts';
-import { ROLE_MAX_SESSION_SECONDS, SESSION_DURATION_MIN_SECONDS } from '../domain/sts-limits.ts';
-import { ValidationError } from '../errors.ts';
-import type { LegacyKeyReader } from '../legacy/legacy-keys.ts';
-import type { ConnectionStore } from '../store/connection-store.ts';
+import { type CredentialRequest, type ParsedRequest, parseCredentialRequest } from './credential-request.ts';
 import {
   AssumeRoleDeniedError,
   AssumeRoleFailedError,
@@ -45,29 +38,29 @@ import {
 } from './errors.ts';
 import type { RepeatedDenialWatch } from './repeated-denials.ts';
 import { assertSourceIdentity, buildSessionName } from './session-name.ts';
-import { type CheckedAccess, type ConnectionStatus, createStatusChecks } from './status-checks.ts';
+import {
+  type CheckedAccess,
+  type ConnectionStatus,
+  createStatusChecks,
+  type RevocationCheck,
+} from './status-checks.ts';
+import type {
+  BrokerLogger,
+  ConnectionAccess,
+  LegacyKeyReader,
+  LegacyKeys,
+  StatusReader,
+  StsClient,
+} from './types.ts';
 
 /**
  * How long before a reported `expiration` the AWS SDK treats credentials as expired and calls
  * the provider again (`EXPIRATION_MS` in @smithy/core's memoizeIdentityProvider).
  */
 export const SDK_REFRESH_WINDOW_MS = 300_000;
-/** STS's limit on an inline session policy (plain text). */
-export const SESSION_POLICY_MAX_CHARS = 2048;
 /** A session this close to STS's expiry is not served when its refresh fails. */
 const MIN_REMAINING_TO_SERVE_MS = 60_000;
 const DAY_MS = 86_400_000;
-
-export interface CredentialRequest {
-  customerId: string;
-  accountId: string;
-  /** Names the calling worker in CloudTrail (STS SourceIdentity); defaults to the broker's. */
-  sourceIdentity?: string;
-  /** 900–3600 (the customer role's MaxSessionDuration); default 3600. */
-  durationSeconds?: number;
-  /** An inline session policy that narrows the role's permissions for this session. */
-  sessionPolicy?: string | Record<string, unknown>;
-}
 
 export interface CredentialBroker {
   /** An SDK v3 credential provider for the customer's account; validates the request at once. */
@@ -79,21 +72,24 @@ export interface CredentialBroker {
 }
 
 export interface CredentialBrokerOptions {
-  /** The per-vend status read: `store.getConnectionAccess` (strongly consistent, projected). */
-  store: Pick<ConnectionStore, 'getConnectionAccess'>;
+  /** The connection status read (strongly consistent, projected): dynamodb.ts, or a store. */
+  store: StatusReader;
   /** The STS client, running with the broker's own (provider-account) credentials. */
-  sts: STSClient;
-  /** Reads legacy access keys (Powertools secrets provider, cached). */
+  sts: StsClient;
+  /** Reads legacy access keys (Secrets Manager, cached). */
   legacyKeys: LegacyKeyReader;
   /** `<service>` in the session name `<service>-<customerId>-<unix time>`. */
   serviceName: string;
   /** Default SourceIdentity: the calling worker's name (e.g. AWS_LAMBDA_FUNCTION_NAME). */
   sourceIdentity: string;
-  logger: Logger;
+  logger: BrokerLogger;
   /** Refresh a cached session this long before STS's expiry. Default 300. */
   refreshBufferSeconds?: number;
-  /** How long a read connection status may be trusted; 0 (default) re-reads on every vend. */
-  revocationStalenessSeconds?: number;
+  /**
+   * How revocation reaches this instance (status-checks.ts). Default `{ mode: 'strict' }`: every
+   * vend is served from a status read begun after it started (invariant 5).
+   */
+  revocation?: RevocationCheck;
   /** LRU bound on cached sessions per execution environment. Default 1000. */
   maxCachedSessions?: number;
   /**
@@ -101,9 +97,20 @@ export interface CredentialBrokerOptions {
    * marked BROKEN by the validator if it is gone). Off when omitted.
    */
   repeatedDenials?: RepeatedDenialWatch;
+  /**
+   * Wraps each AssumeRole call (a trace subsegment, a metric): told the connection's ids, never the
+   * credentials. Keeps this package free of any tracing library. Off when omitted.
+   */
+  observeAssumeRole?: AssumeRoleObserver;
   /** Epoch milliseconds; injectable for tests. */
   clock?: () => number;
 }
+
+/** See CredentialBrokerOptions.observeAssumeRole. */
+export type AssumeRoleObserver = <T>(
+  call: { customerId: string; accountId: string },
+  assume: () => Promise<T>,
+) => Promise<T>;
 
 interface CachedSession {
   credentials: Required<Pick<AwsCredentialIdentity, 'accessKeyId' | 'secretAccessKey' | 'sessionToken'>>;
@@ -130,24 +137,6 @@ interface ProviderState {
   served: Served | undefined;
 }
 
-type ParsedRequest = Required<Pick<CredentialRequest, 'customerId' | 'accountId' | 'durationSeconds'>> & {
-  sourceIdentity: string;
-  sessionPolicy?: string;
-};
-
-const requestSchema = z.object({
-  customerId: customerIdSchema,
-  accountId: accountIdSchema,
-  sourceIdentity: z.string().optional(),
-  durationSeconds: z
-    .number()
-    .int()
-    .min(SESSION_DURATION_MIN_SECONDS, `must be at least ${SESSION_DURATION_MIN_SECONDS} seconds`)
-    .max(ROLE_MAX_SESSION_SECONDS, `must be at most ${ROLE_MAX_SESSION_SECONDS} seconds (the role's maximum)`)
-    .optional(),
-  sessionPolicy: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
-});
-
 export function createCredentialBroker(options: CredentialBrokerOptions): CredentialBroker {
   const {
     store,
@@ -156,19 +145,18 @@ export function createCredentialBroker(options: CredentialBrokerOptions): Creden
     serviceName,
     logger,
     refreshBufferSeconds = 300,
-    revocationStalenessSeconds = 0,
+    revocation = { mode: 'strict' },
     maxCachedSessions = 1000,
     repeatedDenials,
+    observeAssumeRole,
     clock = Date.now,
   } = options;
   const defaultSourceIdentity = assertSourceIdentity(options.sourceIdentity);
   const refreshBufferMs = refreshBufferSeconds * 1000;
-  const stalenessMs = revocationStalenessSeconds * 1000;
-
   const sessions = new LRUCache<string, CachedSession>({ max: maxCachedSessions });
   const checks = createStatusChecks({
     store,
-    stalenessMs,
+    revocation,
     maxEntries: maxCachedSessions,
     onInactive: forget,
     logger,
@@ -179,26 +167,7 @@ export function createCredentialBroker(options: CredentialBrokerOptions): Creden
   const inFlight = new Map<string, Promise<CachedSession>>();
   const deprecationWarned = new LRUCache<string, number>({ max: maxCachedSessions });
 
-  function parse(request: CredentialRequest): ParsedRequest {
-    const result = requestSchema.safeParse(request);
-    if (!result.success) {
-      const issues = result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
-      throw new ValidationError(
-        `Invalid credential request: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}.`,
-        issues,
-      );
-    }
-    const { customerId, accountId, durationSeconds = ROLE_MAX_SESSION_SECONDS } = result.data;
-    const sourceIdentity = assertSourceIdentity(result.data.sourceIdentity ?? defaultSourceIdentity);
-    const policy = result.data.sessionPolicy;
-    const sessionPolicy = typeof policy === 'object' ? JSON.stringify(policy) : policy;
-    if (sessionPolicy !== undefined && sessionPolicy.length > SESSION_POLICY_MAX_CHARS) {
-      throw new ValidationError(`sessionPolicy must be at most ${SESSION_POLICY_MAX_CHARS} characters.`, [
-        { path: 'sessionPolicy', message: 'too long for STS' },
-      ]);
-    }
-    return { customerId, accountId, durationSeconds, sourceIdentity, sessionPolicy };
-  }
+  const parse = (request: CredentialRequest) => parseCredentialRequest(request, defaultSourceIdentity);
 
   const connectionKey = (customerId: string, accountId: string) => `${customerId}\u0000${accountId}`;
 
@@ -237,15 +206,15 @@ export function createCredentialBroker(options: CredentialBrokerOptions): Creden
 
   /**
    * What the SDK gets: the credentials, with an expiration that brings it back once the status is
-   * half the staleness bound old (when the broker re-reads it ahead; at once with a bound of 0).
+   * due for a re-check (at once in strict and feed mode; at half the bound when bounded).
    */
   function present(
     credentials: CachedSession['credentials'] | Omit<AwsCredentialIdentity, 'expiration'>,
     accountId: string,
-    checkedAt: number,
+    checked: CheckedAccess,
     expiresAt = Number.POSITIVE_INFINITY,
   ): AwsCredentialIdentity {
-    const recheckAt = checkedAt + stalenessMs / 2 + SDK_REFRESH_WINDOW_MS;
+    const recheckAt = checks.recheckAt(checked) + SDK_REFRESH_WINDOW_MS;
     return { ...credentials, accountId, expiration: new Date(Math.min(expiresAt, recheckAt)) };
   }
 
@@ -255,16 +224,18 @@ export function createCredentialBroker(options: CredentialBrokerOptions): Creden
     const startedAt = clock();
     let output: AssumeRoleCommandOutput;
     try {
-      output = await sts.send(
-        new AssumeRoleCommand({
-          RoleArn: roleArn,
-          RoleSessionName: buildSessionName(serviceName, customerId, startedAt),
-          ExternalId: access.externalId,
-          SourceIdentity: request.sourceIdentity,
-          DurationSeconds: request.durationSeconds,
-          ...(request.sessionPolicy ? { Policy: request.sessionPolicy } : {}),
-        }),
-      );
+      const send = () =>
+        sts.send(
+          new AssumeRoleCommand({
+            RoleArn: roleArn,
+            RoleSessionName: buildSessionName(serviceName, customerId, startedAt),
+            ExternalId: access.externalId,
+            SourceIdentity: request.sourceIdentity,
+            DurationSeconds: request.durationSeconds,
+            ...(request.sessionPolicy ? { Policy: request.sessionPolicy } : {}),
+          }),
+        );
+      output = await (observeAssumeRole ? observeAssumeRole({ customerId, accountId }, send) : send());
     } catch (error) {
       const code = stsErrorCode(error);
       logger.warn('AssumeRole failed', { customerId, accountId, roleArn, stsErrorCode: code });
@@ -302,9 +273,9 @@ export function createCredentialBroker(options: CredentialBrokerOptions): Creden
     checked: CheckedAccess,
     session: CachedSession,
   ): AwsCredentialIdentity {
-    const identity = present(session.credentials, status.accountId, checked.readAt, session.expiresAt);
-    // With a bound of 0 every vend reads the status, so there is nothing to serve again.
-    if (stalenessMs > 0) {
+    const identity = present(session.credentials, status.accountId, checked, session.expiresAt);
+    // In strict mode every vend reads the status, so there is nothing to serve again.
+    if (revocation.mode !== 'strict') {
       state.served = { resolved: Promise.resolve(identity), status, checked, session, generation };
     }
     return identity;
@@ -315,7 +286,7 @@ export function createCredentialBroker(options: CredentialBrokerOptions): Creden
     status: ConnectionStatus,
     checked: CheckedAccess,
   ): Promise<AwsCredentialIdentity> {
-    const { access, readAt } = checked;
+    const { access } = checked;
     const { request, sessionKey: key } = state;
     const { customerId, accountId } = request;
     if (!access.roleArn || !access.externalId) {
@@ -357,14 +328,14 @@ export function createCredentialBroker(options: CredentialBrokerOptions): Creden
           expiresAt: new Date(usable.expiresAt).toISOString(),
           error: error instanceof Error ? error.name : String(error),
         });
-        return present(usable.credentials, accountId, readAt, usable.expiresAt);
+        return present(usable.credentials, accountId, checked, usable.expiresAt);
       }
       throw error;
     }
   }
 
   async function vendLegacy(request: ParsedRequest, checked: CheckedAccess): Promise<AwsCredentialIdentity> {
-    const { access, readAt } = checked;
+    const { access } = checked;
     const { customerId, accountId } = request;
     if (!access.secretRef) {
       throw new ConnectionMisconfiguredError(
@@ -373,7 +344,7 @@ export function createCredentialBroker(options: CredentialBrokerOptions): Creden
         accountId,
       );
     }
-    let keys: Awaited<ReturnType<LegacyKeyReader['read']>>;
+    let keys: LegacyKeys;
     try {
       keys = await legacyKeys.read(access.secretRef);
     } catch (error) {
@@ -389,7 +360,7 @@ export function createCredentialBroker(options: CredentialBrokerOptions): Creden
     return present(
       { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) },
       accountId,
-      readAt,
+      checked,
     );
   }
 

@@ -1,10 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { type ConnectionRef, createRepeatedDenialWatch, type RepeatedDenialOptions } from '@keyless/broker';
 import { beforeEach, describe, expect, it } from 'vitest';
-import {
-  type ConnectionRef,
-  createRepeatedDenialWatch,
-  type RepeatedDenialOptions,
-} from '#shared/broker/repeated-denials.ts';
 
 const MINUTE = 60_000;
 const acme = { customerId: 'acme', accountId: '111122223333' };

@@ -4,7 +4,7 @@
  * credentials are a broker provider; the broker's cache keeps that cheap across invocations.
  */
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import type { CredentialBroker } from './credential-broker.ts';
+import type { CredentialBroker } from '@keyless/broker';
 
 export interface CustomerIdentity {
   account: string;

@@ -10,8 +10,8 @@
  * per connection per `cooldownSeconds`, and at most `maxRequestsPerMinute` in all, so a flood of
  * denials (or a provider-side outage that denies everything) cannot spam the validator.
  */
-import type { Logger } from '@aws-lambda-powertools/logger';
 import { LRUCache } from 'lru-cache';
+import type { BrokerLogger } from './types.ts';
 
 export interface ConnectionRef {
   customerId: string;
@@ -32,7 +32,7 @@ export interface RepeatedDenialWatch {
 
 export interface RepeatedDenialOptions {
   requestRevalidation: RevalidationRequester;
-  logger: Logger;
+  logger: BrokerLogger;
   /** Consecutive denials of one connection that trigger a request. Default 3. */
   threshold?: number;
   /** Only denials this recent count. Default 900 (15 minutes). */

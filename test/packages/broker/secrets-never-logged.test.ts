@@ -2,14 +2,14 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
+import { createCredentialBroker } from '@keyless/broker';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createCredentialBroker } from '#shared/broker/credential-broker.ts';
 import { createLegacyKeyReader } from '#shared/legacy/legacy-keys.ts';
 import { type ConnectionStore, createConnectionStore } from '#shared/store/connection-store.ts';
+import { captureOutput } from '../../shared/broker/support/capture-output.ts';
 import { buildRoleConnection, buildSetup } from '../../support/builders.ts';
 import { createTestTable } from '../../support/dynamodb.ts';
-import { captureOutput } from './support/capture-output.ts';
 
 const CANARY_SECRET = 'CANARYstsSECRET-0c8e2d71-never-in-a-log';
 const CANARY_TOKEN = 'CANARYstsTOKEN-9b3a-never-in-a-log';

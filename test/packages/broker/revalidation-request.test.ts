@@ -1,7 +1,7 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { createRevalidationInvoker } from '@keyless/broker';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createRevalidationInvoker } from '#shared/broker/revalidation-request.ts';
 
 const lambda = new LambdaClient({ region: 'us-east-1' });
 const lambdaMock = mockClient(lambda);

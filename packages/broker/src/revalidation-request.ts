@@ -3,8 +3,13 @@
  * the validator's re-validation mode takes, `{ mode: 'revalidate', customerId, accountId }`. The
  * broker needs lambda:InvokeFunction on that one function, and nothing on the table but reads.
  */
-import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
 import type { ConnectionRef, RevalidationRequester } from './repeated-denials.ts';
+
+/** The one Lambda call made; a `LambdaClient` is one. */
+export interface LambdaInvoker {
+  send(command: InvokeCommand): Promise<InvokeCommandOutput>;
+}
 
 /** Lambda answers 202 Accepted when it has queued an asynchronous invocation. */
 const ACCEPTED = 202;
@@ -13,7 +18,7 @@ export function createRevalidationInvoker({
   lambda,
   functionName,
 }: {
-  lambda: Pick<LambdaClient, 'send'>;
+  lambda: LambdaInvoker;
   /** The role validator's name or ARN. */
   functionName: string;
 }): RevalidationRequester {

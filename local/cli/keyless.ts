@@ -1,0 +1,378 @@
+/**
+ * `keyless`: the one command-line tool for running and operating Keyless (package.json "bin";
+ * `npx keyless …`, `npm run keyless -- …`; the `customer`, `template`, `legacy`, `invoke` and `demo`
+ * npm scripts are aliases of its subcommands). Built on commander: `--help` on every command, and
+ * a bad or missing argument is one error line plus the usage, exit code 2, never a stack trace;
+ * a command that fails for another reason prints its message and exits 1 (docs/architecture.md §8).
+ *
+ * Each command loads what it runs only when it runs, so `--help` stays quick.
+ */
+import { pathToFileURL } from 'node:url';
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { ACCOUNT_ID_MESSAGE, ACCOUNT_ID_PATTERN } from '#shared/domain/identifiers.ts';
+import { FUNCTION_NAMES } from '#shared/wiring/function-catalogue.ts';
+import { TAMPERS, type Tamper } from '../emulator/simulated-stack.ts';
+
+/** Where the CLI reads and writes, so tests run it in-process. */
+export interface CliIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  env: Record<string, string | undefined>;
+  readStdin: () => Promise<string>;
+}
+
+/** A failure the user can act on: printed as it is, exit code 1. */
+export class CliUserError extends Error {
+  override readonly name = 'CliUserError';
+}
+
+/** How a command ended: an exit code, or `running` for one that keeps the process alive (start, demo). */
+type Outcome = number | 'running';
+
+/** The exit code of bad usage (unknown flag, missing or invalid argument), as POSIX utilities use it. */
+export const USAGE_EXIT_CODE = 2;
+
+function accountId(value: string): string {
+  if (!ACCOUNT_ID_PATTERN.test(value)) throw new InvalidArgumentError(`${ACCOUNT_ID_MESSAGE}.`);
+  return value;
+}
+
+function positiveSeconds(value: string): number {
+  const seconds = Number(value);
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 3600)
+    throw new InvalidArgumentError('must be a whole number of seconds, 1–3600.');
+  return seconds;
+}
+
+const localEndpoint = (env: CliIo['env']) =>
+  env.KEYLESS_ENDPOINT ?? `http://127.0.0.1:${env.KEYLESS_PORT ?? '4577'}`;
+
+/** The message of an error a command threw, in one piece and without a stack. */
+function messageOf(error: unknown): string {
+  if (error && typeof error === 'object' && 'issues' in error && Array.isArray(error.issues)) {
+    // A zod error: one `path: message` per issue.
+    return (error.issues as { path: PropertyKey[]; message: string }[])
+      .map((issue) => `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`)
+      .join('; ');
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  if (/fetch failed|ECONNREFUSED/.test(message))
+    return 'The local system is not running at that endpoint: start it with npm start (or keyless start).';
+  return message;
+}
+
+function fullName(command: Command): string {
+  const names: string[] = [];
+  for (let current: Command | null = command; current; current = current.parent)
+    names.unshift(current.name());
+  return names.join(' ');
+}
+
+/** Every command of the tree, the program first. */
+export function allCommands(command: Command): Command[] {
+  return [command, ...command.commands.flatMap(allCommands)];
+}
+
+export function buildProgram(io: CliIo, done: (outcome: Outcome) => void): Command {
+  const program = new Command('keyless')
+    .description(
+      'Run and operate Keyless: the local system, simulated customer accounts, templates, legacy keys.',
+    )
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .exitOverride()
+    .showSuggestionAfterError()
+    .helpCommand(false);
+
+  program
+    .command('start')
+    .description('Run all of Keyless on this machine until Ctrl-C (the same as npm start).')
+    .option('--fresh', 'start with an empty table')
+    .option('--port <port>', 'the port of the local endpoint (default 4577, KEYLESS_PORT)')
+    .option('--data-dir <dir>', 'where data is kept between runs (default .keyless)')
+    .option('--in-memory', 'keep no data on disk')
+    .option('--dynamodb-endpoint <url>', 'use a DynamoDB Local that is already running')
+    .option('--table-name <name>', 'the table to use there')
+    .option('--no-schedules', 'do not run the daily schedules')
+    .action(async (options) => {
+      const { startLocal } = await import('./start.ts');
+      await startLocal({
+        fresh: Boolean(options.fresh),
+        'in-memory': Boolean(options.inMemory),
+        'no-schedules': options.schedules === false,
+        ...(options.port ? { port: options.port } : {}),
+        ...(options.dataDir ? { 'data-dir': options.dataDir } : {}),
+        ...(options.dynamodbEndpoint ? { 'dynamodb-endpoint': options.dynamodbEndpoint } : {}),
+        ...(options.tableName ? { 'table-name': options.tableName } : {}),
+      });
+      done('running');
+    });
+
+  program
+    .command('demo')
+    .description(
+      'Tell the whole Keyless story against a fresh local system; exits 0 when every step happened.',
+    )
+    .option('--verbose', 'show the functions’ logs')
+    .action(async () => {
+      // The demo reads --verbose from the process arguments and exits on its own.
+      await import('./demo.ts');
+      done('running');
+    });
+
+  const customer = program
+    .command('customer')
+    .description('A simulated customer AWS account against the running local system.');
+  const stateDir = new Option('--state-dir <dir>', 'where simulated stacks are remembered').default(
+    '.keyless/customer-stacks',
+  );
+  const simulatedAccounts = async (options: { stateDir: string; serviceTimeout?: number }) => {
+    const { createSimulatedAccounts } = await import('../emulator/simulated-stack.ts');
+    return createSimulatedAccounts({
+      endpoint: localEndpoint(io.env),
+      stateDir: options.stateDir,
+      ...(options.serviceTimeout ? { serviceTimeoutSeconds: options.serviceTimeout } : {}),
+    });
+  };
+  const report = (outcome: {
+    status: string;
+    reason?: string;
+    events: string[];
+    stack?: { stackName: string; stackId: string; roleArn: string };
+  }): number => {
+    for (const event of outcome.events) io.out(`  ${event}\n`);
+    io.out(`${outcome.reason ? `${outcome.status}: ${outcome.reason}` : outcome.status}\n`);
+    if (outcome.stack)
+      io.out(
+        `  stack ${outcome.stack.stackName} (${outcome.stack.stackId}), role ${outcome.stack.roleArn}\n`,
+      );
+    return outcome.status.endsWith('COMPLETE') && !outcome.status.includes('ROLLBACK') ? 0 : 1;
+  };
+  customer
+    .command('deploy')
+    .description('Launch the customer stack from a quick-create link (the launchUrl of POST /setups).')
+    .requiredOption('--launch-url <url>', 'the launchUrl from POST /setups')
+    .requiredOption('--account <id>', 'the customer account, 12 digits', accountId)
+    .addOption(
+      new Option(
+        '--tamper <kind>',
+        `get it wrong on purpose: ${Object.entries(TAMPERS)
+          .map(([kind, what]) => `${kind} (${what})`)
+          .join('; ')}`,
+      ).choices(Object.keys(TAMPERS)),
+    )
+    .option('--service-timeout <seconds>', "override the template's ServiceTimeout", positiveSeconds)
+    .addOption(stateDir)
+    .action(async (options) => {
+      const accounts = await simulatedAccounts(options);
+      done(
+        report(
+          await accounts.deploy({
+            launchUrl: options.launchUrl,
+            accountId: options.account,
+            tamper: options.tamper as Tamper | undefined,
+          }),
+        ),
+      );
+    });
+  customer
+    .command('update')
+    .description("Update the customer's stack to the latest published template, as the customer would.")
+    .requiredOption('--account <id>', 'the customer account, 12 digits', accountId)
+    .requiredOption('--stack <name>', 'the stack name (keyless-<customer>)')
+    .option('--template-url <url>', 'another template than the latest one')
+    .addOption(stateDir)
+    .action(async (options) => {
+      const accounts = await simulatedAccounts(options);
+      done(
+        report(
+          await accounts.update({
+            accountId: options.account,
+            stackName: options.stack,
+            ...(options.templateUrl ? { templateUrl: options.templateUrl } : {}),
+          }),
+        ),
+      );
+    });
+  customer
+    .command('delete')
+    .description("Delete the customer's stack: Keyless revokes the connection.")
+    .requiredOption('--account <id>', 'the customer account, 12 digits', accountId)
+    .requiredOption('--stack <name>', 'the stack name (keyless-<customer>)')
+    .addOption(stateDir)
+    .action(async (options) => {
+      const accounts = await simulatedAccounts(options);
+      done(report(await accounts.remove({ accountId: options.account, stackName: options.stack })));
+    });
+
+  program
+    .command('invoke')
+    .description('Invoke one function of the running local system with an event file, and print its answer.')
+    .addArgument(new Argument('<function>', 'the function (its folder name)').choices(FUNCTION_NAMES))
+    .argument('<event-file>', 'a JSON event, e.g. events/local/scheduled-migration-reminder.json')
+    .action(async (name: string, eventFile: string) => {
+      const { invokeLocalFunction } = await import('./invoke.ts');
+      done(await invokeLocalFunction({ name, eventFile, endpoint: localEndpoint(io.env), io }));
+    });
+
+  program
+    .command('template')
+    .description('Print the customer-facing CloudFormation template (stdout holds the template only).')
+    .addOption(new Option('--format <format>', 'json or yaml').choices(['json', 'yaml']).default('json'))
+    .option('--account <id>', 'the provider account the template trusts', accountId)
+    .option('--stage <stage>', 'the deployment stage')
+    .option('--regions <regions>', 'comma-separated regions customers launch in')
+    .addOption(
+      new Option('--partition <partition>', 'the AWS partition').choices(['aws', 'aws-cn', 'aws-us-gov']),
+    )
+    .option('--out <file>', 'write the template to a file instead')
+    .action(async (options) => {
+      const [{ renderTemplate }, { loadProviderConfig, providerConfigPath }, { assertPermissions }] =
+        await Promise.all([
+          import('#shared/customer-template/cli.ts'),
+          import('#shared/provider-config/load.ts'),
+          import('#shared/provider-config/policy-checks.ts'),
+        ]);
+      const file = providerConfigPath(io.env);
+      const provider = loadProviderConfig(file);
+      await assertPermissions(provider, { file });
+      const argv = Object.entries({
+        format: options.format,
+        account: options.account,
+        stage: options.stage,
+        regions: options.regions,
+        partition: options.partition,
+        out: options.out,
+      }).flatMap(([flag, value]) => (value === undefined ? [] : [`--${flag}`, String(value)]));
+      io.out(renderTemplate(argv, io.env, provider));
+      done(0);
+    });
+
+  const legacy = program
+    .command('legacy')
+    .description('Customers still on access keys: register one, retire its secret after the migration.');
+  legacy
+    .command('register')
+    .description(
+      'Register a connection on access keys. Keys from LEGACY_ACCESS_KEY_ID / LEGACY_SECRET_ACCESS_KEY ' +
+        '(/ LEGACY_SESSION_TOKEN) or --keys-from-stdin, never the command line. TABLE_NAME names the table.',
+    )
+    .requiredOption('--customer <id>', 'the customer id')
+    .requiredOption('--account <id>', 'the customer account, 12 digits', accountId)
+    .option('--created-at <time>', 'when the customer went on keys (ISO time)')
+    .option('--kms-key-id <key>', 'the KMS key of the secret')
+    .option('--keys-from-stdin', 'read {"accessKeyId", "secretAccessKey"} as JSON from standard input')
+    .action(async (options) => {
+      const argv = [
+        'register',
+        '--customer',
+        options.customer,
+        '--account',
+        options.account,
+        ...(options.createdAt ? ['--created-at', options.createdAt] : []),
+        ...(options.kmsKeyId ? ['--kms-key-id', options.kmsKeyId] : []),
+        ...(options.keysFromStdin ? ['--keys-from-stdin'] : []),
+      ];
+      done(await runLegacy(argv));
+    });
+  legacy
+    .command('retire')
+    .description(
+      "Schedule the deletion of a migrated connection's legacy secret (recoverable for 7 days); " +
+        'refused while the connection still uses the keys.',
+    )
+    .option('--customer <id>', 'the customer id (with --account)')
+    .option('--account <id>', 'the customer account, 12 digits (with --customer)', accountId)
+    .option('--secret-ref <arn>', 'one secret, by its ARN, instead')
+    .action(async (options, command: Command) => {
+      const byConnection = options.customer && options.account;
+      if (!byConnection && !options.secretRef)
+        command.error('error: give --customer and --account, or --secret-ref', {
+          exitCode: USAGE_EXIT_CODE,
+          code: 'keyless.missingArgument',
+        });
+      done(
+        await runLegacy(
+          byConnection
+            ? ['retire', '--customer', options.customer, '--account', options.account]
+            : ['retire', '--secret-ref', options.secretRef],
+        ),
+      );
+    });
+  const runLegacy = async (argv: string[]): Promise<number> => {
+    const { runLegacyCli } = await import('#shared/legacy/cli.ts');
+    await runLegacyCli(argv, { env: io.env, readStdin: io.readStdin, print: (line) => io.out(`${line}\n`) });
+    return 0;
+  };
+
+  const config = program
+    .command('config')
+    .description('The provider config, keyless.config.json (or KEYLESS_CONFIG).');
+  config
+    .command('check')
+    .description('Validate the provider config and its permissions (the same checks as a synth).')
+    .action(async () => {
+      const [{ loadProviderConfig, providerConfigPath }, { checkPermissions }] = await Promise.all([
+        import('#shared/provider-config/load.ts'),
+        import('#shared/provider-config/policy-checks.ts'),
+      ]);
+      const file = providerConfigPath(io.env);
+      const provider = loadProviderConfig(file);
+      const { errors, warnings } = await checkPermissions(provider);
+      for (const warning of warnings) io.err(`Warning: ${warning}\n`);
+      for (const error of errors) io.err(`Error: ${error}\n`);
+      if (errors.length === 0) io.out(`${file}: valid (${provider.providerName}).\n`);
+      done(errors.length === 0 ? 0 : 1);
+    });
+  config
+    .command('schema')
+    .description('Regenerate keyless.config.schema.json from the validating schema.')
+    .action(async () => {
+      const { writeFileSync } = await import('node:fs');
+      const { providerConfigJsonSchema, SCHEMA_FILE } = await import('#shared/provider-config/cli.ts');
+      writeFileSync(SCHEMA_FILE, providerConfigJsonSchema());
+      io.out(`Wrote ${SCHEMA_FILE}.\n`);
+      done(0);
+    });
+
+  // One line of usage after every usage error, naming the command that was misused.
+  for (const command of allCommands(program)) {
+    command.helpCommand(false);
+    command.showHelpAfterError(`Usage: ${fullName(command)} ${command.usage()}  (--help for details)`);
+  }
+  return program;
+}
+
+/** Runs one command line; resolves to the exit code, or `running` while the command keeps going. */
+export async function runKeyless(argv: readonly string[], io: CliIo): Promise<Outcome> {
+  let outcome: Outcome = 0;
+  const program = buildProgram(io, (result) => {
+    outcome = result;
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return outcome;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return 0;
+      // Everything else commander raises is bad usage (its message and usage line are already written).
+      return USAGE_EXIT_CODE;
+    }
+    io.err(`keyless: ${messageOf(error)}\n`);
+    return 1;
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const outcome = await runKeyless(process.argv.slice(2), {
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+    env: process.env,
+    readStdin: async () => {
+      let input = '';
+      for await (const chunk of process.stdin) input += chunk;
+      return input;
+    },
+  });
+  // SDK clients keep sockets open for a while; a finished command exits at once.
+  if (outcome !== 'running') process.exit(outcome);
+}

@@ -1,0 +1,82 @@
+/**
+ * `GET /customers/{customerId}/audit`: every state change of a customer's connections, newest
+ * first, optionally of one account, paginated like the connections list (docs/architecture.md
+ * §3.1, §10). A customer of whom nothing is stored is a 404; a known customer without changes
+ * gets an empty page.
+ */
+import * as z from 'zod';
+import type { AuditEntry } from '../domain/audit.ts';
+import { accountIdSchema } from '../domain/identifiers.ts';
+import { NotFoundError } from '../errors.ts';
+import type { OperatorReads } from '../store/operator-reads.ts';
+
+/** A page size as the API reads it from a query string. */
+export const pageLimitSchema = z.coerce
+  .number({ error: 'must be a number' })
+  .int('must be a whole number')
+  .min(1, 'must be at least 1')
+  .max(100, 'must be at most 100')
+  .default(50);
+
+export const cursorSchema = z.string().min(1, 'must not be empty').max(2048, 'is too long');
+
+/** Strict: a misspelt parameter (`acount=`) is refused by name instead of silently widening the answer. */
+export const auditQuerySchema = z.strictObject({
+  accountId: accountIdSchema.optional(),
+  limit: pageLimitSchema,
+  cursor: cursorSchema.optional(),
+});
+
+/** What the API shows of one audit entry. */
+export interface AuditEntryView {
+  at: string;
+  accountId: string;
+  from: AuditEntry['from'];
+  to: AuditEntry['to'];
+  actor: string;
+  reason: string;
+  sourceEventId?: string;
+  /** The connection version the change produced. */
+  version: number;
+}
+
+export function toAuditEntryView(entry: AuditEntry): AuditEntryView {
+  return {
+    at: entry.at,
+    accountId: entry.accountId,
+    from: entry.from,
+    to: entry.to,
+    actor: entry.actor,
+    reason: entry.reason,
+    ...(entry.sourceEventId ? { sourceEventId: entry.sourceEventId } : {}),
+    version: entry.version,
+  };
+}
+
+/** A 404 for a customer of whom nothing is stored. */
+export const unknownCustomer = (customerId: string) =>
+  new NotFoundError(
+    `No customer "${customerId}" is known: nothing is stored for it (no setup, connection or audit entry).`,
+  );
+
+export async function readCustomerAudit(
+  reads: Pick<OperatorReads, 'auditNewestFirst' | 'customerIsKnown'>,
+  customerId: string,
+  query: z.output<typeof auditQuerySchema>,
+): Promise<{ entries: AuditEntryView[]; cursor?: string }> {
+  const page = await reads.auditNewestFirst(customerId, {
+    limit: query.limit,
+    ...(query.accountId ? { accountId: query.accountId } : {}),
+    ...(query.cursor ? { cursor: query.cursor } : {}),
+  });
+  // Only a first page that is empty costs the extra key read.
+  if (
+    page.items.length === 0 &&
+    !query.cursor &&
+    !page.cursor &&
+    !(await reads.customerIsKnown(customerId))
+  ) {
+    throw unknownCustomer(customerId);
+  }
+  return { entries: page.items.map(toAuditEntryView), ...(page.cursor ? { cursor: page.cursor } : {}) };
+}

@@ -1,0 +1,73 @@
+/**
+ * X-Ray tracing through Powertools Tracer (docs/architecture.md §11): one tracer per function,
+ * built with the platform; every AWS SDK client of the platform is captured by it, every handler
+ * wrapped by `captureLambdaHandler`, and the broker's AssumeRole becomes a subsegment of its own.
+ * Off outside Lambda (the tracer disables itself there) and wherever POWERTOOLS_TRACE_ENABLED=false,
+ * as the local runtime and the tests set it.
+ */
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { countWithDimension, DIMENSIONS, METRIC_NAMES } from './metrics.ts';
+import type { MetricSink } from './onboarding/dependencies.ts';
+
+export function createTracer(serviceName: string, options: { enabled?: boolean } = {}): Tracer {
+  return new Tracer({
+    serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? serviceName,
+    ...(options.enabled === false ? { enabled: false } : {}),
+  });
+}
+
+/** Which connection an AssumeRole is for: all a trace or a metric is ever told of it. */
+export interface AssumeRoleCall {
+  customerId: string;
+  accountId: string;
+}
+
+/** The STS error code of an SDK exception (`AccessDenied`, `Throttling`, …). */
+export function stsErrorCodeOf(error: unknown): string {
+  if (error && typeof error === 'object') {
+    const { Code, name } = error as { Code?: unknown; name?: unknown };
+    if (typeof Code === 'string' && Code) return Code;
+    if (typeof name === 'string' && name && name !== 'Error') return name;
+  }
+  return 'Unknown';
+}
+
+/**
+ * The broker's `observeAssumeRole` hook: each AssumeRole runs in a `### AssumeRole` subsegment
+ * annotated with the customer and account ids (and, when it fails, the STS error code), and a
+ * failure is counted by code. The result — the credentials — is never annotated nor recorded.
+ */
+export function observeAssumeRole({ tracer, metrics }: { tracer: Tracer; metrics?: MetricSink }) {
+  const countFailure = (error: unknown) => {
+    if (metrics)
+      countWithDimension(
+        metrics,
+        METRIC_NAMES.assumeRoleFailed,
+        DIMENSIONS.stsErrorCode,
+        stsErrorCodeOf(error),
+      );
+  };
+  return async function observedAssumeRole<T>(call: AssumeRoleCall, assume: () => Promise<T>): Promise<T> {
+    if (!tracer.isTracingEnabled()) {
+      try {
+        return await assume();
+      } catch (error) {
+        countFailure(error);
+        throw error;
+      }
+    }
+    return (await tracer.provider.captureAsyncFunc('### AssumeRole', async (subsegment) => {
+      subsegment?.addAnnotation('customerId', call.customerId);
+      subsegment?.addAnnotation('accountId', call.accountId);
+      try {
+        return await assume();
+      } catch (error) {
+        subsegment?.addAnnotation('stsErrorCode', stsErrorCodeOf(error));
+        countFailure(error);
+        throw error;
+      } finally {
+        subsegment?.close();
+      }
+    })) as T;
+  };
+}
