@@ -63,6 +63,43 @@ export function createLocalIam({ sts, persistPath }: { sts: LocalSts; persistPat
     ];
   }
 
+  /** One engine run: the overall result, and its analysis when the engine gives one. */
+  async function run(
+    roleArn: string,
+    accountId: string,
+    layers: {
+      identity: Record<string, PolicyDocument>;
+      scps: ReturnType<typeof serviceControlPolicies>;
+      boundary: PolicyDocument | undefined;
+    },
+    action: string,
+    resource: string,
+    context: Record<string, string | string[]>,
+  ) {
+    const result = await runSimulation(
+      {
+        request: { principal: roleArn, action, resource: { resource, accountId }, contextVariables: context },
+        identityPolicies: Object.entries(layers.identity).map(([name, policy]) => ({ name, policy })),
+        serviceControlPolicies: layers.scps,
+        resourceControlPolicies: [],
+        ...(layers.boundary
+          ? { permissionBoundaryPolicies: [{ name: 'boundary', policy: layers.boundary }] }
+          : {}),
+      },
+      {},
+    );
+    if (result.resultType === 'error') {
+      throw new StsError('ValidationError', `Cannot simulate ${action}: ${result.errors.message}`);
+    }
+    const analysis = result.resultType === 'single' ? result.result.analysis : result.results[0]?.analysis;
+    return { overall: result.overallResult, analysis };
+  }
+
+  /**
+   * The decision on one action and resource, and which guardrail (SCPs, boundary) allows it on its
+   * own: each guardrail is evaluated against an identity that allows everything, as AWS reports
+   * `AllowedByOrganizations` and `AllowedByPermissionsBoundary` independently of the role's policies.
+   */
   async function evaluate(
     roleArn: string,
     accountId: string,
@@ -72,42 +109,56 @@ export function createLocalIam({ sts, persistPath }: { sts: LocalSts; persistPat
     context: Record<string, string | string[]>,
   ) {
     const boundary = state.boundaries[roleArn];
-    const result = await runSimulation(
-      {
-        request: {
-          principal: roleArn,
-          action,
-          resource: { resource, accountId },
-          contextVariables: context,
-        },
-        identityPolicies: Object.entries(identityPolicies).map(([name, policy]) => ({ name, policy })),
-        serviceControlPolicies: serviceControlPolicies(accountId),
-        resourceControlPolicies: [],
-        ...(boundary ? { permissionBoundaryPolicies: [{ name: 'boundary', policy: boundary }] } : {}),
-      },
-      {},
+    const scps = serviceControlPolicies(accountId);
+    const everything = { everything: FULL_AWS_ACCESS };
+    const full = await run(
+      roleArn,
+      accountId,
+      { identity: identityPolicies, scps, boundary },
+      action,
+      resource,
+      context,
     );
-    if (result.resultType === 'error') {
-      throw new StsError('ValidationError', `Cannot simulate ${action}: ${result.errors.message}`);
-    }
-    const analysis = result.resultType === 'single' ? result.result.analysis : result.results[0]?.analysis;
     const decision: Decision =
-      result.overallResult === 'Allowed'
+      full.overall === 'Allowed'
         ? 'allowed'
-        : result.overallResult === 'ExplicitlyDenied'
+        : full.overall === 'ExplicitlyDenied'
           ? 'explicitDeny'
           : 'implicitDeny';
+    const inOrganization = scps.length > 0;
+    const allowedByOrganizations = inOrganization
+      ? (
+          await run(
+            roleArn,
+            accountId,
+            { identity: everything, scps, boundary: undefined },
+            action,
+            resource,
+            context,
+          )
+        ).overall === 'Allowed'
+      : true;
+    const allowedByPermissionsBoundary = boundary
+      ? (
+          await run(
+            roleArn,
+            accountId,
+            { identity: everything, scps: [], boundary },
+            action,
+            resource,
+            context,
+          )
+        ).overall === 'Allowed'
+      : true;
     return {
       decision,
-      inOrganization: accountId in state.organizations,
-      allowedByOrganizations: analysis?.scpAnalysis ? analysis.scpAnalysis.result === 'Allowed' : true,
+      inOrganization,
+      allowedByOrganizations,
       hasBoundary: boundary !== undefined,
-      allowedByPermissionsBoundary: analysis?.permissionBoundaryAnalysis
-        ? analysis.permissionBoundaryAnalysis.result === 'Allowed'
-        : true,
+      allowedByPermissionsBoundary,
       matched: [
-        ...(analysis?.identityAnalysis?.denyStatements ?? []),
-        ...(decision === 'allowed' ? (analysis?.identityAnalysis?.allowStatements ?? []) : []),
+        ...(full.analysis?.identityAnalysis?.denyStatements ?? []),
+        ...(decision === 'allowed' ? (full.analysis?.identityAnalysis?.allowStatements ?? []) : []),
       ].map((statement) => statement.policyId),
     };
   }
