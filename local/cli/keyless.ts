@@ -37,6 +37,18 @@ function accountId(value: string): string {
   return value;
 }
 
+/** A comma-separated list of IAM actions (`service:Action`); empty for none. */
+function actionList(value: string): string[] {
+  const actions = value
+    .split(',')
+    .map((action) => action.trim())
+    .filter(Boolean);
+  const bad = actions.find((action) => !/^[a-z0-9-]+:[A-Za-z0-9*]+$/.test(action));
+  if (bad !== undefined)
+    throw new InvalidArgumentError(`"${bad}" is not an IAM action written service:Action.`);
+  return actions;
+}
+
 function positiveSeconds(value: string): number {
   const seconds = Number(value);
   if (!Number.isInteger(seconds) || seconds < 1 || seconds > 3600)
@@ -161,6 +173,11 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome) => void): Comma
       ).choices(Object.keys(TAMPERS)),
     )
     .option('--service-timeout <seconds>', "override the template's ServiceTimeout", positiveSeconds)
+    .option(
+      '--deny-actions <actions>',
+      'deploy into an account whose service control policy denies these actions (comma-separated)',
+      actionList,
+    )
     .addOption(stateDir)
     .action(async (options) => {
       const accounts = await simulatedAccounts(options);
@@ -170,9 +187,43 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome) => void): Comma
             launchUrl: options.launchUrl,
             accountId: options.account,
             tamper: options.tamper as Tamper | undefined,
+            denyActions: options.denyActions as string[] | undefined,
           }),
         ),
       );
+    });
+  customer
+    .command('set-scp')
+    .description("Change the account's service control policy: deny these actions ('' removes the SCP).")
+    .requiredOption('--account <id>', 'the customer account, 12 digits', accountId)
+    .requiredOption('--deny-actions <actions>', "comma-separated IAM actions, or '' for none", actionList)
+    .addOption(stateDir)
+    .action(async (options) => {
+      const accounts = await simulatedAccounts(options);
+      const actions = options.denyActions as string[];
+      await accounts.setScp(options.account, actions);
+      io.out(
+        actions.length > 0
+          ? `Account ${options.account}: its SCP denies ${actions.join(', ')}.\n`
+          : `Account ${options.account}: no SCP.\n`,
+      );
+      done(0);
+    });
+  customer
+    .command('edit-role-policy')
+    .description("A customer's hand edit: remove actions from the policies of the account's roles.")
+    .requiredOption('--account <id>', 'the customer account, 12 digits', accountId)
+    .requiredOption('--remove-actions <actions>', 'comma-separated IAM actions', actionList)
+    .addOption(stateDir)
+    .action(async (options) => {
+      const accounts = await simulatedAccounts(options);
+      const edited = await accounts.editRolePolicy(options.account, options.removeActions as string[]);
+      io.out(
+        edited.length > 0
+          ? `Removed ${(options.removeActions as string[]).join(', ')} from ${edited.join(', ')}.\n`
+          : `Account ${options.account} has no role.\n`,
+      );
+      done(edited.length > 0 ? 0 : 1);
     });
   customer
     .command('update')

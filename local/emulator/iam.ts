@@ -89,10 +89,16 @@ export function createLocalIam({ sts, persistPath }: { sts: LocalSts; persistPat
       {},
     );
     if (result.resultType === 'error') {
+      // AWS matches patterns only, so an action asked about another service's resource is simply
+      // decided by the policies; the engine refuses the pair instead. No policy Keyless checks
+      // grants across services, and the checker reads only each action's own resources: the pair is
+      // reported not allowed. Any other engine error is the caller's bad input.
+      if (result.errors.message === 'no.resource.types')
+        return { overall: 'ImplicitlyDenied' as const, analysis: undefined, applicable: false };
       throw new StsError('ValidationError', `Cannot simulate ${action}: ${result.errors.message}`);
     }
     const analysis = result.resultType === 'single' ? result.result.analysis : result.results[0]?.analysis;
-    return { overall: result.overallResult, analysis };
+    return { overall: result.overallResult, analysis, applicable: true };
   }
 
   /**
@@ -152,6 +158,8 @@ export function createLocalIam({ sts, persistPath }: { sts: LocalSts; persistPat
       : true;
     return {
       decision,
+      /** False for an action asked about another service's resource (see `run`). */
+      applicable: full.applicable,
       inOrganization,
       allowedByOrganizations,
       hasBoundary: boundary !== undefined,
@@ -230,10 +238,14 @@ export function createLocalIam({ sts, persistPath }: { sts: LocalSts; persistPat
       for (const resource of resources) {
         perResource.push({
           resource,
-          ...(await evaluate(role.arn, role.accountId, role.policies, action, resource, context)),
+          ...(await evaluate(role.arn, role.accountId, role.policies, action, concrete(resource), context)),
         });
       }
-      const worst = perResource.reduce((a, b) => (order[b.decision] > order[a.decision] ? b : a));
+      // The summary is over the resources the action applies to (all of them when none does).
+      const applicable = perResource.some((r) => r.applicable)
+        ? perResource.filter((r) => r.applicable)
+        : perResource;
+      const worst = applicable.reduce((a, b) => (order[b.decision] > order[a.decision] ? b : a));
       EvaluationResults.push({
         EvalActionName: action,
         EvalResourceName: resources.length === 1 ? resources[0] : '*',
@@ -243,7 +255,7 @@ export function createLocalIam({ sts, persistPath }: { sts: LocalSts; persistPat
         ...(worst.inOrganization
           ? {
               OrganizationsDecisionDetail: {
-                AllowedByOrganizations: perResource.every((r) => r.allowedByOrganizations),
+                AllowedByOrganizations: applicable.every((r) => r.allowedByOrganizations),
               },
             }
           : {}),
@@ -294,6 +306,19 @@ export function createLocalIam({ sts, persistPath }: { sts: LocalSts; persistPat
     },
     guardrails: (accountId: string) => state.organizations[accountId],
   };
+}
+
+/**
+ * A resource the simulator is asked about, as one resource: AWS matches the policies' patterns
+ * against the resource string as given, so `parameter/*` stands for some parameter, not for all of
+ * them. The engine would instead expand a wildcard into every pattern the policies name, so each
+ * `*` becomes a concrete value (the region one of the partition's regions).
+ */
+export function concrete(resource: string): string {
+  if (resource === '*') return resource;
+  const parts = resource.split(':');
+  if (parts[3] === '*') parts[3] = 'us-east-1';
+  return parts.join(':').replaceAll('*', 'keyless-check');
 }
 
 function load(persistPath: string | undefined): IamState {

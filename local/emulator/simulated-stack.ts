@@ -201,16 +201,67 @@ export function createSimulatedAccounts({
     return { timedOut: true };
   }
 
+  /**
+   * The customer's organization: a service control policy denying `actions` in the account (the
+   * account joins a simulated organization); an empty list takes the SCP, and the organization, away.
+   */
+  async function setScp(accountId: string, actions: readonly string[]): Promise<void> {
+    const response = await local('PUT', '/_local/scps', { accountId, denyActions: actions });
+    if (!response.ok)
+      throw new Error(`Cannot set the SCP: ${((await response.json()) as { message: string }).message}`);
+  }
+
+  /** A customer's hand edit: `actions` removed from every Allow of the account's roles' inline policies. */
+  async function editRolePolicy(accountId: string, actions: readonly string[]): Promise<string[]> {
+    const { roles } = (await (await local('GET', '/_local/roles')).json()) as {
+      roles: (RoleDefinition & { accountId: string })[];
+    };
+    const edited: string[] = [];
+    for (const role of roles.filter((r) => r.accountId === accountId)) {
+      const policies = structuredClone(role.policies);
+      for (const document of Object.values(policies)) {
+        const statements = ([] as Record<string, unknown>[]).concat(
+          document.Statement as Record<string, unknown>[],
+        );
+        for (const statement of statements) {
+          if (statement.Effect !== 'Allow') continue;
+          const kept = ([] as string[])
+            .concat(statement.Action as string[])
+            .filter((a) => !actions.includes(a));
+          statement.Action = kept;
+        }
+        document.Statement = statements.filter(
+          (statement) => (statement.Action as string[] | undefined)?.length !== 0,
+        );
+      }
+      await local('PUT', '/_local/roles', {
+        arn: role.arn,
+        trustPolicy: role.trustPolicy,
+        policies,
+        maxSessionDuration: role.maxSessionDuration,
+      });
+      edited.push(role.arn);
+    }
+    return edited;
+  }
+
   async function deploy({
     launchUrl,
     accountId,
     tamper,
+    denyActions,
   }: {
     launchUrl: string;
     accountId: string;
     tamper?: Tamper | undefined;
+    /** Deploy into an account whose service control policy denies these actions. */
+    denyActions?: readonly string[] | undefined;
   }): Promise<StackOutcome> {
     const events: string[] = [];
+    if (denyActions?.length) {
+      await setScp(accountId, denyActions);
+      events.push(`(account ${accountId} is in an organization whose SCP denies ${denyActions.join(', ')})`);
+    }
     const launch = parseLaunchUrl(launchUrl);
     const templateResponse = await fetch(launch.templateUrl);
     if (!templateResponse.ok)
@@ -493,7 +544,7 @@ export function createSimulatedAccounts({
     return { status: 'DELETE_COMPLETE', events };
   }
 
-  return { deploy, update, remove };
+  return { deploy, update, remove, setScp, editRolePolicy };
 }
 
 /** The role a stack's resolved template defines, as `/_local/roles` takes it. */

@@ -178,7 +178,7 @@ function verdictUpdate(
     return {
       connection,
       to: 'FAILED',
-      set: { lastError: proof.reason },
+      set: { lastError: proof.reason, ...(permissions ? { permissions } : {}) },
       remove: [...PENDING_FIELDS],
       audit: audit(proof.reason),
       now: at,

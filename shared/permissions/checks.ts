@@ -28,6 +28,18 @@ export const permissionCheckSchema = z.strictObject({
 export type PermissionCheck = z.output<typeof permissionCheckSchema>;
 export const permissionChecksSchema = z.array(permissionCheckSchema);
 
+/**
+ * The resources of a statement an action can apply to: one statement often grants several
+ * services' actions on several services' resources, and each action is asked about its own.
+ */
+function resourcesFor(action: string, resources: readonly string[]): string[] {
+  const service = action.split(':')[0];
+  // A placeholder holds colons of its own (`${AWS::Partition}`): it is set aside before splitting.
+  const serviceOf = (resource: string) => resource.replace(/\$\{[^}]*\}/g, 'x').split(':')[2];
+  const own = resources.filter((resource) => resource === '*' || serviceOf(resource) === service);
+  return own.length > 0 ? own : [...resources];
+}
+
 /** Condition operators whose values say what a matching request carries. */
 const DESCRIPTIVE_OPERATORS = new Set(['StringEquals', 'StringLike', 'ArnEquals', 'ArnLike']);
 
@@ -59,12 +71,13 @@ export function permissionChecksOf(
       if (!DESCRIPTIVE_OPERATORS.has(operator)) continue;
       for (const [key, value] of Object.entries(entries)) context[key] = asList(value);
     }
+    const resources = asList(statement.Resource);
     for (const action of asList(statement.Action)) {
       if (action.includes('*') || action.includes('?')) continue;
       const previous = checks.get(action);
       checks.set(action, {
         action,
-        resources: [...new Set([...(previous?.resources ?? []), ...asList(statement.Resource)])],
+        resources: [...new Set([...(previous?.resources ?? []), ...resourcesFor(action, resources)])],
         context: { ...previous?.context, ...context },
         optional: (previous?.optional ?? true) && optional.has(action),
       });

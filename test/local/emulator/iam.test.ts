@@ -177,3 +177,43 @@ describe('SimulatePrincipalPolicy on the local IAM, through the permission check
     expect(report.unchecked).toMatch(/not granted by any of the role's policies/);
   });
 });
+
+describe('SimulatePrincipalPolicy for grants scoped by resource and tag', () => {
+  it('asks about the resources and tag values the grant names, and finds them allowed', async () => {
+    const scoped = resolveCustomerTemplateConfig({
+      providerAccountId: PROVIDER,
+      stage: 'local',
+      regions: ['us-east-1'],
+    });
+    const built = instantiateCustomerTemplate(buildCustomerTemplate(scoped), {
+      accountId: CUSTOMER,
+      region: 'us-east-1',
+      parameters: { ExternalId: EXTERNAL_ID, CustomerId: 'acme', RoleName: 'KeylessScoped' },
+    });
+    await sts.putRole({
+      arn: built.role.arn,
+      trustPolicy: built.role.trustPolicy,
+      policies: Object.fromEntries(
+        built.role.policies.map((p) => [p.policyName, p.policyDocument as PolicyDocument]),
+      ),
+    });
+    const provider = new STSClient({
+      endpoint: endpoint.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'AKIAPROVIDERLOCAL000', secretAccessKey: 'local' },
+    });
+    const { Credentials } = await provider.send(
+      new AssumeRoleCommand({
+        RoleArn: built.role.arn,
+        RoleSessionName: 'keyless-validate-acme-2',
+        ExternalId: EXTERNAL_ID,
+      }),
+    );
+    const report = await createPermissionChecker({
+      checks: permissionChecksOfTemplate(scoped),
+      region: 'us-east-1',
+      endpoint: endpoint.url,
+    }).check({ roleArn: built.role.arn, credentials: Credentials! });
+    expect(report).toEqual({ checkedAt: expect.any(String), missing: [], optionalMissing: [] });
+  });
+});

@@ -47,6 +47,28 @@ describe('permissionChecksOf', () => {
     ).toEqual(['arn:aws:lambda:*:111122223333:function:*']);
   });
 
+  it("asks about each action's own service's resources when a statement grants several services", () => {
+    const checks = permissionChecksOf({
+      statements: [
+        {
+          Effect: 'Allow',
+          Action: ['ssm:GetParameter', 'lambda:GetFunctionConfiguration'],
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation placeholders, literally
+          Resource: [
+            'arn:${AWS::Partition}:ssm:*:${AWS::AccountId}:parameter/*',
+            'arn:${AWS::Partition}:lambda:*:${AWS::AccountId}:function:*',
+          ],
+        },
+      ],
+    });
+    expect(checks.map((check) => [check.action, check.resources])).toEqual([
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation placeholders, literally
+      ['ssm:GetParameter', ['arn:${AWS::Partition}:ssm:*:${AWS::AccountId}:parameter/*']],
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation placeholders, literally
+      ['lambda:GetFunctionConfiguration', ['arn:${AWS::Partition}:lambda:*:${AWS::AccountId}:function:*']],
+    ]);
+  });
+
   it('adds the actions a managed policy grants when the config names them, on every resource', () => {
     expect(permissionChecksOf({ statements: [] }, ['cloudtrail:LookupEvents'])).toEqual([
       { action: 'cloudtrail:LookupEvents', resources: ['*'], context: {}, optional: false },

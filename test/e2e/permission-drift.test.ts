@@ -1,0 +1,158 @@
+/**
+ * Effective permissions, end to end on the local system (docs/architecture.md §9.4), driven by the
+ * commands the README gives: a deploy into an account whose SCP denies a required action fails
+ * naming the action and the layer; an SCP added later, and a customer's hand edit, show as drift
+ * after the daily re-validation, once, and are restored once removed.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningLocalSystem, startLocalSystemProcess } from '../support/local-system.ts';
+
+let system: RunningLocalSystem;
+let work: string;
+
+beforeAll(async () => {
+  system = await startLocalSystemProcess();
+  work = mkdtempSync(join(tmpdir(), 'keyless-drift-'));
+});
+afterAll(async () => {
+  await system?.stop();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+/** `npm run <script> -- <args>` against the running system. */
+function npmRun(script: string, args: string[]) {
+  return new Promise<{ code: number | null; output: string }>((resolve) => {
+    const child = spawn('npm', ['run', '-s', script, '--', ...args], {
+      env: { ...process.env, KEYLESS_ENDPOINT: system.endpoint },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.once('exit', (code) => resolve({ code, output }));
+  });
+}
+const customer = (args: string[]) => npmRun('customer', [...args, '--state-dir', join(work, 'stacks')]);
+
+async function launchUrlFor(customerId: string): Promise<string> {
+  const response = await fetch(`${system.endpoint}/setups`, {
+    method: 'POST',
+    body: JSON.stringify({ customerId }),
+    headers: { 'content-type': 'application/json' },
+  });
+  return ((await response.json()) as { launchUrl: string }).launchUrl;
+}
+type View = {
+  status: string;
+  lastError?: string;
+  permissions?: { missing: { action: string; layer: string }[]; optionalMissing: unknown[] };
+};
+async function connection(customerId: string, accountId: string): Promise<View | undefined> {
+  const response = await fetch(`${system.endpoint}/customers/${customerId}/connections`);
+  const { connections } = (await response.json()) as { connections: (View & { accountId: string })[] };
+  return connections.find((c) => c.accountId === accountId);
+}
+async function events(type: string): Promise<number> {
+  const { events } = (await (await fetch(`${system.endpoint}/_local/stats`)).json()) as {
+    events: Record<string, number>;
+  };
+  return events[type] ?? 0;
+}
+const revalidate = async () => {
+  const run = await npmRun('invoke', ['role-validator', 'events/eventbridge/revalidation-schedule.json']);
+  expect(run.code, run.output).toBe(0);
+};
+async function onboard(customerId: string, accountId: string) {
+  const deployed = await customer([
+    'deploy',
+    '--launch-url',
+    await launchUrlFor(customerId),
+    '--account',
+    accountId,
+  ]);
+  expect(deployed.code, deployed.output).toBe(0);
+  const view = await connection(customerId, accountId);
+  expect(view).toMatchObject({ status: 'ACTIVE', permissions: { missing: [], optionalMissing: [] } });
+  expect(view?.permissions).not.toHaveProperty('unchecked');
+}
+
+describe('effective permissions on the local system', () => {
+  it('fails a deploy into an account whose SCP denies a required action, naming the action and the layer', async () => {
+    const deployed = await customer([
+      'deploy',
+      '--launch-url',
+      await launchUrlFor('scp-at-onboarding'),
+      '--account',
+      '121212121212',
+      '--deny-actions',
+      'ssm:GetParameter',
+    ]);
+    expect(deployed.code).toBe(1);
+    expect(deployed.output).toMatch(
+      /CREATE_FAILED: ssm:GetParameter is denied by a service control policy in this account: ask your AWS administrator to allow it for role KeylessAccess\./,
+    );
+    expect(await connection('scp-at-onboarding', '121212121212')).toMatchObject({
+      status: 'FAILED',
+      lastError: expect.stringContaining('ssm:GetParameter is denied by a service control policy'),
+      permissions: { missing: [{ action: 'ssm:GetParameter', layer: 'scp-deny' }] },
+    });
+  }, 120_000);
+
+  it('shows an SCP added later as drift, once, and its removal as restored, once', async () => {
+    await onboard('scp-later', '343434343434');
+    const drifted = await events('Permissions Drifted');
+    const restored = await events('Permissions Restored');
+
+    const set = await customer([
+      'set-scp',
+      '--account',
+      '343434343434',
+      '--deny-actions',
+      'ssm:GetParameters',
+    ]);
+    expect(set.code, set.output).toBe(0);
+    await revalidate();
+    await revalidate();
+    expect(await connection('scp-later', '343434343434')).toMatchObject({
+      status: 'ACTIVE',
+      permissions: { missing: [{ action: 'ssm:GetParameters', layer: 'scp-deny' }] },
+    });
+    expect(await events('Permissions Drifted')).toBe(drifted + 1);
+
+    const removed = await customer(['set-scp', '--account', '343434343434', '--deny-actions', '']);
+    expect(removed.code, removed.output).toBe(0);
+    await revalidate();
+    expect(await connection('scp-later', '343434343434')).toMatchObject({
+      status: 'ACTIVE',
+      permissions: { missing: [] },
+    });
+    expect(await events('Permissions Restored')).toBe(restored + 1);
+  }, 120_000);
+
+  it("catches a customer's hand edit of the role's policy the same way", async () => {
+    await onboard('hand-edit', '565656565656');
+    const drifted = await events('Permissions Drifted');
+    const edit = await customer([
+      'edit-role-policy',
+      '--account',
+      '565656565656',
+      '--remove-actions',
+      'dynamodb:DescribeTable',
+    ]);
+    expect(edit.code, edit.output).toBe(0);
+    await revalidate();
+    expect(await connection('hand-edit', '565656565656')).toMatchObject({
+      status: 'ACTIVE',
+      permissions: { missing: [{ action: 'dynamodb:DescribeTable', layer: 'identity-no-allow' }] },
+    });
+    expect(await events('Permissions Drifted')).toBe(drifted + 1);
+  }, 120_000);
+});
