@@ -39,6 +39,8 @@ const VALID: Record<string, string[]> = {
   'keyless customer deploy': ['--launch-url', 'https://example.com/#/stacks', '--account', '111122223333'],
   'keyless customer update': ['--account', '111122223333', '--stack', 'keyless-acme'],
   'keyless customer delete': ['--account', '111122223333', '--stack', 'keyless-acme'],
+  'keyless customer set-scp': ['--account', '111122223333', '--deny-actions', 'ce:GetCostAndUsage'],
+  'keyless customer edit-role-policy': ['--account', '111122223333', '--remove-actions', 'ce:GetCostAndUsage'],
   'keyless invoke': ['setup-api', 'events/none.json'],
   'keyless template': [],
   'keyless legacy': [],
@@ -56,6 +58,8 @@ const MISSING: Record<string, RegExp> = {
   'keyless customer deploy': /required option '--launch-url <url>'/,
   'keyless customer update': /required option '--account <id>'/,
   'keyless customer delete': /required option '--account <id>'/,
+  'keyless customer set-scp': /required option '--account <id>'/,
+  'keyless customer edit-role-policy': /required option '--account <id>'/,
   'keyless invoke': /missing required argument 'function'/,
   'keyless legacy': /Usage: keyless legacy/,
   'keyless legacy register': /required option '--customer <id>'/,
@@ -124,6 +128,10 @@ describe('keyless', () => {
     [
       ['customer', 'deploy', ...(VALID['keyless customer deploy'] ?? []), '--service-timeout', '0'],
       /seconds/,
+    ],
+    [
+      ['customer', 'set-scp', '--account', '111122223333', '--deny-actions', 'not an action'],
+      /"not an action" is not an IAM action written service:Action/,
     ],
     [['invoke', 'no-such-function', 'events/x.json'], /Allowed choices are setup-api/],
     [['template', '--format', 'xml'], /Allowed choices are json, yaml/],
