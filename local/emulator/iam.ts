@@ -212,7 +212,10 @@ export function createLocalIam({ sts, persistPath }: { sts: LocalSts; persistPat
     if (why.decision !== 'allowed') throw accessDenied(caller, action, resource, why);
   }
 
+  let simulateCalls = 0;
+
   async function simulatePrincipalPolicy(caller: StsCaller, input: SimulateInput) {
+    simulateCalls += 1;
     await authorize(caller, 'iam:SimulatePrincipalPolicy', input.PolicySourceArn);
     const role = sts.getRole(input.PolicySourceArn);
     if (!role) {
@@ -305,6 +308,8 @@ export function createLocalIam({ sts, persistPath }: { sts: LocalSts; persistPat
       persist();
     },
     guardrails: (accountId: string) => state.organizations[accountId],
+    /** How many SimulatePrincipalPolicy calls were made (a check should make one). */
+    simulateCalls: () => simulateCalls,
   };
 }
 
