@@ -80,3 +80,16 @@ export function customerRoleArnPattern(
 ): string {
   return `arn:${partition}:iam::*:role/${prefix}*`;
 }
+
+/** The function a Terraform module's registration invokes (docs/architecture.md §9.5): `keyless-<stage>-<name>`. */
+export const TERRAFORM_REGISTRATION_FUNCTION = 'terraform-registration';
+
+export function terraformRegistrationFunctionArn(
+  partition: Partition,
+  homeRegion: string,
+  providerAccountId: string,
+  stage: string,
+): string {
+  providerResourceNames(stage);
+  return `arn:${partition}:lambda:${homeRegion}:${providerAccountId}:function:keyless-${stage}-${TERRAFORM_REGISTRATION_FUNCTION}`;
+}

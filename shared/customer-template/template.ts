@@ -5,34 +5,35 @@
  * Pure code: returns the template as a plain object; `cli.ts` prints it, the CDK stack publishes it.
  */
 
-import { CUSTOMER_ID_PATTERN_BODY } from '../domain/identifiers.ts';
-import { ROLE_MAX_SESSION_SECONDS } from '../domain/sts-limits.ts';
-import { iamStatement, type ProviderStatement } from '../provider-config/schema.ts';
+import type { CustomerTemplateConfig, PolicyStatement, ResolvedCustomerTemplateConfig } from './config.ts';
+import { registrationTopicArn } from './names.ts';
 import {
-  type CustomerTemplateConfig,
-  customerTemplateConfigSchema,
-  type PolicyStatement,
-  type ResolvedCustomerTemplateConfig,
-} from './config.ts';
-import {
-  customerRoleNamePattern,
-  defaultCustomerRoleName,
-  providerResourceNames,
-  registrationTopicArn,
-  roleArn,
-  roleNamePrefixOf,
-} from './names.ts';
+  customerRoleDefinition,
+  PARAMETERS,
+  POLICY_NAMES,
+  type RoleInput,
+  resolveCustomerTemplateConfig,
+} from './role-definition.ts';
 
-/** The customer's resources are tagged with this key; the default ongoing policy reads only resources tagged `read`. */
-export const ACCESS_TAG_KEY = 'keyless:access';
-
-export const PARAMETERS = {
-  externalId: 'ExternalId',
-  customerId: 'CustomerId',
-  roleName: 'RoleName',
-  setupPhase: 'SetupPhase',
-  allowedSourceIp: 'AllowedSourceIp',
-} as const;
+// The role's definition lives in role-definition.ts (shared with the Terraform module); re-exported
+// here for the modules that have always read it from the template.
+export {
+  ACCESS_TAG_KEY,
+  CUSTOMER_ID_ALLOWED_PATTERN,
+  defaultOngoingStatements,
+  defaultSetupStatements,
+  EXTERNAL_ID_ALLOWED_PATTERN,
+  type GrantedPermissions,
+  PARAMETERS,
+  POLICY_NAMES,
+  permissionsOf,
+  renderStatement,
+  resolveCustomerTemplateConfig,
+  roleNamePrefix,
+  SOURCE_IP_ALLOWED_PATTERN,
+  selfCheckStatement,
+  trustedPrincipalArns,
+} from './role-definition.ts';
 
 export const LOGICAL_IDS = {
   role: 'KeylessRole',
@@ -43,34 +44,6 @@ export const LOGICAL_IDS = {
   hasAllowedSourceIp: 'HasAllowedSourceIp',
   roleArnOutput: 'RoleArn',
 } as const;
-
-/** The role's inline policies, named for what they are to the customer (no product name). */
-export const POLICY_NAMES = {
-  ongoing: 'ongoing-access',
-  setup: 'setup-phase-access',
-  selfCheck: 'permission-self-check',
-} as const;
-
-/**
- * Lets the role ask IAM's policy simulator about itself, and about nothing else: the validator's
- * permission check (docs/architecture.md §9.4) runs in the role's own session.
- */
-export function selfCheckStatement(): PolicyStatement {
-  return {
-    Sid: 'SimulateOwnPermissions',
-    Effect: 'Allow',
-    Action: 'iam:SimulatePrincipalPolicy',
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders, literally
-    Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${RoleName}' },
-  };
-}
-
-/** STS's ExternalId charset and length, as a CloudFormation AllowedPattern (matched against the whole value). */
-export const EXTERNAL_ID_ALLOWED_PATTERN = '[\\w+=,.@:/-]{2,1224}';
-/** What the setup API accepts as a customer id (shared/domain/identifiers.ts); every character is valid in a tag value. */
-export const CUSTOMER_ID_ALLOWED_PATTERN = CUSTOMER_ID_PATTERN_BODY;
-export const SOURCE_IP_ALLOWED_PATTERN =
-  '|((25[0-5]|2[0-4]\\d|1?\\d?\\d)\\.){3}(25[0-5]|2[0-4]\\d|1?\\d?\\d)/(3[0-2]|[12]?\\d)';
 
 export type CloudFormationTemplate = {
   AWSTemplateFormatVersion: '2010-09-09';
@@ -83,17 +56,8 @@ export type CloudFormationTemplate = {
   Outputs: Record<string, { Description: string; Value: unknown }>;
 };
 
-export interface CloudFormationParameter {
-  Type: 'String';
-  Description: string;
-  Default?: string;
-  AllowedValues?: string[];
-  AllowedPattern?: string;
-  ConstraintDescription?: string;
-  MinLength?: number;
-  MaxLength?: number;
-  NoEcho?: boolean;
-}
+/** A template parameter: one input of the role's definition. */
+export type CloudFormationParameter = RoleInput;
 
 export interface CloudFormationResource {
   Type: string;
@@ -105,75 +69,10 @@ export interface CloudFormationResource {
 }
 
 const ref = (name: string) => ({ Ref: name });
-/** An ARN in the customer's own account, any region: `Fn::Sub` placeholders resolved by their stack. */
-const inCustomerAccount = (service: string, resource: string) => ({
-  'Fn::Sub': `arn:\${AWS::Partition}:${service}:*:\${AWS::AccountId}:${resource}`,
-});
-
-/** Read-only, and only on resources the customer tagged `keyless:access=read`: an example to replace. */
-export function defaultOngoingStatements(): PolicyStatement[] {
-  return [
-    {
-      Sid: 'ReadTaggedResources',
-      Effect: 'Allow',
-      Action: [
-        'ssm:GetParameter',
-        'ssm:GetParameters',
-        'lambda:GetFunctionConfiguration',
-        'dynamodb:DescribeTable',
-      ],
-      Resource: [
-        inCustomerAccount('ssm', 'parameter/*'),
-        inCustomerAccount('lambda', 'function:*'),
-        inCustomerAccount('dynamodb', 'table/*'),
-      ],
-      Condition: { StringEquals: { [`aws:ResourceTag/${ACCESS_TAG_KEY}`]: 'read' } },
-    },
-  ];
-}
-
-/** Discovery during onboarding only: which resources carry tags, and this stack's own state. */
-export function defaultSetupStatements(): PolicyStatement[] {
-  return [
-    {
-      Sid: 'DiscoverTaggedResources',
-      // The Resource Groups Tagging API has no resource-level permissions: '*' is the only resource.
-      Effect: 'Allow',
-      Action: ['tag:GetResources', 'tag:GetTagKeys', 'tag:GetTagValues'],
-      Resource: '*',
-    },
-    {
-      Sid: 'ReadThisStack',
-      Effect: 'Allow',
-      Action: ['cloudformation:DescribeStacks', 'cloudformation:DescribeStackResources'],
-      Resource: ref('AWS::StackId'),
-    },
-  ];
-}
-
-/** A string of the provider config as CloudFormation takes it: `${AWS::…}` placeholders become Fn::Sub. */
-const substituted = (value: string) => (value.includes('${') ? { 'Fn::Sub': value } : value);
-
-/** A provider-config statement as IAM takes it: placeholders substituted, Keyless's own keys removed. */
-export function renderStatement(statement: ProviderStatement): PolicyStatement {
-  const { Resource } = iamStatement(statement);
-  return {
-    ...iamStatement(statement),
-    Resource: typeof Resource === 'string' ? substituted(Resource) : Resource.map(substituted),
-  };
-}
-
 /** An AWS managed policy in the stack's own partition (aws, aws-cn, aws-us-gov). */
 export function managedPolicyArn(arn: string) {
   // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub placeholder, literally
   return { 'Fn::Sub': arn.replace(/^arn:aws:/, 'arn:${AWS::Partition}:') };
-}
-
-/** The ARNs of the provider roles a customer role trusts (matched by `aws:PrincipalArn`). */
-export function trustedPrincipalArns(config: ResolvedCustomerTemplateConfig): string[] {
-  const names = providerResourceNames(config.stage);
-  const roleNames = config.trustedRoleNames ?? [names.validatorRoleName, names.brokerRoleName];
-  return roleNames.map((name) => roleArn(config.partition, config.providerAccountId, name));
 }
 
 /** Region → registration topic ARN, as the setup API's REGISTRATION_TOPIC_ARNS expects it. */
@@ -186,57 +85,13 @@ export function registrationTopicArns(config: ResolvedCustomerTemplateConfig): R
   );
 }
 
-/** One set of permissions as the template grants it: AWS managed policies and inline statements. */
-export interface GrantedPermissions {
-  managedPolicyArns: readonly string[];
-  statements: readonly PolicyStatement[];
-}
-
-/**
- * What the role is granted for as long as the stack exists, and during the setup phase: the
- * provider's permissions (keyless.config.json) when given, else the built-in example.
- */
-export function permissionsOf(config: ResolvedCustomerTemplateConfig): {
-  ongoing: GrantedPermissions;
-  setupPhase: GrantedPermissions;
-} {
-  const { permissions } = config;
-  return {
-    ongoing: {
-      managedPolicyArns: permissions?.ongoing.managedPolicyArns ?? [],
-      statements: permissions
-        ? permissions.ongoing.statements.map(renderStatement)
-        : (config.ongoingPolicyStatements ?? defaultOngoingStatements()),
-    },
-    setupPhase: {
-      managedPolicyArns: permissions?.setupPhase.managedPolicyArns ?? [],
-      statements: permissions
-        ? permissions.setupPhase.statements.map(renderStatement)
-        : (config.setupPolicyStatements ?? defaultSetupStatements()),
-    },
-  };
-}
-
-/** The prefix customer role names start with (names.ts). */
-export function roleNamePrefix(config: ResolvedCustomerTemplateConfig): string {
-  return config.roleNamePrefix ?? roleNamePrefixOf(config.providerName);
-}
-
-/** Validates the config (throws a ZodError naming each bad field) and applies the defaults. */
-export function resolveCustomerTemplateConfig(
-  config: CustomerTemplateConfig,
-): ResolvedCustomerTemplateConfig {
-  return customerTemplateConfigSchema.parse(config);
-}
-
 export function buildCustomerTemplate(input: CustomerTemplateConfig): CloudFormationTemplate {
   const config = resolveCustomerTemplateConfig(input);
-  const { providerName, partition, providerAccountId } = config;
+  const role = customerRoleDefinition(config);
+  const { providerName, templateVersion: version } = role;
   const P = PARAMETERS;
   const L = LOGICAL_IDS;
 
-  const providerPrincipal = { AWS: `arn:${partition}:iam::${providerAccountId}:root` };
-  const providerRoles = trustedPrincipalArns(config);
   const withSourceIp = (conditions: Record<string, unknown>) => ({
     'Fn::If': [
       L.hasAllowedSourceIp,
@@ -248,13 +103,10 @@ export function buildCustomerTemplate(input: CustomerTemplateConfig): CloudForma
     Version: '2012-10-17',
     Statement: statements,
   });
-  const granted = permissionsOf(config);
-  const ongoingStatements = granted.ongoing.statements;
-  const setupStatements = granted.setupPhase.statements;
-  const ongoingManaged = granted.ongoing.managedPolicyArns;
-  const setupManaged = granted.setupPhase.managedPolicyArns;
-  const prefix = roleNamePrefix(config);
-  const version = String(config.templateVersion);
+  const ongoingStatements = role.permissions.ongoing.statements;
+  const setupStatements = role.permissions.setupPhase.statements;
+  const ongoingManaged = role.permissions.ongoing.managedPolicyArns;
+  const setupManaged = role.permissions.setupPhase.managedPolicyArns;
 
   return {
     AWSTemplateFormatVersion: '2010-09-09',
@@ -277,51 +129,7 @@ export function buildCustomerTemplate(input: CustomerTemplateConfig): CloudForma
         },
       },
     },
-    Parameters: {
-      [P.externalId]: {
-        Type: 'String',
-        // Not NoEcho: the console ignores `param_` values of NoEcho parameters in quick-create
-        // links, so the launch URL could not pre-fill it. An External ID is not a secret (it guards
-        // against the confused deputy, not against disclosure); the trust policy enforces it.
-        Description: `The External ID ${providerName} issued for this setup. The role refuses any other.`,
-        MinLength: 2,
-        MaxLength: 1224,
-        AllowedPattern: EXTERNAL_ID_ALLOWED_PATTERN,
-        ConstraintDescription:
-          "2–1224 characters of letters, digits and _+=,.@:/- (STS's ExternalId limits).",
-      },
-      [P.customerId]: {
-        Type: 'String',
-        Description: `Your customer id at ${providerName}.`,
-        MinLength: 1,
-        MaxLength: 128,
-        AllowedPattern: CUSTOMER_ID_ALLOWED_PATTERN,
-        ConstraintDescription: '1–128 letters, digits and _ . @ + = : -, starting with a letter or digit',
-      },
-      [P.roleName]: {
-        Type: 'String',
-        Description: `Name of the IAM role ${providerName} assumes; it must start with "${prefix}".`,
-        Default: defaultCustomerRoleName(prefix),
-        MinLength: prefix.length,
-        MaxLength: 64,
-        AllowedPattern: customerRoleNamePattern(prefix),
-        ConstraintDescription: `"${prefix}" followed by up to ${64 - prefix.length} letters, digits or _+=,.@-`,
-      },
-      [P.setupPhase]: {
-        Type: 'String',
-        Description:
-          'true grants the setup-phase permissions as well; update the stack with false once onboarding is done.',
-        Default: 'false',
-        AllowedValues: ['true', 'false'],
-      },
-      [P.allowedSourceIp]: {
-        Type: 'String',
-        Description: `Optional IPv4 CIDR ${providerName} must call from (aws:SourceIp). Empty: no IP restriction.`,
-        Default: '',
-        AllowedPattern: SOURCE_IP_ALLOWED_PATTERN,
-        ConstraintDescription: 'empty, or an IPv4 CIDR such as 203.0.113.0/24',
-      },
-    },
+    Parameters: role.inputs,
     Mappings: {
       [L.topicMapping]: Object.fromEntries(
         Object.entries(registrationTopicArns(config)).map(([region, arn]) => [
@@ -340,32 +148,13 @@ export function buildCustomerTemplate(input: CustomerTemplateConfig): CloudForma
         Properties: {
           RoleName: ref(P.roleName),
           Description: `Assumed by ${providerName}, only with this stack's External ID. Delete the stack to revoke.`,
-          MaxSessionDuration: ROLE_MAX_SESSION_SECONDS,
+          MaxSessionDuration: role.maxSessionDuration,
           AssumeRolePolicyDocument: {
             Version: '2012-10-17',
-            Statement: [
-              {
-                Sid: 'ProviderRolesWithExternalIdOnly',
-                Effect: 'Allow',
-                // The account as principal, narrowed to named roles: a re-created provider role keeps working.
-                Principal: providerPrincipal,
-                Action: 'sts:AssumeRole',
-                Condition: withSourceIp({
-                  StringEquals: { 'sts:ExternalId': ref(P.externalId) },
-                  ArnEquals: { 'aws:PrincipalArn': providerRoles },
-                }),
-              },
-              {
-                // Source identity and session tags attribute each session in CloudTrail. IAM documents
-                // sts:ExternalId for AssumeRole only, so these carry no External ID condition: on their own
-                // they grant nothing, and AssumeRole above still requires the External ID.
-                Sid: 'ProviderRolesSessionAttribution',
-                Effect: 'Allow',
-                Principal: providerPrincipal,
-                Action: ['sts:SetSourceIdentity', 'sts:TagSession'],
-                Condition: withSourceIp({ ArnEquals: { 'aws:PrincipalArn': providerRoles } }),
-              },
-            ],
+            Statement: role.trustStatements.map((statement) => ({
+              ...statement,
+              Condition: withSourceIp(statement.Condition),
+            })),
           },
           ...(ongoingManaged.length + setupManaged.length > 0
             ? {
@@ -393,12 +182,9 @@ export function buildCustomerTemplate(input: CustomerTemplateConfig): CloudForma
                   },
                 ]
               : []),
-            { PolicyName: POLICY_NAMES.selfCheck, PolicyDocument: policyDocument([selfCheckStatement()]) },
+            { PolicyName: POLICY_NAMES.selfCheck, PolicyDocument: policyDocument([role.selfCheck]) },
           ],
-          Tags: [
-            { Key: 'keyless:customer-id', Value: ref(P.customerId) },
-            { Key: 'keyless:template-version', Value: version },
-          ],
+          Tags: role.tags,
         },
       },
       [L.registration]: {

@@ -31,14 +31,22 @@ export function assertTransition(from: ConnectionStatus, to: ConnectionStatus): 
   if (!canTransition(from, to)) throw new ForbiddenTransitionError(from, to, ALLOWED_TRANSITIONS[from]);
 }
 
-/** The CloudFormation request a connection still owes an answer to (cleared once answered). */
+/** How a connection was registered (docs/architecture.md §9.6). */
+export const CONNECTION_SOURCES = ['cloudformation', 'api', 'terraform'] as const;
+export type ConnectionSource = (typeof CONNECTION_SOURCES)[number];
+
+/**
+ * The request a connection still awaits the verdict of (cleared once settled). A CloudFormation
+ * request also carries where its answer goes; a registration by API or Terraform owes none.
+ */
 export interface PendingCloudFormationAnswer {
-  responseUrl: string;
   requestId: string;
   requestType: 'Create' | 'Update';
-  logicalResourceId: string;
-  stackId: string;
-  physicalResourceId: string;
+  /** CloudFormation only: the pre-signed ResponseURL, and the answer's identifiers. */
+  responseUrl?: string;
+  logicalResourceId?: string;
+  stackId?: string;
+  physicalResourceId?: string;
   /** Epoch ms after which the pre-signed URL and CloudFormation's wait have run out. */
   deadline: number;
   /** The setup whose validation slot this request holds until `deadline` (freed by the verdict). */
@@ -84,7 +92,10 @@ export interface RoleConnection extends ConnectionBase {
   authMethod: 'ROLE';
   roleArn: string;
   externalId: string;
-  stackId: string;
+  /** The stack the connection was registered (and proven) through; none for the API or Terraform. */
+  stackId?: string;
+  /** Absent on connections recorded before sources were: CloudFormation. */
+  source?: ConnectionSource;
   setupId?: string;
   validatedAt?: string;
   pendingAnswer?: PendingCloudFormationAnswer;
@@ -149,3 +160,15 @@ export interface ConnectionAccess {
   version: number;
   createdAt: string;
 }
+
+/** The CloudFormation answer a pending request owes, or undefined when it owes none (API, Terraform). */
+export function cloudFormationTargetOf(pending: PendingCloudFormationAnswer) {
+  const { responseUrl, stackId, logicalResourceId, physicalResourceId, requestId } = pending;
+  return responseUrl && stackId && logicalResourceId && physicalResourceId
+    ? { responseUrl, stackId, logicalResourceId, physicalResourceId, requestId }
+    : undefined;
+}
+
+/** How a connection was registered: CloudFormation unless it says otherwise. */
+export const sourceOf = (connection: Connection): ConnectionSource =>
+  connection.authMethod === 'ROLE' ? (connection.source ?? 'cloudformation') : 'cloudformation';

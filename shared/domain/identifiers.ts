@@ -19,6 +19,9 @@ export const CUSTOMER_ID_PATTERN_BODY = '[A-Za-z0-9][\\w.@+=:-]{0,127}';
 export const CUSTOMER_ID_PATTERN = new RegExp(`^${CUSTOMER_ID_PATTERN_BODY}$`);
 /** An AWS region name such as eu-west-1, us-gov-west-1 or cn-north-1. */
 export const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d$/;
+/** A setup's id: the UUID `POST /setups` gives it (crypto.randomUUID). */
+export const SETUP_ID_PATTERN_BODY = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+export const SETUP_ID_PATTERN = new RegExp(`^${SETUP_ID_PATTERN_BODY}$`);
 /** A deployment stage: it names every resource, so 1–20 lower-case letters, digits or dashes. */
 export const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,19}$/;
 
@@ -38,6 +41,8 @@ export const customerIdSchema = requiredString()
   .regex(CUSTOMER_ID_PATTERN, CUSTOMER_ID_MESSAGE);
 
 export const accountIdSchema = requiredString().regex(ACCOUNT_ID_PATTERN, ACCOUNT_ID_MESSAGE);
+
+export const setupIdSchema = requiredString().regex(SETUP_ID_PATTERN, 'must be the setupId POST /setups gave');
 
 export const regionSchema = requiredString().regex(REGION_PATTERN, REGION_MESSAGE);
 

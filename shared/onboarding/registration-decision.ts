@@ -4,7 +4,7 @@
  * plan, so every rule of docs/architecture.md §6 (invariants 2, 4, 9 and 10) is tested case by
  * case without DynamoDB. `registration.ts` reads the facts and carries the plan out.
  */
-import type { Connection } from '../domain/connection.ts';
+import { type Connection, type ConnectionSource, sourceOf } from '../domain/connection.ts';
 import { pendingValidationsOf, type Setup } from '../domain/setup.ts';
 import { LinkConflictError } from '../errors.ts';
 import type { RoleLink, StackLink, ValidationSlotClaim } from '../store/connection-store.ts';
@@ -26,7 +26,10 @@ export interface RegistrationFacts {
   request: {
     type: 'Create' | 'Update';
     requestId: string;
-    stackId: string;
+    /** The stack it came through; none for a registration by API or Terraform. */
+    stackId?: string | undefined;
+    /** How it came: CloudFormation, the registration API or Terraform (docs/architecture.md §9.6). */
+    source?: ConnectionSource | undefined;
     customerId: string;
     /** From the StackId, never from a property. */
     accountId: string;
@@ -205,7 +208,7 @@ export function decideRegistration(facts: RegistrationFacts): RegistrationPlan {
   // A stack registers one connection, and a role serves one customer (invariants 4 and 9).
   const ours = (link: { customerId: string; accountId: string } | undefined) =>
     !link || (link.customerId === request.customerId && link.accountId === request.accountId);
-  if (!ours(facts.stackLink)) {
+  if (request.stackId && !ours(facts.stackLink)) {
     return { kind: 'refuse', reason: new LinkConflictError('stack', request.stackId).message };
   }
   if (!ours(facts.roleLink)) {
@@ -247,10 +250,13 @@ export function decideRegistration(facts: RegistrationFacts): RegistrationPlan {
     // A proven connection changes only through the stack it was proven with: the StackId of a
     // request is not authenticated, and moving the connection to another stack would let that
     // stack's deletion, not the customer's, decide its revocation.
-    if (request.stackId !== existing.stackId) {
+    const source = request.source ?? 'cloudformation';
+    if (request.stackId !== existing.stackId || source !== sourceOf(existing)) {
       return {
         kind: 'refuse',
-        reason: `Account ${request.accountId} is connected through stack ${existing.stackId}: update that stack to change the connection; another stack cannot change it.`,
+        reason: existing.stackId
+          ? `Account ${request.accountId} is connected through stack ${existing.stackId}: update that stack to change the connection; another stack cannot change it.`
+          : `Account ${request.accountId} is connected through ${sourceOf(existing) === 'terraform' ? 'its Terraform module' : 'the registration API'}: change the connection there; ${source === 'cloudformation' ? 'a stack' : 'another channel'} cannot change it.`,
       };
     }
     return {

@@ -31,6 +31,8 @@ import { compactRegion } from '../cloudformation/response-url.ts';
 import { parseStackArn, type StackArn } from '../cloudformation/stack-arn.ts';
 import {
   type Connection,
+  type ConnectionSource,
+  cloudFormationTargetOf,
   type PendingCloudFormationAnswer,
   withAnsweredRequest,
 } from '../domain/connection.ts';
@@ -61,7 +63,9 @@ export type RegistrationOutcome =
   /** Answered now. */
   | { kind: 'answered'; status: 'SUCCESS' | 'FAILED'; reason?: string; delivery: AnswerDelivery }
   /** Recorded; the validator answers once the role is proven. */
-  | { kind: 'pending'; connection: Connection; duplicate: boolean };
+  | { kind: 'pending'; connection: Connection; duplicate: boolean }
+  /** Nothing to prove (a registration by API or Terraform of what the connection already holds). */
+  | { kind: 'unchanged'; connection: Connection };
 
 export interface RegistrationOptions extends AnsweringDependencies {
   /** The answer window when a request brings no ServiceTimeout (default DEFAULT_ANSWER_WINDOW_MS). */
@@ -80,8 +84,33 @@ interface ValidRequest {
   deliveryId: string;
 }
 
-/** A request refused with a reason the customer can act on; answered FAILED. */
-class Refusal extends Error {}
+/** A request refused with a reason the customer can act on: answered FAILED, or a 409 by the API. */
+export class RegistrationRefusedError extends Error {
+  override readonly name = 'RegistrationRefusedError';
+  readonly statusCode = 409;
+}
+const Refusal = RegistrationRefusedError;
+
+/**
+ * One Create or Update, whatever brought it (docs/architecture.md §9.6): a stack's custom resource,
+ * the registration API or the Terraform module. The account is always the role's own.
+ */
+export interface RegistrationRequest {
+  requestId: string;
+  requestType: 'Create' | 'Update';
+  customerId: string;
+  accountId: string;
+  roleArn: string;
+  externalId: string;
+  templateVersion?: string | undefined;
+  source: ConnectionSource;
+  /** The stack it came through: CloudFormation only. */
+  stackId?: string | undefined;
+  /** What the connection records as awaiting the verdict (with where CloudFormation's answer goes). */
+  pendingFor(at: Date): PendingCloudFormationAnswer;
+  /** Where to answer now (a refusal, nothing to prove): CloudFormation only. */
+  target?: AnswerTarget | undefined;
+}
 
 export function createRegistrationHandler(deps: RegistrationOptions) {
   const { store, logger, metrics, answers, responseUrlPolicy } = deps;
@@ -158,7 +187,7 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
 
     try {
       const valid = validate(request as ValidRequest['request'], fallbackTarget, delivery);
-      return await register(valid);
+      return await register(fromCloudFormation(valid));
     } catch (error) {
       if (!(error instanceof Refusal)) throw error;
       metrics.addMetric('RegistrationRefused', MetricUnit.Count, 1);
@@ -229,7 +258,24 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
     };
   }
 
-  async function emitRegistered(connection: Connection, valid: ValidRequest, reason: Reason) {
+  /** A validated custom-resource request, as every registration is decided. */
+  function fromCloudFormation(valid: ValidRequest): RegistrationRequest {
+    return {
+      requestId: valid.target.requestId,
+      requestType: valid.request.RequestType,
+      customerId: valid.properties.CustomerId,
+      accountId: valid.stack.accountId,
+      roleArn: valid.properties.RoleArn,
+      externalId: valid.properties.ExternalId,
+      templateVersion: valid.properties.TemplateVersion,
+      source: 'cloudformation',
+      stackId: valid.target.stackId,
+      pendingFor: (at) => pendingAnswerFor(valid, at),
+      target: valid.target,
+    };
+  }
+
+  async function emitRegistered(connection: Connection, valid: RegistrationRequest, reason: Reason) {
     await publishOrThrow(deps.publisher, [
       {
         detailType: DETAIL_TYPES.roleRegistered,
@@ -237,8 +283,8 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
           customerId: connection.customerId,
           accountId: connection.accountId,
           version: connection.version,
-          correlationId: valid.target.requestId,
-          roleArn: valid.properties.RoleArn,
+          correlationId: valid.requestId,
+          roleArn: valid.roleArn,
           reason,
         },
       },
@@ -246,9 +292,12 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
   }
 
   /** The pending request a newer one replaces, if it still waits for its answer. */
-  function supersededBy(connection: Connection, by: ValidRequest): PendingCloudFormationAnswer | undefined {
+  function supersededBy(
+    connection: Connection,
+    by: RegistrationRequest,
+  ): PendingCloudFormationAnswer | undefined {
     const old = 'pendingAnswer' in connection ? connection.pendingAnswer : undefined;
-    if (!old || old.requestId === by.target.requestId || old.deadline <= now().getTime()) return undefined;
+    if (!old || old.requestId === by.requestId || old.deadline <= now().getTime()) return undefined;
     return old;
   }
 
@@ -259,14 +308,17 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
   async function settleSuperseded(
     old: PendingCloudFormationAnswer | undefined,
     connection: Connection,
-    by: ValidRequest,
+    by: RegistrationRequest,
   ) {
     if (!old) return;
-    await answer(
-      old,
-      'FAILED',
-      `Superseded by a newer registration of account ${connection.accountId} (request ${by.target.requestId}).`,
-    );
+    const oldTarget = cloudFormationTargetOf(old);
+    if (oldTarget) {
+      await answer(
+        oldTarget,
+        'FAILED',
+        `Superseded by a newer registration of account ${connection.accountId} (request ${by.requestId}).`,
+      );
+    }
     // A slot on the setup the newer request claimed is that request's now; one on another setup is freed.
     const claimed = 'pendingAnswer' in connection ? connection.pendingAnswer?.slotSetupId : undefined;
     if (old.slotSetupId && old.slotSetupId !== claimed) {
@@ -280,76 +332,86 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
   }
 
   /** Reads what the decision needs: the connection, the customer's setups, the stack's and the role's links. */
-  async function factsFor(valid: ValidRequest, at: Date): Promise<RegistrationFacts> {
-    const { properties, stack, target } = valid;
+  async function factsFor(valid: RegistrationRequest, at: Date): Promise<RegistrationFacts> {
     const [existing, setups, stackLink, roleLink] = await Promise.all([
-      store.getConnection(properties.CustomerId, stack.accountId),
+      store.getConnection(valid.customerId, valid.accountId),
       // Every setup not marked EXPIRED (an epoch-0 clock), so an expired one can be named as such.
-      store.listOpenSetups(properties.CustomerId, new Date(0)),
-      store.findStackLink(target.stackId),
-      store.findRoleLink(properties.RoleArn),
+      store.listOpenSetups(valid.customerId, new Date(0)),
+      valid.stackId ? store.findStackLink(valid.stackId) : undefined,
+      store.findRoleLink(valid.roleArn),
     ]);
     return {
       request: {
-        type: valid.request.RequestType,
-        requestId: target.requestId,
-        stackId: target.stackId,
-        customerId: properties.CustomerId,
-        accountId: stack.accountId,
-        roleArn: properties.RoleArn,
-        externalId: properties.ExternalId,
-        templateVersion: properties.TemplateVersion,
+        type: valid.requestType,
+        requestId: valid.requestId,
+        stackId: valid.stackId,
+        source: valid.source,
+        customerId: valid.customerId,
+        accountId: valid.accountId,
+        roleArn: valid.roleArn,
+        externalId: valid.externalId,
+        templateVersion: valid.templateVersion,
       },
       existing,
       setups,
       stackLink,
       roleLink,
       caps,
-      deadline: pendingAnswerFor(valid, at).deadline,
+      deadline: valid.pendingFor(at).deadline,
       now: at,
     };
   }
 
-  async function register(valid: ValidRequest, attempt = 1): Promise<RegistrationOutcome> {
-    const { properties, stack, target } = valid;
+  async function register(valid: RegistrationRequest, attempt = 1): Promise<RegistrationOutcome> {
     const at = now();
     const facts = await factsFor(valid, at);
     const plan = decideRegistration(facts);
     const { existing } = facts;
-    const audit = (reason: string) => ({ actor: ACTOR, reason, sourceEventId: target.requestId });
+    const actor = valid.source === 'cloudformation' ? ACTOR : `registration-${valid.source}`;
+    const audit = (reason: string) => ({ actor, reason, sourceEventId: valid.requestId });
     const pendingAnswer = (slot: { setupId: string } | undefined) => ({
-      ...pendingAnswerFor(valid, at),
+      ...valid.pendingFor(at),
       ...(slot ? { slotSetupId: slot.setupId } : {}),
     });
+    const how =
+      valid.source === 'cloudformation'
+        ? `${valid.requestType} from stack`
+        : `${valid.requestType} by ${valid.source}`;
+    // Where the connection came from: its stack (CloudFormation), or nothing (API, Terraform).
+    const stackOf = valid.stackId ? { stackId: valid.stackId } : {};
 
     if (plan.kind === 'refuse') throw new Refusal(plan.reason);
     if (plan.kind === 'already-answered') {
-      logger.info('Redelivery of a request already answered; ignored', { requestId: target.requestId });
+      logger.info('Redelivery of a request already answered; ignored', { requestId: valid.requestId });
       metrics.addMetric('DuplicateRequestIgnored', MetricUnit.Count, 1);
       return { kind: 'ignored', reason: 'already answered' };
     }
     if (plan.kind === 'duplicate') {
       // Publish again (harmless, and heals a publish that failed after the write), change nothing.
-      logger.info('Duplicate delivery of a pending request', { requestId: target.requestId });
+      logger.info('Duplicate delivery of a pending request', { requestId: valid.requestId });
       await emitRegistered(plan.connection, valid, plan.reason);
       return { kind: 'pending', connection: plan.connection, duplicate: true };
     }
-    if (plan.kind === 'unchanged') return answer(target, 'SUCCESS', undefined, { RoleArn: plan.roleArn });
+    if (plan.kind === 'unchanged') {
+      if (valid.target) return answer(valid.target, 'SUCCESS', undefined, { RoleArn: plan.roleArn });
+      return { kind: 'unchanged', connection: existing! };
+    }
 
     try {
       if (plan.kind === 'create') {
         const connection = await store.registerConnection({
           connection: {
-            customerId: properties.CustomerId,
-            accountId: stack.accountId,
+            customerId: valid.customerId,
+            accountId: valid.accountId,
             authMethod: 'ROLE',
             status: 'REGISTERED',
             version: 1,
-            roleArn: properties.RoleArn,
-            externalId: properties.ExternalId,
-            stackId: target.stackId,
+            roleArn: valid.roleArn,
+            externalId: valid.externalId,
+            ...stackOf,
+            source: valid.source,
             setupId: plan.setup.setupId,
-            ...(properties.TemplateVersion ? { templateVersion: properties.TemplateVersion } : {}),
+            ...(valid.templateVersion ? { templateVersion: valid.templateVersion } : {}),
             ...(plan.offersValidAfter ? { offersValidAfter: plan.offersValidAfter } : {}),
             pendingAnswer: pendingAnswer(plan.slot),
             createdAt: at.toISOString(),
@@ -357,7 +419,7 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
           },
           setup: plan.setup,
           slot: plan.slot,
-          audit: audit(`${valid.request.RequestType} from stack`),
+          audit: audit(how),
           now: at,
         });
         return await recorded(connection, valid, 'create');
@@ -382,17 +444,18 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
         const connection = await store.updateConnection({
           connection: existing,
           set: {
-            pendingRoleArn: properties.RoleArn,
-            pendingExternalId: properties.ExternalId,
-            stackId: target.stackId,
+            pendingRoleArn: valid.roleArn,
+            pendingExternalId: valid.externalId,
+            ...stackOf,
+            source: valid.source,
             pendingAnswer: pendingAnswer(plan.slot),
-            ...(properties.TemplateVersion ? { pendingTemplateVersion: properties.TemplateVersion } : {}),
+            ...(valid.templateVersion ? { pendingTemplateVersion: valid.templateVersion } : {}),
             ...pendingSetup.set,
             ...replacing,
           },
           remove: [
             ...pendingSetup.remove,
-            ...(properties.TemplateVersion ? [] : (['pendingTemplateVersion'] as const)),
+            ...(valid.templateVersion ? [] : (['pendingTemplateVersion'] as const)),
           ],
           ...slot,
           audit: audit('migration to a role requested'),
@@ -408,8 +471,8 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
         const connection = await store.updateConnection({
           connection: existing,
           set: {
-            ...(sameRole ? {} : { pendingRoleArn: properties.RoleArn }),
-            ...(sameId ? {} : { pendingExternalId: properties.ExternalId }),
+            ...(sameRole ? {} : { pendingRoleArn: valid.roleArn }),
+            ...(sameId ? {} : { pendingExternalId: valid.externalId }),
             ...(newTemplateVersion ? { pendingTemplateVersion: newTemplateVersion } : {}),
             pendingAnswer: pendingAnswer(plan.slot),
             ...pendingSetup.set,
@@ -422,7 +485,7 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
             ...pendingSetup.remove,
           ],
           ...slot,
-          audit: audit(`${valid.request.RequestType} brings a change to prove`),
+          audit: audit(`${how} brings a change to prove`),
           now: at,
         });
         await settleSuperseded(superseded, connection, valid);
@@ -435,12 +498,13 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
         connection: existing,
         to: 'REGISTERED',
         set: {
-          roleArn: properties.RoleArn,
-          externalId: properties.ExternalId,
-          stackId: target.stackId,
+          roleArn: valid.roleArn,
+          externalId: valid.externalId,
+          ...stackOf,
+          source: valid.source,
           pendingAnswer: pendingAnswer(plan.slot),
           setupId: plan.setup.setupId,
-          ...(properties.TemplateVersion ? { templateVersion: properties.TemplateVersion } : {}),
+          ...(valid.templateVersion ? { templateVersion: valid.templateVersion } : {}),
           ...replacing,
         },
         remove: [
@@ -449,15 +513,16 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
           'pendingSetupId',
           'pendingTemplateVersion',
           'lastError',
-          ...(properties.TemplateVersion ? [] : (['templateVersion'] as const)),
+          ...(valid.templateVersion ? [] : (['templateVersion'] as const)),
+          ...(valid.stackId ? [] : (['stackId'] as const)),
         ],
         useSetup: plan.setup,
         slot: plan.slot,
-        audit: audit(`${valid.request.RequestType} from stack`),
+        audit: audit(how),
         now: at,
       });
       await settleSuperseded(superseded, connection, valid);
-      return await recorded(connection, valid, valid.request.RequestType === 'Create' ? 'create' : 'update');
+      return await recorded(connection, valid, valid.requestType === 'Create' ? 'create' : 'update');
     } catch (error) {
       // Lost a race (a duplicate delivery, another stack of the same account, a concurrent claim of
       // the setup's last validation slot): decide again on what the table holds now.
@@ -472,13 +537,14 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
 
   async function recorded(
     connection: Connection,
-    valid: ValidRequest,
+    valid: RegistrationRequest,
     reason: Reason,
   ): Promise<RegistrationOutcome> {
     logger.info('Registration recorded; validation pending', {
       customerId: connection.customerId,
       accountId: connection.accountId,
-      requestId: valid.target.requestId,
+      requestId: valid.requestId,
+      source: valid.source,
       reason,
     });
     metrics.addMetric('RoleRegistered', MetricUnit.Count, 1);
@@ -541,7 +607,7 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
     return outcome;
   }
 
-  return { handle };
+  return { handle, register };
 }
 
 /**

@@ -13,6 +13,7 @@ import { parseStackArn } from '../cloudformation/stack-arn.ts';
 import {
   type Connection,
   type ConnectionStatus,
+  cloudFormationTargetOf,
   PENDING_FIELDS,
   type PendingCloudFormationAnswer,
   withAnsweredRequest,
@@ -147,6 +148,9 @@ export function createRevoker(deps: OnboardingDependencies & { answers?: AnswerS
   }
 
   async function answerRevoked(pending: PendingCloudFormationAnswer, reason: string): Promise<void> {
+    const target = cloudFormationTargetOf(pending);
+    // A registration by API or Terraform waits for no answer: its connection shows the revocation.
+    if (!target) return;
     if (!answers) {
       logger.warn('Revoked with a CloudFormation request pending; it will time out', {
         requestId: pending.requestId,
@@ -154,8 +158,8 @@ export function createRevoker(deps: OnboardingDependencies & { answers?: AnswerS
       return;
     }
     const delivery = await answers.send(
-      pending.responseUrl,
-      failedAnswer(pending, `Access was revoked (${reason}) before the role was validated.`),
+      target.responseUrl,
+      failedAnswer(target, `Access was revoked (${reason}) before the role was validated.`),
     );
     if (!delivery.delivered) {
       logger.error('CloudFormation answer not delivered', { requestId: pending.requestId, delivery });

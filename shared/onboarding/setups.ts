@@ -168,9 +168,10 @@ export interface RotationOffer {
   setupId: string;
   externalId: string;
   expiresAt: string;
-  stackId: string;
+  /** The stack to update with the new ID; absent for a connection registered by API or Terraform. */
+  stackId?: string;
   /** The console page to update the customer's stack. */
-  updateUrl: string;
+  updateUrl?: string;
   /** The one parameter to change in that update; every other keeps its previous value. */
   parameters: Record<string, string>;
 }
@@ -193,7 +194,7 @@ export async function startRotation(
     );
   }
   const role = connection as RoleConnection;
-  const stack = parseStackArn(role.stackId);
+  const stack = role.stackId ? parseStackArn(role.stackId) : undefined;
   const setup = await store.putSetup(
     newSetup(customerId, settings, now, { rotatesAccountId: accountId, region: stack?.region }),
   );
@@ -201,8 +202,9 @@ export async function startRotation(
     setupId: setup.setupId,
     externalId: setup.externalId,
     expiresAt: setup.expiresAt,
-    stackId: role.stackId,
-    updateUrl: stackUpdateUrl(role.stackId),
+    // Without a stack (API, Terraform), the customer puts the new ID in the role's trust policy
+    // and registers the role again through the rotation setup.
+    ...(role.stackId ? { stackId: role.stackId, updateUrl: stackUpdateUrl(role.stackId) } : {}),
     parameters: { [PARAMETERS.externalId]: setup.externalId },
   };
 }

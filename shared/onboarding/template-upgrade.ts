@@ -61,7 +61,8 @@ export function updateStackCommand(
 
 /** The upgrade a connection's stack can take, or undefined when it runs the current template. */
 export function stackUpgradeOf(connection: Connection, context: UpgradeContext): StackUpgrade | undefined {
-  if (connection.authMethod !== 'ROLE' || !connection.templateVersion) return undefined;
+  if (connection.authMethod !== 'ROLE' || !connection.templateVersion || !connection.stackId)
+    return undefined;
   const upgrade = upgradeFrom(context.catalogue, connection.templateVersion);
   const stack = parseStackArn(connection.stackId);
   if (!upgrade || !stack) return undefined;

@@ -11,6 +11,7 @@ import { type TemplateCatalogue, upgradeFrom } from '../customer-template/catalo
 import {
   type Connection,
   type ConnectionPermissions,
+  cloudFormationTargetOf,
   PENDING_FIELDS,
   type PendingCloudFormationAnswer,
   withAnsweredRequest,
@@ -207,11 +208,14 @@ export function createValidator(deps: ValidatorDependencies) {
     }
   }
 
+  /** Answers CloudFormation, when the request came from a stack; true when delivered (or none was owed). */
   async function answer(pending: PendingCloudFormationAnswer, proof: ProofResult, roleArn: string) {
+    const target = cloudFormationTargetOf(pending);
+    if (!target) return true;
     const body = proof.ok
-      ? successAnswer(pending, { RoleArn: roleArn })
-      : failedAnswer(pending, proof.reason, { RoleArn: roleArn });
-    const delivery = await answers.send(pending.responseUrl, body);
+      ? successAnswer(target, { RoleArn: roleArn })
+      : failedAnswer(target, proof.reason, { RoleArn: roleArn });
+    const delivery = await answers.send(target.responseUrl, body);
     if (!delivery.delivered) {
       logger.error('CloudFormation answer not delivered', { requestId: pending.requestId, delivery });
       metrics.addMetric('CloudFormationAnswerFailed', MetricUnit.Count, 1);
@@ -226,7 +230,7 @@ export function createValidator(deps: ValidatorDependencies) {
     pending: PendingCloudFormationAnswer,
   ): Promise<ProofResult | undefined> {
     const [stackLink, roleLink] = await Promise.all([
-      store.findStackLink(pending.stackId),
+      pending.stackId ? store.findStackLink(pending.stackId) : undefined,
       store.findRoleLink(candidate.roleArn),
     ]);
     const other = (link: { customerId: string; accountId: string } | undefined) =>
@@ -245,7 +249,7 @@ export function createValidator(deps: ValidatorDependencies) {
         ok: false,
         conclusive: true,
         failureClass: 'role-or-stack-in-use',
-        reason: new LinkConflictError('stack', pending.stackId).message,
+        reason: new LinkConflictError('stack', pending.stackId ?? '').message,
       };
     }
     return undefined;
@@ -484,7 +488,7 @@ export function createValidator(deps: ValidatorDependencies) {
             accountId: connection.accountId,
             version: updated.version,
             correlationId,
-            stackId: connection.stackId,
+            stackId: connection.stackId ?? '',
             fromVersion: upgrade.fromVersion,
             toVersion: String(upgrade.toVersion),
             changes: upgrade.changes,

@@ -5,7 +5,7 @@
  * condition requires), not about `*`. Built at synth from the provider config and compiled into the
  * validator's bundle (`PERMISSION_CHECKS`), like the template catalogue.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** A statement as the provider config or the built-in example writes it. */
 interface CheckedStatement {

@@ -56,9 +56,10 @@ export interface UpdateConnectionInput {
    * The links a proven connection holds: its stack and its role, written only by the write that
    * records the proof, and only where no other live connection holds them (LinkConflictError).
    */
-  claimLinks?: { stackId: string; roleArn: string };
+  /** A connection registered without a stack (API, Terraform) claims its role only. */
+  claimLinks?: { stackId?: string | undefined; roleArn: string };
   /** Links this connection no longer holds (revoked, or its role or stack replaced by a proven one). */
-  releaseLinks?: { stackId?: string; roleArn?: string };
+  releaseLinks?: { stackId?: string | undefined; roleArn?: string };
   now?: Date;
 }
 

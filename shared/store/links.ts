@@ -104,15 +104,16 @@ export function createLinks({ client, tableName }: StoreTable) {
       now,
     }: {
       holder: Holder;
-      claims: { stackId: string; roleArn: string } | undefined;
-      releases: { stackId?: string; roleArn?: string } | undefined;
+      claims: { stackId?: string | undefined; roleArn: string } | undefined;
+      releases: { stackId?: string | undefined; roleArn?: string } | undefined;
       now: Date;
     }): Promise<TransactionWrite[]> {
       const writes: TransactionWrite[] = [];
       if (claims) {
         const { stackId, roleArn } = claims;
-        writes.push(
-          {
+        // A connection registered without a stack (API, Terraform) holds its role only.
+        if (stackId !== undefined) {
+          writes.push({
             item: claimLinkItem(
               tableName,
               itemKeys.stackLink(stackId),
@@ -120,17 +121,17 @@ export function createLinks({ client, tableName }: StoreTable) {
               now,
             ),
             onConditionFailed: (_current, options) => new LinkConflictError('stack', stackId, options),
-          },
-          {
-            item: claimLinkItem(
-              tableName,
-              itemKeys.roleLink(roleArn),
-              { type: 'ROLE_LINK', roleArn, ...holder },
-              now,
-            ),
-            onConditionFailed: (_current, options) => new LinkConflictError('role', roleArn, options),
-          },
-        );
+          });
+        }
+        writes.push({
+          item: claimLinkItem(
+            tableName,
+            itemKeys.roleLink(roleArn),
+            { type: 'ROLE_LINK', roleArn, ...holder },
+            now,
+          ),
+          onConditionFailed: (_current, options) => new LinkConflictError('role', roleArn, options),
+        });
       }
       // Only links this connection holds are released; one it never held (or that another holds,
       // which only data older than the links can show) is left alone, so a revocation never fails.

@@ -126,7 +126,7 @@ export async function legacyMigration(store: ConnectionStore, responseUrl: (requ
 export async function activeConnection(
   store: ConnectionStore,
   { customerId = uniqueCustomer(), accountId = randomAccountId(), stackId = stackIdFor(accountId) } = {},
-): Promise<RoleConnection> {
+): Promise<RoleConnection & { stackId: string }> {
   const setup = await openSetup(store, customerId);
   const now = new Date().toISOString();
   const registered = await store.registerConnection({
@@ -155,7 +155,7 @@ export async function activeConnection(
     claimLinks: { stackId, roleArn: `arn:aws:iam::${accountId}:role/KeylessAccess` },
     audit: { actor: 'test', reason: 'test' },
   });
-  return active as RoleConnection;
+  return active as RoleConnection & { stackId: string };
 }
 
 /** The Keyless events a mocked EventBridge client received, parsed. */

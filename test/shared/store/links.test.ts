@@ -14,9 +14,11 @@ beforeAll(async () => {
 });
 afterAll(() => fixture.table.drop());
 
-function role(connection: Connection): RoleConnection {
-  if (connection.authMethod !== 'ROLE') throw new Error('expected a role connection');
-  return connection;
+/** A connection of a stack, as these links are claimed for. */
+function role(connection: Connection): RoleConnection & { stackId: string } {
+  if (connection.authMethod !== 'ROLE' || connection.stackId === undefined)
+    throw new Error('expected a role connection of a stack');
+  return connection as RoleConnection & { stackId: string };
 }
 
 const registered = async () => role(await fixture.registered());
