@@ -42,7 +42,10 @@ export const customerIdSchema = requiredString()
 
 export const accountIdSchema = requiredString().regex(ACCOUNT_ID_PATTERN, ACCOUNT_ID_MESSAGE);
 
-export const setupIdSchema = requiredString().regex(SETUP_ID_PATTERN, 'must be the setupId POST /setups gave');
+export const setupIdSchema = requiredString().regex(
+  SETUP_ID_PATTERN,
+  'must be the setupId POST /setups gave',
+);
 
 export const regionSchema = requiredString().regex(REGION_PATTERN, REGION_MESSAGE);
 

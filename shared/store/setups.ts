@@ -2,13 +2,14 @@
  * Setups (onboarding offers) and their validation slots. A setup is marked USED, or gives a slot,
  * only inside the transaction of the connection write that uses it (`setupUpdateItem`).
  */
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { isSetupAcceptingCallbacks, type Setup } from '../domain/setup.ts';
+import { ConflictError } from '../errors.ts';
 import { decodeSetup } from './decoders.ts';
 import { queryAll } from './partition.ts';
 import type { StoreTable } from './table.ts';
 import { itemKeys, keys, TABLE_KEYS, TTL_ATTRIBUTE } from './table-definition.ts';
-import { type TransactItem, updateIfCondition } from './transaction.ts';
+import { type TransactItem, transactWrite, updateIfCondition } from './transaction.ts';
 
 /**
  * A place among the registrations a setup may have awaiting validation at once (invariant 10).
@@ -101,21 +102,65 @@ export function createSetups(table: StoreTable) {
   const { client, tableName } = table;
   return {
     async putSetup(setup: Setup): Promise<Setup> {
-      await client.send(
-        new PutCommand({
-          TableName: tableName,
-          Item: {
-            ...itemKeys.setup(setup.customerId, setup.setupId),
-            type: 'SETUP',
-            ...setup,
-            // Keep expired setups a day for diagnosis ("your setup expired"), then let TTL remove them.
-            [TTL_ATTRIBUTE]: Math.floor(Date.parse(setup.expiresAt) / 1000) + 86_400,
+      // Keep expired setups a day for diagnosis ("your setup expired"), then let TTL remove them.
+      const ttl = Math.floor(Date.parse(setup.expiresAt) / 1000) + 86_400;
+      const fresh = {
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey },
+      };
+      // With its pointer, so `POST /setups/{setupId}/registrations` finds it by id alone.
+      await transactWrite(table, [
+        {
+          item: {
+            Put: {
+              TableName: tableName,
+              Item: {
+                ...itemKeys.setup(setup.customerId, setup.setupId),
+                type: 'SETUP',
+                ...setup,
+                [TTL_ATTRIBUTE]: ttl,
+              },
+              ...fresh,
+            },
           },
-          ConditionExpression: 'attribute_not_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey },
+          onConditionFailed: (_current, options) =>
+            new ConflictError(`Setup ${setup.setupId} exists.`, undefined, options),
+        },
+        {
+          item: {
+            Put: {
+              TableName: tableName,
+              Item: {
+                ...itemKeys.setupPointer(setup.setupId),
+                type: 'SETUP_POINTER',
+                customerId: setup.customerId,
+                [TTL_ATTRIBUTE]: ttl,
+              },
+              ...fresh,
+            },
+          },
+          onConditionFailed: (_current, options) =>
+            new ConflictError(`Setup ${setup.setupId} exists.`, undefined, options),
+        },
+      ]);
+      return setup;
+    },
+
+    /** A setup by its id alone, through its pointer; undefined when there is none. */
+    async findSetup(setupId: string): Promise<Setup | undefined> {
+      const { Item } = await client.send(
+        new GetCommand({ TableName: tableName, Key: itemKeys.setupPointer(setupId), ConsistentRead: true }),
+      );
+      const customerId = Item?.customerId;
+      if (typeof customerId !== 'string') return undefined;
+      const { Item: setup } = await client.send(
+        new GetCommand({
+          TableName: tableName,
+          Key: itemKeys.setup(customerId, setupId),
+          ConsistentRead: true,
         }),
       );
-      return setup;
+      return setup ? decodeSetup(setup) : undefined;
     },
 
     async getSetup(customerId: string, setupId: string): Promise<Setup | undefined> {

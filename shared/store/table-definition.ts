@@ -70,6 +70,11 @@ export const itemKeys = {
     [TABLE_KEYS.partitionKey]: keys.migrationMonth(day.slice(0, 7)),
     [TABLE_KEYS.sortKey]: `${day}#${entry}`,
   }),
+  /** Which customer a setup id belongs to: how a registration by API finds its setup. */
+  setupPointer: (setupId: string) => ({
+    [TABLE_KEYS.partitionKey]: `SETUPID#${setupId}`,
+    [TABLE_KEYS.sortKey]: 'SETUP',
+  }),
   stackLink: (stackId: string) => ({
     [TABLE_KEYS.partitionKey]: `STACK#${stackId}`,
     [TABLE_KEYS.sortKey]: 'STACK',

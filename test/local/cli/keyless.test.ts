@@ -40,7 +40,12 @@ const VALID: Record<string, string[]> = {
   'keyless customer update': ['--account', '111122223333', '--stack', 'keyless-acme'],
   'keyless customer delete': ['--account', '111122223333', '--stack', 'keyless-acme'],
   'keyless customer set-scp': ['--account', '111122223333', '--deny-actions', 'ce:GetCostAndUsage'],
-  'keyless customer edit-role-policy': ['--account', '111122223333', '--remove-actions', 'ce:GetCostAndUsage'],
+  'keyless customer edit-role-policy': [
+    '--account',
+    '111122223333',
+    '--remove-actions',
+    'ce:GetCostAndUsage',
+  ],
   'keyless invoke': ['setup-api', 'events/none.json'],
   'keyless template': [],
   'keyless legacy': [],

@@ -8,7 +8,6 @@ describe('permissionChecksOf', () => {
         {
           Effect: 'Allow',
           Action: ['ssm:GetParameter', 's3:Get*'],
-          // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation placeholder, literally
           Resource: 'arn:${AWS::Partition}:ssm:*:${AWS::AccountId}:parameter/*',
           Condition: {
             StringEquals: { 'aws:ResourceTag/team': 'data' },
@@ -23,7 +22,6 @@ describe('permissionChecksOf', () => {
     expect(checks).toEqual([
       {
         action: 'ssm:GetParameter',
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation placeholder, literally
         resources: ['arn:${AWS::Partition}:ssm:*:${AWS::AccountId}:parameter/*'],
         context: { 'aws:ResourceTag/team': ['data'] },
         optional: true,
@@ -33,7 +31,6 @@ describe('permissionChecksOf', () => {
 
   it('reads the built-in template statements, whose resources are Fn::Sub strings', () => {
     const [check] = permissionChecksOf({
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation placeholder, literally
       statements: [
         {
           Effect: 'Allow',
@@ -53,7 +50,6 @@ describe('permissionChecksOf', () => {
         {
           Effect: 'Allow',
           Action: ['ssm:GetParameter', 'lambda:GetFunctionConfiguration'],
-          // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation placeholders, literally
           Resource: [
             'arn:${AWS::Partition}:ssm:*:${AWS::AccountId}:parameter/*',
             'arn:${AWS::Partition}:lambda:*:${AWS::AccountId}:function:*',
@@ -62,9 +58,7 @@ describe('permissionChecksOf', () => {
       ],
     });
     expect(checks.map((check) => [check.action, check.resources])).toEqual([
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation placeholders, literally
       ['ssm:GetParameter', ['arn:${AWS::Partition}:ssm:*:${AWS::AccountId}:parameter/*']],
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation placeholders, literally
       ['lambda:GetFunctionConfiguration', ['arn:${AWS::Partition}:lambda:*:${AWS::AccountId}:function:*']],
     ]);
   });
