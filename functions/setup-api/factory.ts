@@ -1,7 +1,8 @@
 /**
  * The setup API (API Gateway, REST or HTTP API): POST /setups, GET /customers/{customerId}/connections,
  * POST /customers/{customerId}/connections/{accountId}/revoke and …/rotate, and the operators' reads
- * (GET /customers/{customerId}, …/audit, GET /migration). Wiring only: the routes
+ * (GET /customers/{customerId}, …/audit, GET /migration), and registration by API
+ * (GET /setups/{setupId}, POST /setups/{setupId}/registrations). Wiring only: the routes
  * live in shared/onboarding/setup-api.ts, errors become 4xx/500 answers in shared/http.
  */
 import { correlationPaths } from '@aws-lambda-powertools/logger/correlationId';
@@ -16,6 +17,8 @@ import { createEventPublisher } from '#shared/events/publisher.ts';
 import { apiErrorHandler } from '#shared/http/error-handler.ts';
 import { type ApiGatewayEvent, toApiRequest } from '#shared/http/request.ts';
 import { type ApiResponse, createRouter } from '#shared/http/router.ts';
+import { createApiRegistrations } from '#shared/onboarding/api-registration.ts';
+import { createRegistrationHandler } from '#shared/onboarding/registration.ts';
 import { createRevoker } from '#shared/onboarding/revocation.ts';
 import { setupApiRoutes } from '#shared/onboarding/setup-api.ts';
 import { createSetupIdempotency } from '#shared/onboarding/setup-idempotency.ts';
@@ -29,18 +32,27 @@ export function createSetupApiHandler(platform: Platform, config: FunctionConfig
   const store = createConnectionStore({ client: platform.documentClient, tableName: config.TABLE_NAME });
   const publisher = createEventPublisher({ client: platform.eventBridge, busName: config.EVENT_BUS_NAME });
   const idempotency = createSetupIdempotency({ tableName: config.TABLE_NAME, client: platform.dynamoDb });
+  const answers = createAnswerSender({ policy: platform.responseUrlPolicy });
+  const clock = platform.now ? { now: platform.now } : {};
+  // Registration by API runs the callback's own core (docs/architecture.md §9.6).
+  const registrations = createApiRegistrations({
+    store,
+    registrar: createRegistrationHandler({
+      store,
+      publisher,
+      answers,
+      responseUrlPolicy: platform.responseUrlPolicy,
+      logger,
+      metrics,
+      ...clock,
+    }),
+  });
   const route = createRouter(
     setupApiRoutes({
       store,
       reads: createOperatorReads({ client: platform.documentClient, tableName: config.TABLE_NAME }),
-      revoker: createRevoker({
-        store,
-        publisher,
-        answers: createAnswerSender({ policy: platform.responseUrlPolicy }),
-        logger,
-        metrics,
-        ...(platform.now ? { now: platform.now } : {}),
-      }),
+      revoker: createRevoker({ store, publisher, answers, logger, metrics, ...clock }),
+      registrations,
       settings: {
         templateUrl: config.TEMPLATE_URL,
         homeRegion: config.HOME_REGION,

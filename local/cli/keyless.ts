@@ -193,6 +193,31 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome) => void): Comma
       );
     });
   customer
+    .command('create-role')
+    .description(
+      "Create the provider's role in the account without CloudFormation, and print its ARN (for POST /setups/{setupId}/registrations).",
+    )
+    .requiredOption('--account <id>', 'the customer account, 12 digits', accountId)
+    .requiredOption('--external-id <id>', 'the External ID of the setup')
+    .option('--customer <id>', 'the customer id, for the role tag', 'customer')
+    .option('--role-name <name>', "the role's name (default: the template's)")
+    .addOption(
+      new Option('--tamper <kind>', 'get it wrong on purpose').choices(['no-external-id', 'wrong-principal']),
+    )
+    .addOption(stateDir)
+    .action(async (options) => {
+      const accounts = await simulatedAccounts(options);
+      const arn = await accounts.createRole({
+        accountId: options.account,
+        externalId: options.externalId,
+        customerId: options.customer,
+        roleName: options.roleName,
+        tamper: options.tamper as Tamper | undefined,
+      });
+      io.out(`${arn}\n`);
+      done(0);
+    });
+  customer
     .command('set-scp')
     .description("Change the account's service control policy: deny these actions ('' removes the SCP).")
     .requiredOption('--account <id>', 'the customer account, 12 digits', accountId)
@@ -255,6 +280,56 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome) => void): Comma
       done(report(await accounts.remove({ accountId: options.account, stackName: options.stack })));
     });
 
+  const terraform = customer
+    .command('terraform')
+    .description(
+      'Play a generated Terraform module (npm run -s template -- --format terraform) in the account.',
+    );
+  const variable = (value: string, previous: Record<string, string> = {}) => {
+    const match = /^([A-Za-z_][A-Za-z0-9_-]*)=([\s\S]*)$/.exec(value);
+    if (!match) throw new InvalidArgumentError('must be written key=value.');
+    return { ...previous, [match[1] ?? '']: match[2] ?? '' };
+  };
+  const simulatedTerraform = async (options: { stateDir: string }) => {
+    const { createSimulatedTerraform } = await import('../emulator/simulated-terraform.ts');
+    return createSimulatedTerraform({ endpoint: localEndpoint(io.env), stateDir: options.stateDir });
+  };
+  const reportTerraform = (outcome: { status: string; reason?: string; events: string[] }): number => {
+    for (const event of outcome.events) io.out(`  ${event}\n`);
+    io.out(`${outcome.reason ? `${outcome.status}: ${outcome.reason}` : outcome.status}\n`);
+    return outcome.status.endsWith('COMPLETE') ? 0 : 1;
+  };
+  terraform
+    .command('apply')
+    .description('terraform apply: create or update the role, then register it (the tf create or update).')
+    .requiredOption('--dir <dir>', 'the module directory')
+    .requiredOption('--account <id>', 'the customer account, 12 digits', accountId)
+    .option(
+      '--var <key=value>',
+      'a module variable, repeatable (customer_id, external_id, setup_id…)',
+      variable,
+    )
+    .addOption(stateDir)
+    .action(async (options) => {
+      const player = await simulatedTerraform(options);
+      done(
+        reportTerraform(
+          await player.apply({ dir: options.dir, accountId: options.account, variables: options.var ?? {} }),
+        ),
+      );
+    });
+  terraform
+    .command('destroy')
+    .description('terraform destroy: revoke the registration (the tf delete), then delete the role.')
+    .requiredOption('--dir <dir>', 'the module directory')
+    .requiredOption('--account <id>', 'the customer account, 12 digits', accountId)
+    .option('--var <key=value>', 'accepted as terraform destroy takes it; the state decides', variable)
+    .addOption(stateDir)
+    .action(async (options) => {
+      const player = await simulatedTerraform(options);
+      done(reportTerraform(await player.destroy({ dir: options.dir, accountId: options.account })));
+    });
+
   program
     .command('invoke')
     .description('Invoke one function of the running local system with an event file, and print its answer.')
@@ -267,15 +342,22 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome) => void): Comma
 
   program
     .command('template')
-    .description('Print the customer-facing CloudFormation template (stdout holds the template only).')
-    .addOption(new Option('--format <format>', 'json or yaml').choices(['json', 'yaml']).default('json'))
+    .description(
+      'Print the customer-facing CloudFormation template (stdout holds the template only), ' +
+        'or write the Terraform module of the same role (--format terraform --out <dir>).',
+    )
+    .addOption(
+      new Option('--format <format>', 'json, yaml or terraform')
+        .choices(['json', 'yaml', 'terraform'])
+        .default('json'),
+    )
     .option('--account <id>', 'the provider account the template trusts', accountId)
     .option('--stage <stage>', 'the deployment stage')
     .option('--regions <regions>', 'comma-separated regions customers launch in')
     .addOption(
       new Option('--partition <partition>', 'the AWS partition').choices(['aws', 'aws-cn', 'aws-us-gov']),
     )
-    .option('--out <file>', 'write the template to a file instead')
+    .option('--out <path>', 'write the template to a file instead (a directory for terraform)')
     .action(async (options) => {
       const [{ renderTemplate }, { loadProviderConfig, providerConfigPath }, { assertPermissions }] =
         await Promise.all([

@@ -30,6 +30,8 @@ export interface InstantiatedCustomerStack {
     maxSessionDuration: number;
     trustPolicy: PolicyDocument;
     policies: { policyName: string; policyDocument: PolicyDocument }[];
+    managedPolicyArns: string[];
+    tags: Record<string, string>;
   };
   /** The custom resource: where CloudFormation would send the request, and its ResourceProperties. */
   registration: { serviceToken: string; properties: Record<string, unknown> };
@@ -144,6 +146,13 @@ export function instantiateCustomerTemplate(
       trustPolicy: properties.AssumeRolePolicyDocument as PolicyDocument,
       policies: ((properties.Policies ?? []) as { PolicyName: string; PolicyDocument: PolicyDocument }[]).map(
         (policy) => ({ policyName: policy.PolicyName, policyDocument: policy.PolicyDocument }),
+      ),
+      managedPolicyArns: ((properties.ManagedPolicyArns ?? []) as unknown[]).map(String),
+      tags: Object.fromEntries(
+        ((properties.Tags ?? []) as { Key: string; Value: unknown }[]).map((tag) => [
+          tag.Key,
+          String(tag.Value),
+        ]),
       ),
     },
     registration: { serviceToken: String(ServiceToken), properties: rest },

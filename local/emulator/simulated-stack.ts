@@ -245,6 +245,43 @@ export function createSimulatedAccounts({
     return edited;
   }
 
+  /**
+   * A role the customer builds without CloudFormation (Terraform, the console, a script): the role
+   * the provider's template describes, created directly in the account (`/_local/roles`), with no
+   * custom resource. Returns its ARN, for `POST /setups/{setupId}/registrations`.
+   */
+  async function createRole({
+    accountId,
+    externalId,
+    customerId = 'customer',
+    roleName,
+    tamper,
+  }: {
+    accountId: string;
+    externalId: string;
+    customerId?: string;
+    roleName?: string | undefined;
+    tamper?: Tamper | undefined;
+  }): Promise<string> {
+    const templateResponse = await fetch(`${endpoint}/_local/templates/latest.json`);
+    if (!templateResponse.ok) throw new Error(`Cannot fetch the template: HTTP ${templateResponse.status}`);
+    const template = (await templateResponse.json()) as CloudFormationTemplate;
+    const resolved = instantiateCustomerTemplate(template, {
+      accountId,
+      region,
+      stackName: 'no-stack',
+      parameters: {
+        ExternalId: externalId,
+        CustomerId: customerId,
+        ...(roleName ? { RoleName: roleName } : {}),
+      },
+    });
+    const role = roleDefinition(tamperWith(resolved, tamper));
+    const response = await local('PUT', '/_local/roles', role);
+    if (!response.ok) throw new Error(((await response.json()) as { message: string }).message);
+    return role.arn;
+  }
+
   async function deploy({
     launchUrl,
     accountId,
@@ -544,7 +581,7 @@ export function createSimulatedAccounts({
     return { status: 'DELETE_COMPLETE', events };
   }
 
-  return { deploy, update, remove, setScp, editRolePolicy };
+  return { deploy, update, remove, setScp, editRolePolicy, createRole };
 }
 
 /** The role a stack's resolved template defines, as `/_local/roles` takes it. */

@@ -1,13 +1,15 @@
 /**
  * `npm run -s template -- --format json|yaml [--account 123456789012] [--stage dev] [--regions us-east-1,eu-west-1]
  *  [--partition aws] [--out file]`: prints the customer template to stdout and nothing else (or writes --out).
+ * `--format terraform --out <dir>` writes the Terraform module of the same role instead (terraform.ts).
  * The provider's name and permissions, stage and regions come from the provider config
  * (keyless.config.json, or KEYLESS_CONFIG: `deployment.stage`, `homeRegion`, `ingressRegions`); the
  * account from --account, PROVIDER_ACCOUNT_ID, the config's `providerAccountId`, then CDK_DEFAULT_ACCOUNT. With none
  * of those it refuses: the template trusts exactly one account, and a guessed one would be wrong in
  * production. `-s` keeps npm's own banner off stdout.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { ZodError } from 'zod';
@@ -15,11 +17,12 @@ import { loadProviderConfig, providerConfigPath } from '../provider-config/load.
 import { assertPermissions } from '../provider-config/policy-checks.ts';
 import type { ProviderConfig } from '../provider-config/schema.ts';
 import { buildCustomerTemplate } from './template.ts';
+import { buildTerraformModule } from './terraform.ts';
 import { describeRecorded, providerTemplateVersion, templateConfigOf } from './version-history.ts';
 
 const USAGE =
-  'Usage: npm run -s template -- --format json|yaml --account <provider account id> ' +
-  '[--stage <stage>] [--regions <region,region>] [--partition aws|aws-cn|aws-us-gov] [--out <file>]';
+  'Usage: npm run -s template -- --format json|yaml|terraform --account <provider account id> ' +
+  '[--stage <stage>] [--regions <region,region>] [--partition aws|aws-cn|aws-us-gov] [--out <file, or dir for terraform>]';
 
 /** What to do when no provider account is known. */
 export const MISSING_ACCOUNT_HINT =
@@ -52,8 +55,10 @@ export function renderTemplate(
     },
     strict: true,
   });
-  if (values.format !== 'json' && values.format !== 'yaml')
-    throw new Error(`--format must be json or yaml. ${USAGE}`);
+  if (values.format !== 'json' && values.format !== 'yaml' && values.format !== 'terraform')
+    throw new Error(`--format must be json, yaml or terraform. ${USAGE}`);
+  if (values.format === 'terraform' && !values.out)
+    throw new Error(`--format terraform writes a module of four files: give --out <dir>. ${USAGE}`);
   const providerAccountId =
     values.account ||
     env.PROVIDER_ACCOUNT_ID ||
@@ -64,14 +69,22 @@ export function renderTemplate(
   const regions = values.regions
     ? list(values.regions)
     : [...new Set([homeRegion, ...list(context.ingressRegions)])];
-  const template = buildCustomerTemplate({
+  const config = {
     providerAccountId,
     stage: values.stage ?? String(context.stage ?? 'dev'),
     regions,
     ...templateConfigOf(provider),
     templateVersion,
     ...(values.partition ? { partition: values.partition as 'aws' } : {}),
-  });
+  };
+  if (values.format === 'terraform' && values.out) {
+    // The registration function is in the home region, whichever regions stacks launch in.
+    const module = buildTerraformModule(config, { homeRegion });
+    mkdirSync(values.out, { recursive: true });
+    for (const [file, text] of Object.entries(module)) writeFileSync(join(values.out, file), text);
+    return '';
+  }
+  const template = buildCustomerTemplate(config);
   const text =
     values.format === 'yaml'
       ? stringify(template, { lineWidth: 0 })

@@ -1,11 +1,18 @@
 /** What the API shows of a connection: never the External ID, a secret reference or a pre-signed URL. */
-import type { Connection, ConnectionPermissions } from '../domain/connection.ts';
+import {
+  type Connection,
+  type ConnectionPermissions,
+  type ConnectionSource,
+  sourceOf,
+} from '../domain/connection.ts';
 import { type StackUpgrade, stackUpgradeOf, type UpgradeContext } from './template-upgrade.ts';
 
 export interface ConnectionView {
   accountId: string;
   status: Connection['status'];
   authMethod: Connection['authMethod'];
+  /** How it was registered: CloudFormation, the registration API or Terraform. */
+  source: ConnectionSource;
   roleArn?: string;
   stackId?: string;
   lastError?: string;
@@ -33,6 +40,7 @@ export function toConnectionView(connection: Connection, upgrades?: UpgradeConte
     accountId: connection.accountId,
     status: connection.status,
     authMethod: connection.authMethod,
+    source: sourceOf(connection),
     ...(role ? { roleArn: role.roleArn } : {}),
     ...(role && stackId ? { stackId } : {}),
     ...(connection.lastError ? { lastError: connection.lastError } : {}),

@@ -7,6 +7,9 @@ import type { RouteDefinition } from '../http/router.ts';
 
 export const SETUP_API_ROUTES = [
   { name: 'createSetup', method: 'POST', path: '/setups' },
+  // Onboarding without CloudFormation (docs/architecture.md §9.6).
+  { name: 'getSetup', method: 'GET', path: '/setups/{setupId}' },
+  { name: 'registerRole', method: 'POST', path: '/setups/{setupId}/registrations' },
   { name: 'listConnections', method: 'GET', path: '/customers/{customerId}/connections' },
   {
     name: 'revokeConnection',

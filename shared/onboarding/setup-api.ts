@@ -7,12 +7,13 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod';
 import type { TemplateCatalogue } from '../customer-template/catalogue.ts';
-import { accountIdSchema, customerIdSchema } from '../domain/identifiers.ts';
-import { ValidationError } from '../errors.ts';
+import { accountIdSchema, customerIdSchema, roleArnSchema, setupIdSchema } from '../domain/identifiers.ts';
+import { NotFoundError, ValidationError } from '../errors.ts';
 import { attachHandlers, type Route } from '../http/router.ts';
 import { METRIC_NAMES } from '../metrics.ts';
 import type { ConnectionStore } from '../store/connection-store.ts';
 import type { OperatorReads } from '../store/operator-reads.ts';
+import type { ApiRegistrations } from './api-registration.ts';
 import { auditQuerySchema, readCustomerAudit } from './audit-view.ts';
 import { toConnectionView } from './connection-view.ts';
 import { summarizeCustomer } from './customer-summary.ts';
@@ -22,6 +23,7 @@ import { parseInput } from './parse-input.ts';
 import type { Revoker } from './revocation.ts';
 import { SETUP_API_ROUTES } from './setup-api-routes.ts';
 import { IDEMPOTENCY_KEY_HEADER, idempotencyKeySchema, type SetupIdempotency } from './setup-idempotency.ts';
+import { describeSetup } from './setup-view.ts';
 import {
   checkRegion,
   createSetup,
@@ -38,6 +40,8 @@ export interface SetupApiDependencies {
   settings: SetupSettings;
   /** The current template and what updating to it changes: each connection shows its upgrade. */
   templateCatalogue?: TemplateCatalogue;
+  /** Registration by API: `POST /setups/{setupId}/registrations` (absent: the route answers 404). */
+  registrations?: ApiRegistrations;
   /** When given, `POST /setups` honours an `Idempotency-Key` header. */
   idempotency?: SetupIdempotency;
   /** Counts the onboardings started (the dashboard's SetupCreated). */
@@ -47,6 +51,8 @@ export interface SetupApiDependencies {
 
 const idempotencyHeaders = z.object({ [IDEMPOTENCY_KEY_HEADER]: idempotencyKeySchema.optional() });
 const customerParams = z.object({ customerId: customerIdSchema });
+const setupParams = z.object({ setupId: setupIdSchema });
+const registrationBodySchema = z.strictObject({ roleArn: roleArnSchema });
 const connectionParams = z.object({ customerId: customerIdSchema, accountId: accountIdSchema });
 const noQuery = z.strictObject({});
 const listQuery = z.object({
@@ -65,6 +71,7 @@ export function setupApiRoutes({
   revoker,
   settings,
   templateCatalogue,
+  registrations,
   idempotency,
   metrics,
   now = () => new Date(),
@@ -90,6 +97,22 @@ export function setupApiRoutes({
       };
       const offer = key && idempotency ? await idempotency.issueOnce(key, input, issue) : await issue(input);
       return { statusCode: 201, body: offer };
+    },
+    async getSetup(request, params) {
+      const { setupId } = parseInput(setupParams, params);
+      parseInput(noQuery, request.query, 'query');
+      return { statusCode: 200, body: await describeSetup(store, setupId) };
+    },
+    async registerRole(request, params) {
+      const { setupId } = parseInput(setupParams, params);
+      if (!registrations) throw new NotFoundError('Registration by API is not enabled.');
+      if (request.body === undefined)
+        throw new ValidationError('Invalid request: body is required.', [
+          { path: 'body', message: 'is required' },
+        ]);
+      const { roleArn } = parseInput(registrationBodySchema, request.body);
+      const { outcome, account } = await registrations.register({ setupId, roleArn, source: 'api' });
+      return { statusCode: outcome.kind === 'unchanged' ? 200 : 202, body: account };
     },
     async listConnections(request, params) {
       const { customerId } = parseInput(customerParams, params);

@@ -142,7 +142,8 @@ function verdictUpdate(
     const proven = {
       roleArn: candidate.roleArn,
       externalId: candidate.externalId,
-      stackId,
+      // None for a connection registered by API or Terraform (docs/architecture.md §9.6).
+      ...(stackId ? { stackId } : {}),
       validatedAt: at.toISOString(),
       ...(candidate.setupId ? { setupId: candidate.setupId } : {}),
       ...(version ? { templateVersion: version } : {}),

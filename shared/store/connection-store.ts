@@ -90,6 +90,7 @@ export function createConnectionStore({
     putSetup: setups.putSetup,
 
     getSetup: setups.getSetup,
+    findSetup: setups.findSetup,
 
     /** The customer's setups that still accept callbacks (a query on the customer's partition, paginated). */
     listOpenSetups: setups.listOpenSetups,

@@ -39,6 +39,7 @@ const VALID: Record<string, string[]> = {
   'keyless customer deploy': ['--launch-url', 'https://example.com/#/stacks', '--account', '111122223333'],
   'keyless customer update': ['--account', '111122223333', '--stack', 'keyless-acme'],
   'keyless customer delete': ['--account', '111122223333', '--stack', 'keyless-acme'],
+  'keyless customer create-role': ['--account', '111122223333', '--external-id', 'keyless-acme-x'],
   'keyless customer set-scp': ['--account', '111122223333', '--deny-actions', 'ce:GetCostAndUsage'],
   'keyless customer edit-role-policy': [
     '--account',
@@ -63,6 +64,7 @@ const MISSING: Record<string, RegExp> = {
   'keyless customer deploy': /required option '--launch-url <url>'/,
   'keyless customer update': /required option '--account <id>'/,
   'keyless customer delete': /required option '--account <id>'/,
+  'keyless customer create-role': /required option '--account <id>'/,
   'keyless customer set-scp': /required option '--account <id>'/,
   'keyless customer edit-role-policy': /required option '--account <id>'/,
   'keyless invoke': /missing required argument 'function'/,
