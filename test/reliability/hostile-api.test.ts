@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiGatewayEvent } from '#shared/http/request.ts';
 import { createContext } from '../support/lambda-context.ts';
-import { activeConnection } from '../support/onboarding.ts';
+import { activeConnection, openSetup, uniqueCustomer } from '../support/onboarding.ts';
 import { createFigures } from './support/figures.ts';
 import { nastyString, wrongType } from './support/hostile.ts';
 import { FUZZ_RUNS, FUZZ_SEED } from './support/settings.ts';
@@ -24,12 +24,22 @@ const CUSTOMER_ID = /^[A-Za-z0-9][\w.@+=:-]*$/;
 
 let world: World;
 let victim: { customerId: string; accountId: string };
+/** Setups the registration API must refuse to use: expired, or another customer's for the victim's role. */
+let expiredSetupId: string;
+let otherCustomersSetupId: string;
 
 beforeAll(async () => {
   world = await createWorld('keyless-hostile-api');
   eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
   const connection = await activeConnection(world.store);
   victim = { customerId: connection.customerId, accountId: connection.accountId };
+  expiredSetupId = (
+    await openSetup(world.store, uniqueCustomer(), {
+      createdAt: '2026-01-01T00:00:00.000Z',
+      expiresAt: '2026-01-08T00:00:00.000Z',
+    })
+  ).setupId;
+  otherCustomersSetupId = (await openSetup(world.store, uniqueCustomer())).setupId;
 });
 afterAll(async () => {
   figures.add('outboundObserved', world.outbound.wire.length);
@@ -243,6 +253,55 @@ const hostileApiRequest = fc.oneof(
         };
       return { what: `GET ${route} (stray parameter)`, event: apiEvent('GET', path, undefined, strayQuery) };
     }),
+  // Registration by API (docs/architecture.md §9.6): bad ids and bodies, setups that cannot be used.
+  fc
+    .record({
+      defect: fc.constantFrom(
+        'setupId',
+        'unknown-setup',
+        'body',
+        'roleArn',
+        'extra',
+        'expired',
+        'victims-role',
+      ),
+      value: fc.oneof(wrongType, nastyString),
+    })
+    .map(({ defect, value }) => {
+      const setupId =
+        defect === 'setupId'
+          ? encodeURIComponent(typeof value === 'string' && value.length > 0 ? `${value}/x` : 'not-a-setup!')
+          : defect === 'unknown-setup'
+            ? '00000000-0000-4000-8000-000000000000'
+            : defect === 'expired'
+              ? expiredSetupId
+              : otherCustomersSetupId;
+      const roleArn = `arn:aws:iam::${defect === 'victims-role' ? victim.accountId : '171717171717'}:role/KeylessAccess`;
+      const body =
+        defect === 'body'
+          ? typeof value === 'string'
+            ? `${value}{`
+            : JSON.stringify(value ?? null)
+          : JSON.stringify({
+              roleArn: defect === 'roleArn' ? (typeof value === 'string' ? `x${value}` : value) : roleArn,
+              ...(defect === 'extra' ? { externalId: 'chosen-by-me' } : {}),
+            });
+      return {
+        what: `POST registrations (${defect})`,
+        event: apiEvent('POST', `/setups/${setupId}/registrations`, body),
+      };
+    }),
+  fc
+    .record({ defect: fc.constantFrom('setupId', 'unknown', 'stray'), value: nastyString })
+    .map(({ defect, value }) => ({
+      what: `GET setup (${defect})`,
+      event: apiEvent(
+        'GET',
+        `/setups/${defect === 'setupId' ? encodeURIComponent(`${value}!`) : defect === 'unknown' ? '00000000-0000-4000-8000-000000000001' : otherCustomersSetupId}`,
+        undefined,
+        defect === 'stray' ? { stray: value || 'x' } : undefined,
+      ),
+    })),
   // Unknown routes and methods.
   fc
     .record({ method: fc.constantFrom('GET', 'PUT', 'DELETE', 'PATCH', 'POST'), path: fc.webPath() })
@@ -290,7 +349,7 @@ describe('setup API under hostile input', () => {
       );
       expect(seen.size).toBeGreaterThanOrEqual(10);
       // The operators' reads were among them.
-      for (const read of ['GET summary', 'GET audit', 'GET migration'])
+      for (const read of ['GET summary', 'GET audit', 'GET migration', 'POST registrations', 'GET setup'])
         expect(
           [...seen].some((what) => what.startsWith(read)),
           read,
