@@ -340,6 +340,22 @@ export class KeylessStack extends Stack {
         }),
       );
     }
+    if ('invokedByCustomerAccounts' in spec && spec.invokedByCustomerAccounts) {
+      // The customer's Terraform invokes it, within the registration topic's allow-lists
+      // (docs/architecture.md §9.6): listed accounts, or any account, narrowed to an Organization.
+      const { allowedCustomerAccounts, allowedPrincipalOrgId } = this.settings;
+      const principals =
+        allowedCustomerAccounts.length > 0
+          ? allowedCustomerAccounts.map((account) => new iam.AccountPrincipal(account))
+          : [new iam.AnyPrincipal()];
+      principals.forEach((principal, index) => {
+        fn.function.addPermission(`CustomerAccountsInvoke${index}`, {
+          principal,
+          action: 'lambda:InvokeFunction',
+          ...(allowedPrincipalOrgId ? { organizationId: allowedPrincipalOrgId } : {}),
+        });
+      });
+    }
     if (spec.assumesCustomerRoles) {
       const pattern = customerRoleArnPattern(partitionOf(this.region), this.customerRolePrefix);
       fn.role.addToPrincipalPolicy(

@@ -10,6 +10,7 @@ import { createRegistrationCallbackHandler } from '#functions/registration-callb
 import { createRevocationHandler } from '#functions/revocation/factory.ts';
 import { createRoleValidatorHandler } from '#functions/role-validator/factory.ts';
 import { createSetupApiHandler } from '#functions/setup-api/factory.ts';
+import { createTerraformRegistrationHandler } from '#functions/terraform-registration/factory.ts';
 import { type FunctionConfig, loadFunctionConfig } from '#shared/config.ts';
 import { FUNCTIONS, type FunctionName } from '#shared/wiring/function-catalogue.ts';
 import type { Platform } from '#shared/wiring/platform.ts';
@@ -25,6 +26,7 @@ export const HANDLER_FACTORIES: { [N in FunctionName]: Factory<N> } = {
   revocation: createRevocationHandler,
   'migration-reminder': createMigrationReminderHandler,
   'example-worker': createExampleWorkerHandler,
+  'terraform-registration': createTerraformRegistrationHandler,
 };
 
 /** The variables of `environment` that the catalogue declares for `name`. */

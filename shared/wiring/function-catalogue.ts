@@ -43,6 +43,11 @@ export interface FunctionSpec {
    */
   requestsRevalidation?: boolean;
   /**
+   * lambda:InvokeFunction for customer accounts, within the registration topic's allow-lists
+   * (allowedPrincipalOrgId, allowedCustomerAccounts, or any account): the Terraform module's path.
+   */
+  invokedByCustomerAccounts?: boolean;
+  /**
    * Reserved concurrency, when more than this many copies at once would only waste work or starve
    * the account: a number, or the deployment setting that holds it.
    */
@@ -149,6 +154,22 @@ export const FUNCTIONS = {
     memoryMiB: 512,
     trustedRole: 'broker',
     requestsRevalidation: true,
+  },
+  'terraform-registration': {
+    description:
+      "Registers and revokes a role for the customer's Terraform module (aws_lambda_invocation, CRUD lifecycle).",
+    // Terraform waits for the answer: a synchronous invocation, from the customer's account.
+    invocation: 'api',
+    environment: [...CORE_ENV],
+    table: 'read-write',
+    publishesEvents: true,
+    assumesCustomerRoles: false,
+    readsLegacySecrets: false,
+    timeoutSeconds: 30,
+    memoryMiB: 512,
+    invokedByCustomerAccounts: true,
+    // As the callback: a flood of (possibly forged) invocations cannot starve the account.
+    reservedConcurrency: 'callbackReservedConcurrency',
   },
 } as const satisfies Record<string, FunctionSpec>;
 

@@ -75,7 +75,9 @@ describe('the template command', () => {
   });
 
   it('refuses an unknown format', () => {
-    expect(() => renderTemplate(['--format', 'xml'], env)).toThrow(/--format must be json or yaml/);
+    expect(() => renderTemplate(['--format', 'xml'], env)).toThrow(
+      /--format must be json, yaml or terraform/,
+    );
   });
 
   it('prints the template to stdout and nothing else, and errors to stderr', async () => {

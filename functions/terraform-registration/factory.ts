@@ -1,0 +1,55 @@
+/**
+ * The Terraform module's registration (its `aws_lambda_invocation`, CRUD lifecycle): registers on
+ * apply, registers again on a change, revokes on destroy. Wiring only: the logic is in
+ * shared/onboarding/terraform-registration.ts, on the registration core every channel shares.
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { createAnswerSender } from '#shared/cloudformation/answer.ts';
+import type { FunctionConfig } from '#shared/config.ts';
+import { createEventPublisher } from '#shared/events/publisher.ts';
+import { createApiRegistrations } from '#shared/onboarding/api-registration.ts';
+import { createRegistrationHandler } from '#shared/onboarding/registration.ts';
+import { createRevoker } from '#shared/onboarding/revocation.ts';
+import { createTerraformRegistration } from '#shared/onboarding/terraform-registration.ts';
+import { createConnectionStore } from '#shared/store/connection-store.ts';
+import type { Platform } from '#shared/wiring/platform.ts';
+
+export function createTerraformRegistrationHandler(
+  platform: Platform,
+  config: FunctionConfig<'terraform-registration'>,
+) {
+  const logger = platform.createLogger('terraform-registration');
+  const metrics = platform.createMetrics('terraform-registration');
+  const store = createConnectionStore({ client: platform.documentClient, tableName: config.TABLE_NAME });
+  const publisher = createEventPublisher({ client: platform.eventBridge, busName: config.EVENT_BUS_NAME });
+  const answers = createAnswerSender({ policy: platform.responseUrlPolicy });
+  const clock = platform.now ? { now: platform.now } : {};
+  const terraform = createTerraformRegistration({
+    store,
+    registrations: createApiRegistrations({
+      store,
+      registrar: createRegistrationHandler({
+        store,
+        publisher,
+        answers,
+        responseUrlPolicy: platform.responseUrlPolicy,
+        logger,
+        metrics,
+        ...clock,
+      }),
+    }),
+    revoker: createRevoker({ store, publisher, answers, logger, metrics, ...clock }),
+  });
+
+  return middy<unknown, unknown, Error, Context>()
+    .use(captureLambdaHandler(platform.tracer))
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics))
+    .handler(async function terraformRegistration(event, context) {
+      return terraform.handle(event, context.awsRequestId);
+    });
+}
