@@ -35,15 +35,14 @@ async function api<T>(method: string, path: string, body?: unknown): Promise<{ s
   return { status: response.status, body: (await response.json()) as T };
 }
 function npmRunCustomer(args: string[]) {
+  return npmRun('customer', [...args, '--state-dir', join(work, 'stacks')]);
+}
+function npmRun(script: string, args: string[]) {
   return new Promise<{ code: number | null; output: string }>((resolve) => {
-    const child = spawn(
-      'npm',
-      ['run', '-s', 'customer', '--', ...args, '--state-dir', join(work, 'stacks')],
-      {
-        env: { ...process.env, KEYLESS_ENDPOINT: system.endpoint },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const child = spawn('npm', ['run', '-s', script, '--', ...args], {
+      env: { ...process.env, KEYLESS_ENDPOINT: system.endpoint },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString();
@@ -150,5 +149,53 @@ describe('registration by API on the local system', () => {
       }),
     );
     expect((await settled(setupId, '161616161616'))?.status).toBe('BROKEN');
+  }, 180_000);
+
+  it('registers on terraform apply of the generated module, and revokes on terraform destroy', async () => {
+    const module = join(work, 'module');
+    const generated = await npmRun('template', [
+      '--format',
+      'terraform',
+      '--out',
+      module,
+      '--account',
+      system.info.providerAccountId,
+      '--stage',
+      'local',
+      '--regions',
+      system.info.region,
+    ]);
+    expect(generated.code, generated.output).toBe(0);
+    const { setupId, externalId } = await offer('initech-terraform');
+    const variables = [
+      '--var',
+      'customer_id=initech-terraform',
+      '--var',
+      `external_id=${externalId}`,
+      '--var',
+      `setup_id=${setupId}`,
+    ];
+    const applied = await npmRunCustomer([
+      'terraform',
+      'apply',
+      '--dir',
+      module,
+      '--account',
+      '181818181818',
+      ...variables,
+    ]);
+    expect(applied.code, applied.output).toBe(0);
+    expect(await settled(setupId, '181818181818')).toMatchObject({ status: 'ACTIVE', source: 'terraform' });
+
+    const destroyed = await npmRunCustomer([
+      'terraform',
+      'destroy',
+      '--dir',
+      module,
+      '--account',
+      '181818181818',
+    ]);
+    expect(destroyed.code, destroyed.output).toBe(0);
+    expect((await settled(setupId, '181818181818'))?.status).toBe('REVOKED');
   }, 180_000);
 });
