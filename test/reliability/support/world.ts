@@ -10,6 +10,7 @@ import { createRegistrationCallbackHandler } from '#functions/registration-callb
 import { createRevocationHandler } from '#functions/revocation/factory.ts';
 import { createRoleValidatorHandler } from '#functions/role-validator/factory.ts';
 import { createSetupApiHandler } from '#functions/setup-api/factory.ts';
+import { createTerraformRegistrationHandler } from '#functions/terraform-registration/factory.ts';
 import { createDocumentClient } from '#shared/clients/dynamodb.ts';
 import type { AuditEntry } from '#shared/domain/audit.ts';
 import type { Connection } from '#shared/domain/connection.ts';
@@ -79,7 +80,14 @@ export async function createWorld(prefix = 'keyless-reliability') {
     ...testPlatform({ table, responseOrigin: recorder.origin }),
     documentClient: handlerClient,
   };
-  const config = <N extends 'registration-callback' | 'role-validator' | 'revocation' | 'setup-api'>(
+  const config = <
+    N extends
+      | 'registration-callback'
+      | 'role-validator'
+      | 'revocation'
+      | 'setup-api'
+      | 'terraform-registration',
+  >(
     name: N,
   ) =>
     testConfig(name, table.tableName, {
@@ -92,6 +100,7 @@ export async function createWorld(prefix = 'keyless-reliability') {
     validator: createRoleValidatorHandler(platform, config('role-validator')),
     revocation: createRevocationHandler(platform, config('revocation')),
     setupApi: createSetupApiHandler(platform, config('setup-api')),
+    terraform: createTerraformRegistrationHandler(platform, config('terraform-registration')),
   };
   const store = createConnectionStore({ client: table.documentClient, tableName: table.tableName });
 
