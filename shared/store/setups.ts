@@ -127,6 +127,8 @@ export function createSetups(table: StoreTable) {
             new ConflictError(`Setup ${setup.setupId} exists.`, undefined, options),
         },
         {
+          // Unconditional: Keyless issues setup ids as random UUIDs, so no two setups share one;
+          // the setup item's own condition is what keeps a setup from being written twice.
           item: {
             Put: {
               TableName: tableName,
@@ -136,7 +138,6 @@ export function createSetups(table: StoreTable) {
                 customerId: setup.customerId,
                 [TTL_ATTRIBUTE]: ttl,
               },
-              ...fresh,
             },
           },
           onConditionFailed: (_current, options) =>

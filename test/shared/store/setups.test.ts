@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConflictError } from '#shared/errors.ts';
 import type { ValidationSlotClaim } from '#shared/store/connection-store.ts';
@@ -43,9 +44,15 @@ describe('setups', () => {
     const setup = await store.putSetup(buildSetup({ customerId: uniqueCustomer() }));
     // Act + Assess
     await expect(store.putSetup({ ...setup, externalId: 'keyless-other' })).rejects.toMatchObject({
-      name: 'ConditionalCheckFailedException',
+      name: 'ConflictError',
     });
     expect((await store.getSetup(setup.customerId, setup.setupId))?.externalId).toBe(setup.externalId);
+  });
+
+  it('finds a setup by its id alone, and nothing for an unknown id', async () => {
+    const setup = await store.putSetup(buildSetup({ customerId: uniqueCustomer(), setupId: randomUUID() }));
+    expect(await store.findSetup(setup.setupId)).toEqual(setup);
+    expect(await store.findSetup(randomUUID())).toBeUndefined();
   });
 
   it('lists only the setups that still accept callbacks', async () => {
