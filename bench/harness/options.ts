@@ -8,6 +8,7 @@ export const SCENARIOS = [
   'singleFlight',
   'revocation',
   'pipeline',
+  'permissionCheck',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 

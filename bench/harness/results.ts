@@ -4,6 +4,7 @@
  * their baseline next to the measurement so every headline ratio can be recomputed from the file.
  */
 import { writeFile } from 'node:fs/promises';
+import type { PermissionCheckResult } from '../scenarios/permission-check.ts';
 import type { MachineInfo } from './machine.ts';
 
 export type VendingImpl = 'keyless' | 'sdk-fromTemporaryCredentials' | 'naive';
@@ -96,6 +97,7 @@ export interface BenchResults {
   pipeline: PipelineResult | null;
   reminder: ReminderResult | null;
   coldStart: ColdStartRow[];
+  permissionCheck?: PermissionCheckResult | null;
 }
 
 export const RESULTS_FILE = new URL('../results.json', import.meta.url);
