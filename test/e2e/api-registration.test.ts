@@ -151,6 +151,37 @@ describe('registration by API on the local system', () => {
     expect((await settled(setupId, '161616161616'))?.status).toBe('BROKEN');
   }, 180_000);
 
+  it("marks a role deleted by hand BROKEN through the broker's repeated denials", async () => {
+    const { setupId, externalId } = await offer('initech-worker');
+    const roleArn = await createRole('232323232323', externalId);
+    await api('POST', `/setups/${setupId}/registrations`, { roleArn });
+    expect(await settled(setupId, '232323232323')).toMatchObject({ status: 'ACTIVE' });
+    await fetch(`${system.endpoint}/_local/roles?arn=${encodeURIComponent(roleArn)}`, { method: 'DELETE' });
+    const lambda = new LambdaClient({
+      endpoint: system.endpoint,
+      region: system.info.region,
+      credentials: { accessKeyId: 'AKIAPROVIDERE2E00000', secretAccessKey: 'e2e' },
+    });
+    // The worker's vends are denied: after three in a row the broker asks the validator to re-check.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const result = await lambda.send(
+        new InvokeCommand({
+          FunctionName: 'example-worker',
+          Payload: JSON.stringify({ customerId: 'initech-worker', accountId: '232323232323' }),
+        }),
+      );
+      const answer = JSON.parse(Buffer.from(result.Payload ?? []).toString()) as { status?: string };
+      expect(answer.status).not.toBe('done');
+    }
+    const deadline = Date.now() + 60_000;
+    let status = (await settled(setupId, '232323232323'))?.status;
+    while (status !== 'BROKEN' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      status = (await settled(setupId, '232323232323'))?.status;
+    }
+    expect(status).toBe('BROKEN');
+  }, 180_000);
+
   it('registers on terraform apply of the generated module, and revokes on terraform destroy', async () => {
     const module = join(work, 'module');
     const generated = await npmRun('template', [
