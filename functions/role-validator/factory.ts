@@ -9,11 +9,13 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
+import { createDescribeOrganization } from '#shared/clients/organizations.ts';
 import { createAnswerSender } from '#shared/cloudformation/answer.ts';
 import type { FunctionConfig } from '#shared/config.ts';
 import { accountIdSchema, customerIdSchema } from '#shared/domain/identifiers.ts';
 import { DETAIL_TYPES, eventBridgeEnvelope } from '#shared/events/catalog.ts';
 import { createEventPublisher } from '#shared/events/publisher.ts';
+import { createMembershipChecker } from '#shared/onboarding/organization-membership.ts';
 import { parseInput } from '#shared/onboarding/parse-input.ts';
 import { createRoleProver, type RoleProverOptions } from '#shared/onboarding/role-proof.ts';
 import { createValidator } from '#shared/onboarding/validation.ts';
@@ -55,6 +57,13 @@ export function createRoleValidatorHandler(
       checks: config.PERMISSION_CHECKS,
       region: platform.region,
       endpoint: platform.awsEndpoint,
+    }),
+    membership: createMembershipChecker({
+      describeOrganization: createDescribeOrganization({
+        region: platform.region,
+        endpoint: platform.awsEndpoint,
+      }),
+      ...(proverOptions.sleep ? { sleep: proverOptions.sleep } : {}),
     }),
     logger,
     metrics,

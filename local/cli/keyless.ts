@@ -56,6 +56,19 @@ function positiveSeconds(value: string): number {
   return seconds;
 }
 
+function portNumber(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new InvalidArgumentError('must be a port number, 0–65535 (0: any free one).');
+  return port;
+}
+
+function httpUrl(value: string): string {
+  if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol))
+    throw new InvalidArgumentError('must be an http(s) URL, such as the ApiUrl output of the stack.');
+  return value;
+}
+
 const localEndpoint = (env: CliIo['env']) =>
   env.KEYLESS_ENDPOINT ?? `http://127.0.0.1:${env.KEYLESS_PORT ?? '4577'}`;
 
@@ -235,6 +248,22 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome) => void): Comma
       done(0);
     });
   customer
+    .command('set-org')
+    .description(
+      "Put the account in an AWS organization ('none' takes it out): what DescribeOrganization answers.",
+    )
+    .requiredOption('--account <id>', 'the customer account, 12 digits', accountId)
+    .requiredOption('--org <id>', "the organization id (o-…), or 'none'")
+    .addOption(stateDir)
+    .action(async (options) => {
+      const organizationId = options.org === 'none' ? undefined : String(options.org);
+      await (await simulatedAccounts(options)).setOrganization(options.account, organizationId);
+      io.out(
+        `Account ${options.account}: ${organizationId ? `member of ${organizationId}` : 'in no organization'}.\n`,
+      );
+      done(0);
+    });
+  customer
     .command('edit-role-policy')
     .description("A customer's hand edit: remove actions from the policies of the account's roles.")
     .requiredOption('--account <id>', 'the customer account, 12 digits', accountId)
@@ -338,6 +367,36 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome) => void): Comma
     .action(async (name: string, eventFile: string) => {
       const { invokeLocalFunction } = await import('./invoke.ts');
       done(await invokeLocalFunction({ name, eventFile, endpoint: localEndpoint(io.env), io }));
+    });
+
+  program
+    .command('console')
+    .description(
+      'Open the operator console in the browser: customers, connections, history, migration, actions. ' +
+        'Without --endpoint it shows the local system.',
+    )
+    .option(
+      '--endpoint <url>',
+      "a deployed setup API (the stack's ApiUrl); calls are signed with SigV4",
+      httpUrl,
+    )
+    .option('--profile <name>', 'the AWS profile to sign with (default: the standard credential chain)')
+    .option('--region <region>', "the API's region, when its URL does not say")
+    .option('--port <port>', 'the port on 127.0.0.1 (default: any free one)', portNumber)
+    .option('--no-open', 'print the URL only, do not open a browser')
+    .action(async (options) => {
+      const { runConsole } = await import('../console/console.ts');
+      await runConsole({
+        localEndpoint: localEndpoint(io.env),
+        ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+        ...(options.profile ? { profile: options.profile } : {}),
+        ...(options.region ? { region: options.region } : {}),
+        ...(options.port !== undefined ? { port: options.port } : {}),
+        open: options.open !== false,
+        env: io.env,
+        out: io.out,
+      });
+      done('running');
     });
 
   program

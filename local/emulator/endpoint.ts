@@ -21,7 +21,7 @@ import {
 import type { LocalEventBus } from './event-bus.ts';
 import { FunctionNotFoundError, type LocalFunctions } from './functions.ts';
 import { selectHttpApiRoute, sendHttpApiNotFound, sendHttpApiResult, toHttpApiEvent } from './http-api.ts';
-import type { LocalIam } from './iam.ts';
+import { type LocalIam, OrganizationsError } from './iam.ts';
 import type { CloudFormationResponses } from './response-receiver.ts';
 import { type LocalSecrets, SecretsManagerError } from './secrets.ts';
 import { InvalidParameterError, type LocalSns, TopicNotFoundError } from './sns.ts';
@@ -110,6 +110,8 @@ export function createRequestHandler(deps: LocalEndpointDependencies) {
       if (target.startsWith('DynamoDB_20120810.')) return proxyDynamoDb(deps, request, response, body);
       if (target.startsWith('AWSEvents.')) return handleEvents(deps, response, target, body);
       if (target.startsWith('secretsmanager.')) return handleSecrets(deps, response, target, body);
+      if (target.startsWith('AWSOrganizationsV20161128.') && deps.iam)
+        return handleOrganizations(deps, deps.iam, request, response, target);
       return sendJsonError(
         response,
         400,
@@ -276,6 +278,28 @@ async function handleSts(
         message: error.message,
       });
     }
+    throw error;
+  }
+}
+
+/** Organizations' JSON 1.1 protocol: DescribeOrganization only, for the membership proof (§9.7). */
+async function handleOrganizations(
+  deps: LocalEndpointDependencies,
+  iam: LocalIam,
+  request: IncomingMessage,
+  response: ServerResponse,
+  target: string,
+): Promise<void> {
+  if (target !== 'AWSOrganizationsV20161128.DescribeOrganization') {
+    return sendJsonError(response, 400, 'UnknownOperationException', `${target} is not served locally.`);
+  }
+  try {
+    const caller = deps.sts.callerFor(signingScope(request.headers.authorization)?.accessKeyId);
+    sendJson(response, 200, await iam.describeOrganization(caller), 'application/x-amz-json-1.1');
+  } catch (error) {
+    if (error instanceof OrganizationsError) return sendJsonError(response, 400, error.type, error.message);
+    if (error instanceof StsError)
+      return sendJsonError(response, error.statusCode, error.code, error.message);
     throw error;
   }
 }
@@ -507,6 +531,21 @@ async function handleLocal(
     }
     deps.iam.setDenyingScp(input.accountId, actions as string[]);
     return sendJson(response, 200, { accountId: input.accountId, denyActions: actions });
+  }
+  if (path === '/_local/organizations' && request.method === 'PUT' && deps.iam) {
+    // An account joins an organization (or, with null, leaves it).
+    const input = parseJson(body);
+    const organizationId = input?.organizationId;
+    if (
+      typeof input?.accountId !== 'string' ||
+      !/^\d{12}$/.test(input.accountId) ||
+      (organizationId !== null &&
+        (typeof organizationId !== 'string' || !/^o-[a-z0-9]{10,32}$/.test(organizationId)))
+    ) {
+      return sendJson(response, 400, { message: 'Expected { accountId, organizationId: "o-…" | null }.' });
+    }
+    deps.iam.setOrganization(input.accountId, organizationId ?? undefined);
+    return sendJson(response, 200, { accountId: input.accountId, organizationId });
   }
   if (path === '/_local/boundaries' && request.method === 'PUT' && deps.iam) {
     const input = parseJson(body);

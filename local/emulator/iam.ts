@@ -11,6 +11,11 @@
  * boundary, as AWS does. The call itself is authorized like any call of the session: the role's
  * policies, its boundary and the SCPs must allow iam:SimulatePrincipalPolicy on the role.
  *
+ * Organizations: an account belongs to an organization by `setOrganization` (or, with only an SCP
+ * set, to a local one), and DescribeOrganization answers the calling session's organization as AWS
+ * does: AWSOrganizationsNotInUseException for an account in none, AccessDeniedException when the
+ * session's policies or the SCPs do not allow the call (docs/architecture.md §9.7).
+ *
  * `@cloud-copilot/iam-simulate` (AGPL) is the engine, as for the local STS: never in a bundle.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -23,9 +28,27 @@ const FULL_AWS_ACCESS: PolicyDocument = {
   Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
 };
 
+/** The organization of an account given SCPs but no organization of its own. */
+export const LOCAL_SCP_ORGANIZATION = 'o-keylesslocal';
+/** The local management account of an organization: one per organization id, never a member's id. */
+export const localManagementAccountOf = (organizationId: string) =>
+  `9${[...organizationId].reduce((sum, char) => (sum * 31 + char.charCodeAt(0)) % 1e11, 7)}`.padEnd(12, '0');
+
+/** An Organizations error, in the JSON protocol's `__type` words. */
+export class OrganizationsError extends Error {
+  constructor(
+    readonly type: 'AWSOrganizationsNotInUseException' | 'AccessDeniedException',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 interface IamState {
   /** Per account in an organization: the SCPs attached to the account itself (besides FullAWSAccess). */
   organizations: Record<string, Record<string, PolicyDocument>>;
+  /** Per account: the organization it is a member of. */
+  memberships?: Record<string, string>;
   /** Per role ARN: its permissions boundary. */
   boundaries: Record<string, PolicyDocument>;
 }
@@ -47,10 +70,18 @@ export function createLocalIam({ sts, persistPath }: { sts: LocalSts; persistPat
     if (persistPath) writeFileSync(persistPath, JSON.stringify(state, null, 2));
   };
 
+  const memberships = () => {
+    state.memberships ??= {};
+    return state.memberships;
+  };
+  /** The organization of an account, if any. */
+  const organizationOf = (accountId: string): string | undefined =>
+    memberships()[accountId] ?? (state.organizations[accountId] ? LOCAL_SCP_ORGANIZATION : undefined);
+
   /** The SCPs of an account, root first, as the engine takes them; none outside an organization. */
   function serviceControlPolicies(accountId: string) {
-    const own = state.organizations[accountId];
-    if (!own) return [];
+    if (!organizationOf(accountId)) return [];
+    const own = state.organizations[accountId] ?? {};
     return [
       { orgIdentifier: 'r-local', policies: [{ name: 'FullAWSAccess', policy: FULL_AWS_ACCESS }] },
       {
@@ -287,9 +318,46 @@ export function createLocalIam({ sts, persistPath }: { sts: LocalSts; persistPat
     return { EvaluationResults, IsTruncated: false };
   }
 
+  /** DescribeOrganization for the calling session's account, as any member account may call it. */
+  async function describeOrganization(caller: StsCaller) {
+    try {
+      await authorize(caller, 'organizations:DescribeOrganization', '*');
+    } catch (error) {
+      if (error instanceof StsError && error.code === 'AccessDenied')
+        throw new OrganizationsError('AccessDeniedException', error.message);
+      throw error;
+    }
+    const id = organizationOf(caller.accountId);
+    if (!id) {
+      throw new OrganizationsError(
+        'AWSOrganizationsNotInUseException',
+        'Your account is not a member of an organization.',
+      );
+    }
+    const managementAccountId = localManagementAccountOf(id);
+    return {
+      Organization: {
+        Id: id,
+        Arn: `arn:aws:organizations::${managementAccountId}:organization/${id}`,
+        FeatureSet: 'ALL',
+        MasterAccountArn: `arn:aws:organizations::${managementAccountId}:account/${id}/${managementAccountId}`,
+        MasterAccountId: managementAccountId,
+        MasterAccountEmail: `management@${id}.example.com`,
+      },
+    };
+  }
+
   return {
     authorize,
     simulatePrincipalPolicy,
+    describeOrganization,
+    /** Puts the account in `organizationId`, or (undefined) takes it out of any. */
+    setOrganization(accountId: string, organizationId: string | undefined) {
+      if (organizationId) memberships()[accountId] = organizationId;
+      else delete memberships()[accountId];
+      persist();
+    },
+    organizationOf,
     /** Puts the account in an organization whose SCP denies `actions`; an empty list takes the SCP away. */
     setDenyingScp(accountId: string, actions: readonly string[]) {
       if (actions.length === 0) delete state.organizations[accountId];

@@ -211,6 +211,18 @@ export function createSimulatedAccounts({
       throw new Error(`Cannot set the SCP: ${((await response.json()) as { message: string }).message}`);
   }
 
+  /** Puts the account in an organization (docs/architecture.md §9.7), or with undefined in none. */
+  async function setOrganization(accountId: string, organizationId: string | undefined): Promise<void> {
+    const response = await local('PUT', '/_local/organizations', {
+      accountId,
+      organizationId: organizationId ?? null,
+    });
+    if (!response.ok)
+      throw new Error(
+        `Cannot set the organization: ${((await response.json()) as { message: string }).message}`,
+      );
+  }
+
   /** A customer's hand edit: `actions` removed from every Allow of the account's roles' inline policies. */
   async function editRolePolicy(accountId: string, actions: readonly string[]): Promise<string[]> {
     const { roles } = (await (await local('GET', '/_local/roles')).json()) as {
@@ -581,7 +593,7 @@ export function createSimulatedAccounts({
     return { status: 'DELETE_COMPLETE', events };
   }
 
-  return { deploy, update, remove, setScp, editRolePolicy, createRole };
+  return { deploy, update, remove, setScp, setOrganization, editRolePolicy, createRole };
 }
 
 /** The role a stack's resolved template defines, as `/_local/roles` takes it. */

@@ -79,6 +79,21 @@ export function selfCheckStatement(): PolicyStatement {
   };
 }
 
+/**
+ * Lets the role read which organization its account belongs to: an organization setup proves
+ * membership with it (docs/architecture.md §9.7). DescribeOrganization takes no resource
+ * (Service Authorization Reference for AWS Organizations), so `*`; it reveals the organization's
+ * id and management account, nothing of other accounts.
+ */
+export function organizationCheckStatement(): PolicyStatement {
+  return {
+    Sid: 'DescribeOwnOrganization',
+    Effect: 'Allow',
+    Action: 'organizations:DescribeOrganization',
+    Resource: '*',
+  };
+}
+
 const ref = (name: string) => ({ Ref: name });
 /** An ARN in the customer's own account, any region: `Fn::Sub` placeholders resolved by their stack. */
 const inCustomerAccount = (service: string, resource: string) => ({
@@ -216,8 +231,8 @@ export interface CustomerRoleDefinition {
    */
   trustStatements: TrustStatement[];
   permissions: { ongoing: GrantedPermissions; setupPhase: GrantedPermissions };
-  /** The self-check policy (POLICY_NAMES.selfCheck). */
-  selfCheck: PolicyStatement;
+  /** The self-check policy (POLICY_NAMES.selfCheck): the role's own permissions and organization. */
+  selfCheck: PolicyStatement[];
   tags: { Key: string; Value: unknown }[];
 }
 
@@ -304,7 +319,7 @@ export function customerRoleDefinition(config: ResolvedCustomerTemplateConfig): 
       },
     ],
     permissions: permissionsOf(config),
-    selfCheck: selfCheckStatement(),
+    selfCheck: [selfCheckStatement(), organizationCheckStatement()],
     tags: [
       { Key: 'keyless:customer-id', Value: ref(P.customerId) },
       { Key: 'keyless:template-version', Value: version },

@@ -182,7 +182,7 @@ export function buildCustomerTemplate(input: CustomerTemplateConfig): CloudForma
                   },
                 ]
               : []),
-            { PolicyName: POLICY_NAMES.selfCheck, PolicyDocument: policyDocument([role.selfCheck]) },
+            { PolicyName: POLICY_NAMES.selfCheck, PolicyDocument: policyDocument(role.selfCheck) },
           ],
           Tags: role.tags,
         },

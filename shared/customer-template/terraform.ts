@@ -294,9 +294,9 @@ function renderModule(role: CustomerRoleDefinition, functionArn: string): Terraf
     dependsOn.push(`aws_iam_role_policy.${POLICY_NAMES.setup.replaceAll('-', '_')}`);
   }
   resources.push(
-    `# Lets the role ask IAM's policy simulator about itself, and nothing else.\n${policyResource(
+    `# Lets the role ask IAM's policy simulator about itself and read its own organization, nothing else.\n${policyResource(
       POLICY_NAMES.selfCheck,
-      [role.selfCheck],
+      role.selfCheck,
     )}`,
   );
   dependsOn.push(`aws_iam_role_policy.${POLICY_NAMES.selfCheck.replaceAll('-', '_')}`);

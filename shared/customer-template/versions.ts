@@ -14,6 +14,7 @@ import {
   type CloudFormationParameter,
   type GrantedPermissions,
   LOGICAL_IDS,
+  POLICY_NAMES,
   permissionsOf,
   resolveCustomerTemplateConfig,
 } from './template.ts';
@@ -89,11 +90,16 @@ export function templateContentRecord(
     ]),
   );
   const trust = role.AssumeRolePolicyDocument;
+  // The self-check policy is granted too (the permission and membership checks, §9.4, §9.7).
+  const selfCheck = (role.Policies as { PolicyName?: string; PolicyDocument?: unknown }[] | undefined)?.find(
+    (policy) => policy.PolicyName === POLICY_NAMES.selfCheck,
+  )?.PolicyDocument;
   return {
     version,
     fingerprint: digest({
       trust,
       permissions,
+      selfCheck,
       parameters,
       conditions: template.Conditions,
       maxSessionDuration: role.MaxSessionDuration,

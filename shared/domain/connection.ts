@@ -116,6 +116,8 @@ export interface RoleConnection extends ConnectionBase {
   upgradeNotifiedVersion?: string;
   /** The last permission check (docs/architecture.md §9.4): what the role cannot do, and why. */
   permissions?: ConnectionPermissions;
+  /** Through an organization setup: the organization the account was proven a member of (§9.7). */
+  organizationId?: string;
 }
 
 /** A permission check's findings, as the connection keeps them. */

@@ -22,6 +22,12 @@ export const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d$/;
 /** A setup's id: the UUID `POST /setups` gives it (crypto.randomUUID). */
 export const SETUP_ID_PATTERN_BODY = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 export const SETUP_ID_PATTERN = new RegExp(`^${SETUP_ID_PATTERN_BODY}$`);
+/**
+ * AWS Organizations' identifiers, as its API reference gives their patterns: an organization
+ * `o-` and 10–32 lower-case letters or digits; a root `r-` and 4–32; an OU `ou-<root part>-<8–32>`.
+ */
+export const ORGANIZATION_ID_PATTERN = /^o-[a-z0-9]{10,32}$/;
+export const ORGANIZATION_TARGET_PATTERN = /^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$/;
 /** A deployment stage: it names every resource, so 1–20 lower-case letters, digits or dashes. */
 export const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,19}$/;
 
@@ -50,6 +56,17 @@ export const setupIdSchema = requiredString().regex(
 export const regionSchema = requiredString().regex(REGION_PATTERN, REGION_MESSAGE);
 
 export const stageSchema = requiredString().regex(STAGE_PATTERN, STAGE_MESSAGE);
+
+export const organizationIdSchema = requiredString().regex(
+  ORGANIZATION_ID_PATTERN,
+  'must be an AWS Organizations id: o- and 10–32 lower-case letters or digits',
+);
+
+/** Where a StackSet deploys: the organization's root (`r-…`) or an organizational unit (`ou-…`). */
+export const organizationTargetSchema = requiredString().regex(
+  ORGANIZATION_TARGET_PATTERN,
+  'must be a root id (r-…) or an organizational unit id (ou-…-…)',
+);
 
 export const externalIdSchema = requiredString()
   .max(1224, 'must be at most 1224 characters')

@@ -3,6 +3,10 @@
 export const SETUP_STATUSES = ['OPEN', 'USED', 'EXPIRED'] as const;
 export type SetupStatus = (typeof SETUP_STATUSES)[number];
 
+/** What a setup onboards: one account (its launch link), or every account of an organization. */
+export const SETUP_SCOPES = ['account', 'organization'] as const;
+export type SetupScope = (typeof SETUP_SCOPES)[number];
+
 export interface Setup {
   customerId: string;
   setupId: string;
@@ -14,6 +18,13 @@ export interface Setup {
   customerName?: string;
   /** Set when the setup rotates the External ID of an existing connection. */
   rotatesAccountId?: string;
+  /** `organization`: a StackSet's setup (docs/architecture.md §9.7); absent: one account's. */
+  scope?: SetupScope;
+  /**
+   * The organization an organization setup serves: named at creation, or bound by the first
+   * account proven a member. Every account registering through it must be proven a member.
+   */
+  organizationId?: string;
   /**
    * The registrations of this setup awaiting validation: account id → epoch ms at which the slot
    * frees itself (the pending answer's deadline) if no verdict frees it first. Bounded by the
@@ -39,5 +50,16 @@ export function pendingValidationsOf(setup: Setup, now: Date): string[] {
  */
 export function isSetupAcceptingCallbacks(setup: Setup, now: Date): boolean {
   if (setup.rotatesAccountId !== undefined && setup.status === 'USED') return false;
-  return setup.status !== 'EXPIRED' && Date.parse(setup.expiresAt) > now.getTime();
+  if (setup.status === 'EXPIRED') return false;
+  return Date.parse(setup.expiresAt) > now.getTime() || outlivesItsExpiry(setup);
+}
+
+/**
+ * An organization setup bound to its organization accepts accounts after `expiresAt`: a StackSet
+ * deploys to each account that joins, at any time, and each one is proven a member before it is
+ * connected (docs/architecture.md §9.7). Unbound, it expires like any setup: nothing would tie a
+ * late registration to the customer's organization.
+ */
+export function outlivesItsExpiry(setup: Setup): boolean {
+  return setup.scope === 'organization' && setup.organizationId !== undefined;
 }

@@ -5,7 +5,7 @@
  * case without DynamoDB. `registration.ts` reads the facts and carries the plan out.
  */
 import { type Connection, type ConnectionSource, sourceOf } from '../domain/connection.ts';
-import { pendingValidationsOf, type Setup } from '../domain/setup.ts';
+import { outlivesItsExpiry, pendingValidationsOf, type Setup } from '../domain/setup.ts';
 import { LinkConflictError } from '../errors.ts';
 import type { RoleLink, StackLink, ValidationSlotClaim } from '../store/connection-store.ts';
 import { secureEquals } from './secure-compare.ts';
@@ -106,8 +106,9 @@ export function matchSetup(
       match = setup;
   }
   if (!match) return undefined;
+  // A bound organization setup keeps accepting: each account is then proven a member (§9.7).
   const accepting =
-    Date.parse(match.expiresAt) > now.getTime() &&
+    (Date.parse(match.expiresAt) > now.getTime() || outlivesItsExpiry(match)) &&
     match.status !== 'EXPIRED' &&
     !(match.rotatesAccountId !== undefined && match.status === 'USED');
   return accepting ? { kind: 'open', setup: match } : { kind: 'expired', setup: match };
@@ -188,7 +189,9 @@ export function decideRegistration(facts: RegistrationFacts): RegistrationPlan {
       kind: 'refuse',
       reason:
         match?.kind === 'expired'
-          ? `The setup for this External ID expired at ${match.setup.expiresAt}: ask your provider for a new launch link.`
+          ? match.setup.scope === 'organization' && match.setup.status !== 'EXPIRED'
+            ? `The organization setup for this External ID expired at ${match.setup.expiresAt} before any account of the organization was connected through it: ask your provider for a new organization setup.`
+            : `The setup for this External ID expired at ${match.setup.expiresAt}: ask your provider for a new launch link.`
           : `The External ID does not match an open setup of customer ${request.customerId}: launch the stack from the link your provider issued.`,
     };
   }

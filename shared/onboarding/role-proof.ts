@@ -38,6 +38,7 @@ export const PROOF_FAILURE_CLASSES = [
   'previous-id-still-works',
   'role-or-stack-in-use',
   'permissions-denied',
+  'not-in-organization',
   'unconfirmed',
 ] as const;
 export type ProofFailureClass = (typeof PROOF_FAILURE_CLASSES)[number];

@@ -26,6 +26,8 @@ export async function describeSetup(
     createdAt: setup.createdAt,
     expiresAt: setup.expiresAt,
     ...(setup.rotatesAccountId ? { rotatesAccountId: setup.rotatesAccountId } : {}),
+    ...(setup.scope ? { scope: setup.scope } : {}),
+    ...(setup.organizationId ? { organizationId: setup.organizationId } : {}),
     registrations: registered.map((connection) => ({
       accountId: connection.accountId,
       status: connection.status,

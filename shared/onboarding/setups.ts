@@ -9,10 +9,16 @@ import { parseStackArn } from '../cloudformation/stack-arn.ts';
 import { PARAMETERS } from '../customer-template/template.ts';
 import type { RoleConnection } from '../domain/connection.ts';
 import { externalIdCustomerPart, generateExternalId } from '../domain/external-id.ts';
-import { customerIdSchema, regionSchema } from '../domain/identifiers.ts';
-import type { Setup } from '../domain/setup.ts';
+import {
+  customerIdSchema,
+  organizationIdSchema,
+  organizationTargetSchema,
+  regionSchema,
+} from '../domain/identifiers.ts';
+import { outlivesItsExpiry, SETUP_SCOPES, type Setup } from '../domain/setup.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import type { ConnectionStore } from '../store/connection-store.ts';
+import { DEFAULT_PENDING_CAPS } from './registration-decision.ts';
 import { secureEquals } from './secure-compare.ts';
 
 export interface SetupSettings {
@@ -25,18 +31,50 @@ export interface SetupSettings {
   stackNamePrefix?: string;
 }
 
-export const createSetupRequestSchema = z.strictObject({
-  customerId: customerIdSchema,
-  customerName: z
-    .string({ error: 'must be a string' })
-    .trim()
-    .min(1, 'must not be empty')
-    .max(256, 'must be at most 256 characters')
-    .optional(),
-  region: regionSchema.optional(),
-  setupPhase: z.boolean({ error: 'must be true or false' }).optional(),
-});
+export const createSetupRequestSchema = z
+  .strictObject({
+    customerId: customerIdSchema,
+    customerName: z
+      .string({ error: 'must be a string' })
+      .trim()
+      .min(1, 'must not be empty')
+      .max(256, 'must be at most 256 characters')
+      .optional(),
+    region: regionSchema.optional(),
+    setupPhase: z.boolean({ error: 'must be true or false' }).optional(),
+    scope: z.enum(SETUP_SCOPES, { error: 'must be "account" or "organization"' }).optional(),
+    /** Organization setups: the organization every account must be proven a member of. */
+    organizationId: organizationIdSchema.optional(),
+    /** Organization setups: the OUs (or the root) the StackSet deploys to; the root by default. */
+    organizationalUnitIds: z
+      .array(organizationTargetSchema, { error: 'must be a list of root or OU ids' })
+      .min(1, 'must name at least one root or OU id')
+      // CreateStackInstances takes at most 50 OUs per call.
+      .max(50, 'must name at most 50 ids')
+      .optional(),
+  })
+  .superRefine((input, context) => {
+    if (input.scope === 'organization') return;
+    for (const field of ['organizationId', 'organizationalUnitIds'] as const) {
+      if (input[field] !== undefined)
+        context.addIssue({
+          code: 'custom',
+          path: [field],
+          message: 'is only allowed with scope "organization"',
+        });
+    }
+  });
 export type CreateSetupRequest = z.output<typeof createSetupRequestSchema>;
+
+/** What an organization's management account runs to onboard every member account (§9.7). */
+export interface StackSetOffer {
+  stackSetName: string;
+  templateUrl: string;
+  /** The StackSet's parameters: the same values the launch link pre-fills. */
+  parameters: Record<string, string>;
+  /** AWS CLI commands, in order, ready to paste in the management account (bash). */
+  commands: string[];
+}
 
 export interface SetupOffer {
   setupId: string;
@@ -46,6 +84,10 @@ export interface SetupOffer {
   stackName: string;
   region: string;
   expiresAt: string;
+  scope?: 'organization';
+  organizationId?: string;
+  /** Organization setups: the StackSet for the member accounts; `launchUrl` is the management account's. */
+  stackSet?: StackSetOffer;
 }
 
 /** The console of a region, in its partition. */
@@ -110,7 +152,7 @@ function newSetup(
   customerId: string,
   settings: SetupSettings,
   now: Date,
-  extra: Partial<Pick<Setup, 'customerName' | 'region' | 'rotatesAccountId'>>,
+  extra: Partial<Pick<Setup, 'customerName' | 'region' | 'rotatesAccountId' | 'scope' | 'organizationId'>>,
 ): Setup {
   return {
     customerId,
@@ -140,27 +182,91 @@ export async function createSetup(
 ): Promise<SetupOffer> {
   const region = input.region ?? settings.homeRegion;
   checkRegion(region, settings);
+  const organization = input.scope === 'organization';
   const setup = await store.putSetup(
-    newSetup(input.customerId, settings, now, { customerName: input.customerName, region }),
+    newSetup(input.customerId, settings, now, {
+      customerName: input.customerName,
+      region,
+      ...(organization ? { scope: 'organization' as const, organizationId: input.organizationId } : {}),
+    }),
   );
   const stackName = stackNameFor(input.customerId, settings.stackNamePrefix);
+  const parameters = {
+    [PARAMETERS.externalId]: setup.externalId,
+    [PARAMETERS.customerId]: input.customerId,
+    [PARAMETERS.setupPhase]: String(input.setupPhase ?? true),
+  };
   return {
     setupId: setup.setupId,
     externalId: setup.externalId,
-    launchUrl: quickCreateUrl({
-      region,
-      templateUrl: settings.templateUrl,
-      stackName,
-      parameters: {
-        [PARAMETERS.externalId]: setup.externalId,
-        [PARAMETERS.customerId]: input.customerId,
-        [PARAMETERS.setupPhase]: String(input.setupPhase ?? true),
-      },
-    }),
+    launchUrl: quickCreateUrl({ region, templateUrl: settings.templateUrl, stackName, parameters }),
     templateUrl: settings.templateUrl,
     stackName,
     region,
     expiresAt: setup.expiresAt,
+    ...(organization
+      ? {
+          scope: 'organization' as const,
+          ...(setup.organizationId ? { organizationId: setup.organizationId } : {}),
+          stackSet: stackSetOffer({
+            stackSetName: stackName,
+            region,
+            templateUrl: settings.templateUrl,
+            parameters,
+            targets: input.organizationalUnitIds,
+          }),
+        }
+      : {}),
+  };
+}
+
+/**
+ * The commands that create a service-managed StackSet with automatic deployment and its instances
+ * in one region (IAM is global: one role per account), as the AWS CLI reference gives them
+ * (docs/architecture.md §9.7). Without OUs the StackSet targets the organization's root, read
+ * with `list-roots`. At most `perSetup` accounts deploy at once, the setup's cap on registrations
+ * awaiting validation (invariant 10): with the default STRICT_FAILURE_TOLERANCE, concurrency is
+ * min(MaxConcurrentCount, FailureToleranceCount + 1).
+ */
+export function stackSetOffer({
+  stackSetName,
+  region,
+  templateUrl,
+  parameters,
+  targets,
+  perSetup = DEFAULT_PENDING_CAPS.perSetup,
+}: {
+  stackSetName: string;
+  region: string;
+  templateUrl: string;
+  parameters: Record<string, string>;
+  targets?: readonly string[] | undefined;
+  perSetup?: number;
+}): StackSetOffer {
+  const parameterList = Object.entries(parameters)
+    .map(([key, value]) => `ParameterKey=${key},ParameterValue=${value}`)
+    .join(' ');
+  const deploymentTargets = targets?.length
+    ? targets.join(',')
+    : '"$(aws organizations list-roots --query \'Roots[0].Id\' --output text)"';
+  return {
+    stackSetName,
+    templateUrl,
+    parameters,
+    commands: [
+      'aws cloudformation activate-organizations-access',
+      [
+        `aws cloudformation create-stack-set --region ${region} --stack-set-name ${stackSetName}`,
+        `--template-url '${templateUrl}' --permission-model SERVICE_MANAGED`,
+        '--auto-deployment Enabled=true,RetainStacksOnAccountRemoval=false',
+        `--capabilities CAPABILITY_NAMED_IAM --parameters ${parameterList}`,
+      ].join(' '),
+      [
+        `aws cloudformation create-stack-instances --region ${region} --stack-set-name ${stackSetName}`,
+        `--deployment-targets OrganizationalUnitIds=${deploymentTargets} --regions ${region}`,
+        `--operation-preferences MaxConcurrentCount=${perSetup},FailureToleranceCount=${perSetup - 1}`,
+      ].join(' '),
+    ],
   };
 }
 
@@ -233,7 +339,7 @@ export async function findSetupForExternalId(
       match = setup;
   }
   if (!match) return undefined;
-  return Date.parse(match.expiresAt) > now.getTime()
+  return Date.parse(match.expiresAt) > now.getTime() || outlivesItsExpiry(match)
     ? { kind: 'open', setup: match }
     : { kind: 'expired', setup: match };
 }

@@ -17,6 +17,7 @@ import {
   withAnsweredRequest,
 } from '../domain/connection.ts';
 import { generateExternalId } from '../domain/external-id.ts';
+import { ROLE_ARN_PATTERN } from '../domain/sts-limits.ts';
 import { ConflictError, LinkConflictError } from '../errors.ts';
 import { DETAIL_TYPES, type DetailOf, type KeylessEvent } from '../events/catalog.ts';
 import { countWithDimension, DIMENSIONS, METRIC_NAMES } from '../metrics.ts';
@@ -27,6 +28,7 @@ import {
 } from '../permissions/permission-check.ts';
 import type { UpdateConnectionInput } from '../store/connection-store.ts';
 import type { OnboardingDependencies } from './dependencies.ts';
+import type { MembershipChecker } from './organization-membership.ts';
 import type { ProofResult, RoleProver } from './role-proof.ts';
 
 const ACTOR = 'role-validator';
@@ -48,6 +50,8 @@ export interface ValidatorDependencies extends OnboardingDependencies {
   templateCatalogue?: TemplateCatalogue;
   /** Proves the role may do what the provider needs, once its trust is proven (docs/architecture.md §9.4). */
   permissions?: PermissionChecker;
+  /** Proves the account a member of an organization setup's organization (docs/architecture.md §9.7). */
+  membership?: MembershipChecker;
 }
 
 export type ValidationOutcome =
@@ -122,6 +126,7 @@ function verdictUpdate(
   at: Date,
   sourceEventId: string,
   permissions?: PermissionReport,
+  organizationId?: string,
 ): UpdateConnectionInput {
   const audit = (reason: string) => ({ actor: ACTOR, reason, sourceEventId });
   if (proof.ok) {
@@ -148,6 +153,7 @@ function verdictUpdate(
       ...(candidate.setupId ? { setupId: candidate.setupId } : {}),
       ...(version ? { templateVersion: version } : {}),
       ...(permissions ? { permissions } : {}),
+      ...(organizationId ? { organizationId } : {}),
     };
     // The setup that brought the new External ID is used by this very write, never left OPEN.
     const useSetup = candidate.setupId
@@ -316,6 +322,8 @@ export function createValidator(deps: ValidatorDependencies) {
         decoyExternalId: generateExternalId(connection.customerId),
         deadline,
       }));
+    let organizationId: string | undefined;
+    if (proof.ok) ({ proof, organizationId } = await checkMembership(connection, candidate, proof, deadline));
     let permissionReport: PermissionReport | undefined;
     if (proof.ok) ({ proof, report: permissionReport } = await checkPermissions(proof, candidate.roleArn));
     logger.info('Role proof settled', { ok: proof.ok, ...(proof.ok ? {} : { reason: proof.reason }) });
@@ -333,6 +341,7 @@ export function createValidator(deps: ValidatorDependencies) {
           now(),
           eventId,
           permissionReport,
+          organizationId,
         );
         const answeredRequestIds = withAnsweredRequest(connection.answeredRequestIds, pending.requestId);
         updated = await store.updateConnection({ ...verdict, set: { ...verdict.set, answeredRequestIds } });
@@ -397,6 +406,53 @@ export function createValidator(deps: ValidatorDependencies) {
     return proof.ok
       ? { kind: 'validated', connection: updated, answered }
       : { kind: 'rejected', connection: updated, reason: proof.reason, answered };
+  }
+
+  /**
+   * After the trust is proven, for a registration through an organization setup: is the account a
+   * member of the setup's organization (binding an unbound setup to it)? Any other setup: nothing
+   * to prove. The setup is the candidate's (rotation, migration) or the connection's own.
+   */
+  async function checkMembership(
+    connection: Connection,
+    candidate: Candidate,
+    proof: ProofResult & { ok: true },
+    deadline: number,
+  ): Promise<{ proof: ProofResult; organizationId?: string }> {
+    const setupId = candidate.setupId ?? (connection.authMethod === 'ROLE' ? connection.setupId : undefined);
+    const setup = setupId ? await store.getSetup(connection.customerId, setupId) : undefined;
+    if (setup?.scope !== 'organization') return { proof };
+    const { membership } = deps;
+    if (!membership || !proof.credentials) {
+      // Never connect an organization setup's account unproven.
+      return {
+        proof: {
+          ok: false,
+          conclusive: false,
+          failureClass: 'unconfirmed',
+          reason: `Keyless could not check that account ${connection.accountId} is a member of the organization: retry the stack.`,
+        },
+      };
+    }
+    // The account whose session answers: the role's (the callback refuses a role outside the stack's account).
+    const accountId = ROLE_ARN_PATTERN.exec(candidate.roleArn)?.[2] ?? connection.accountId;
+    const result = await membership.check({
+      accountId,
+      organizationId: setup.organizationId,
+      credentials: proof.credentials,
+      deadline,
+      bind: async (organizationId) => {
+        const key = { customerId: setup.customerId, setupId: setup.setupId, organizationId };
+        if (await store.bindSetupOrganization(key)) {
+          logger.info('Organization setup bound', { setupId: setup.setupId, organizationId });
+          return { bound: true };
+        }
+        const current = await store.getSetup(setup.customerId, setup.setupId);
+        return { bound: false, boundTo: current?.organizationId };
+      },
+    });
+    if (!result.ok) return { proof: result.proof };
+    return { proof, organizationId: result.organizationId };
   }
 
   /**

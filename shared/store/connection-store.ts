@@ -111,6 +111,9 @@ export function createConnectionStore({
      */
     releaseValidationSlot: setups.releaseValidationSlot,
 
+    /** Binds an organization setup to its first proven member's organization (docs/architecture.md §9.7). */
+    bindSetupOrganization: setups.bindSetupOrganization,
+
     /**
      * Every connection in one of the given statuses, across customers, page by page: a Query of
      * the status index per status (never a table Scan), for the daily re-validation.

@@ -12,7 +12,7 @@ import {
   type ConnectionAccess,
   type LegacyConnection,
 } from '../domain/connection.ts';
-import { SETUP_STATUSES, type Setup } from '../domain/setup.ts';
+import { SETUP_SCOPES, SETUP_STATUSES, type Setup } from '../domain/setup.ts';
 import { LEGACY_INDEX, TABLE_KEYS, TTL_ATTRIBUTE } from './table-definition.ts';
 
 /** An item as the document client returns it. */
@@ -107,6 +107,7 @@ const CONNECTION_TEXT_FIELDS = [
   'upgradeNotifiedVersion',
   'secretRef',
   'lastRemindedAt',
+  'organizationId',
 ] as const;
 
 /**
@@ -204,9 +205,10 @@ function assertSetup(item: StoredItem, keySource: StoredItem): asserts item is S
     text(item, field, keySource);
   }
   oneOf(item, 'status', SETUP_STATUSES, keySource);
-  for (const field of ['region', 'customerName', 'rotatesAccountId', 'usedAt']) {
+  for (const field of ['region', 'customerName', 'rotatesAccountId', 'usedAt', 'organizationId']) {
     optionalText(item, field, keySource);
   }
+  if (item.scope !== undefined) oneOf(item, 'scope', SETUP_SCOPES, keySource);
   if (item.slotVersion !== undefined) integer(item, 'slotVersion', keySource);
   const slots = item.pendingValidations;
   if (

@@ -56,8 +56,13 @@ export function setupUpdateItem(
     sets.push('#status = :used', 'usedAt = if_not_exists(usedAt, :now)');
     conditions.push('externalId = :ext');
     if (use.requireOpen) {
-      values[':expired'] = 'EXPIRED';
-      conditions.push('expiresAt > :now', '#status <> :expired');
+      // A bound organization setup outlives its expiry (outlivesItsExpiry, docs/architecture.md §9.7).
+      Object.assign(values, { ':expired': 'EXPIRED', ':organization': 'organization' });
+      names['#scope'] = 'scope';
+      conditions.push(
+        '(expiresAt > :now OR (#scope = :organization AND attribute_exists(organizationId)))',
+        '#status <> :expired',
+      );
     }
   }
   if (slot) {
@@ -103,7 +108,10 @@ export function createSetups(table: StoreTable) {
   return {
     async putSetup(setup: Setup): Promise<Setup> {
       // Keep expired setups a day for diagnosis ("your setup expired"), then let TTL remove them.
-      const ttl = Math.floor(Date.parse(setup.expiresAt) / 1000) + 86_400;
+      // An organization setup is kept: it may outlive its expiry once bound (§9.7).
+      const ttl =
+        setup.scope === 'organization' ? undefined : Math.floor(Date.parse(setup.expiresAt) / 1000) + 86_400;
+      const expiry = ttl === undefined ? {} : { [TTL_ATTRIBUTE]: ttl };
       const fresh = {
         ConditionExpression: 'attribute_not_exists(#pk)',
         ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey },
@@ -118,7 +126,7 @@ export function createSetups(table: StoreTable) {
                 ...itemKeys.setup(setup.customerId, setup.setupId),
                 type: 'SETUP',
                 ...setup,
-                [TTL_ATTRIBUTE]: ttl,
+                ...expiry,
               },
               ...fresh,
             },
@@ -136,7 +144,7 @@ export function createSetups(table: StoreTable) {
                 ...itemKeys.setupPointer(setup.setupId),
                 type: 'SETUP_POINTER',
                 customerId: setup.customerId,
-                [TTL_ATTRIBUTE]: ttl,
+                ...expiry,
               },
             },
           },
@@ -193,6 +201,26 @@ export function createSetups(table: StoreTable) {
         ConditionExpression: '#slots.#account = :until',
         ExpressionAttributeNames: { '#slots': 'pendingValidations', '#account': slot.accountId },
         ExpressionAttributeValues: { ':until': slot.until },
+      });
+    },
+
+    /**
+     * Binds an organization setup to the organization of its first proven member (§9.7): true when
+     * the setup is now bound to `organizationId`, false when it is bound to another (a race lost to
+     * a member of another organization) or is not an organization setup.
+     */
+    async bindSetupOrganization(key: {
+      customerId: string;
+      setupId: string;
+      organizationId: string;
+    }): Promise<boolean> {
+      return updateIfCondition(table, {
+        Key: itemKeys.setup(key.customerId, key.setupId),
+        UpdateExpression: 'SET organizationId = if_not_exists(organizationId, :org)',
+        ConditionExpression:
+          'attribute_exists(#pk) AND #scope = :organization AND (attribute_not_exists(organizationId) OR organizationId = :org)',
+        ExpressionAttributeNames: { '#pk': TABLE_KEYS.partitionKey, '#scope': 'scope' },
+        ExpressionAttributeValues: { ':org': key.organizationId, ':organization': 'organization' },
       });
     },
 

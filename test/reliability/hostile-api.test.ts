@@ -109,11 +109,31 @@ const hostileApiRequest = fc.oneof(
   // POST /setups with one defect.
   fc
     .record({
-      defect: fc.constantFrom('customerId', 'extra', 'region', 'setupPhase', 'customerName'),
+      defect: fc.constantFrom(
+        'customerId',
+        'extra',
+        'region',
+        'setupPhase',
+        'customerName',
+        'scope',
+        'organizationId',
+        'organizationalUnitIds',
+      ),
       customerId: invalidCustomerId,
       extraKey: fc
         .string({ minLength: 1, maxLength: 20 })
-        .filter((k) => !['customerId', 'customerName', 'region', 'setupPhase'].includes(k)),
+        .filter(
+          (k) =>
+            ![
+              'customerId',
+              'customerName',
+              'region',
+              'setupPhase',
+              'scope',
+              'organizationId',
+              'organizationalUnitIds',
+            ].includes(k),
+        ),
       value: fc.oneof(wrongType, nastyString),
     })
     .map(({ defect, customerId, extraKey, value }) => {
@@ -131,6 +151,25 @@ const hostileApiRequest = fc.oneof(
         body.region =
           typeof value === 'string' && /^[a-z]{2}(-[a-z]+)+-\d$/.test(value) ? 'ap-south-9' : value;
       if (defect === 'setupPhase') body.setupPhase = typeof value === 'boolean' ? String(value) : value;
+      // Organization setups (docs/architecture.md §9.7): a scope that is neither, an organization id
+      // or OU list that is malformed, or either one without the organization scope.
+      if (defect === 'scope')
+        body.scope = value === 'account' || value === 'organization' ? 'Organization' : value;
+      if (defect === 'organizationId') {
+        const wellFormed = typeof value === 'string' && /^o-[a-z0-9]{10,32}$/.test(value);
+        if (!wellFormed) body.scope = 'organization';
+        body.organizationId = wellFormed ? value : typeof value === 'string' ? `o-${value}!` : value;
+      }
+      if (defect === 'organizationalUnitIds') {
+        body.scope = 'organization';
+        body.organizationalUnitIds = Array.isArray(value)
+          ? []
+          : typeof value === 'string'
+            ? [`ou-${value}!`]
+            : value === null || value === undefined
+              ? Array.from({ length: 51 }, (_, i) => `ou-abcd-${String(i).padStart(8, '0')}`)
+              : value;
+      }
       if (defect === 'customerName')
         body.customerName =
           typeof value === 'string' && value.trim().length > 0 && value.length <= 256

@@ -41,6 +41,7 @@ const VALID: Record<string, string[]> = {
   'keyless customer delete': ['--account', '111122223333', '--stack', 'keyless-acme'],
   'keyless customer create-role': ['--account', '111122223333', '--external-id', 'keyless-acme-x'],
   'keyless customer set-scp': ['--account', '111122223333', '--deny-actions', 'ce:GetCostAndUsage'],
+  'keyless customer set-org': ['--account', '111122223333', '--org', 'o-acme000001'],
   'keyless customer edit-role-policy': [
     '--account',
     '111122223333',
@@ -58,6 +59,7 @@ const VALID: Record<string, string[]> = {
   'keyless config': [],
   'keyless config check': [],
   'keyless config schema': [],
+  'keyless console': ['--no-open'],
 };
 
 /** What each command needs; given nothing, it must say what is missing. */
@@ -69,6 +71,7 @@ const MISSING: Record<string, RegExp> = {
   'keyless customer delete': /required option '--account <id>'/,
   'keyless customer create-role': /required option '--account <id>'/,
   'keyless customer set-scp': /required option '--account <id>'/,
+  'keyless customer set-org': /required option '--account <id>'/,
   'keyless customer edit-role-policy': /required option '--account <id>'/,
   'keyless customer terraform': /Usage: keyless customer terraform/,
   'keyless customer terraform apply': /required option '--dir <dir>'/,
@@ -148,6 +151,8 @@ describe('keyless', () => {
     ],
     [['invoke', 'no-such-function', 'events/x.json'], /Allowed choices are setup-api/],
     [['template', '--format', 'xml'], /Allowed choices are json, yaml, terraform/],
+    [['console', '--port', '99999'], /must be a port number/],
+    [['console', '--endpoint', 'ftp://api.example.com'], /must be an http\(s\) URL/],
     [
       [
         'customer',

@@ -151,7 +151,7 @@ describe('buildCustomerTemplate', () => {
       expect(policiesWith('false')).toEqual([POLICY_NAMES.ongoing, POLICY_NAMES.selfCheck]);
     });
 
-    it('lets the role ask the policy simulator about itself, and about nothing else', () => {
+    it('lets the role ask the policy simulator about itself and read its own organization, and nothing else', () => {
       const stack = instantiateCustomerTemplate(buildCustomerTemplate(config), {
         accountId: CUSTOMER,
         region: 'us-east-1',
@@ -164,6 +164,12 @@ describe('buildCustomerTemplate', () => {
           Effect: 'Allow',
           Action: 'iam:SimulatePrincipalPolicy',
           Resource: `arn:aws:iam::${CUSTOMER}:role/KeylessReader`,
+        },
+        {
+          Sid: 'DescribeOwnOrganization',
+          Effect: 'Allow',
+          Action: 'organizations:DescribeOrganization',
+          Resource: '*',
         },
       ]);
     });

@@ -284,6 +284,12 @@ describe('the module’s permissions', () => {
         Action: 'iam:SimulatePrincipalPolicy',
         Resource: `arn:aws:iam::${CUSTOMER}:role/KeylessAccess`,
       },
+      {
+        Sid: 'DescribeOwnOrganization',
+        Effect: 'Allow',
+        Action: 'organizations:DescribeOrganization',
+        Resource: '*',
+      },
     ]);
   });
 

@@ -281,6 +281,66 @@ describe('decideRegistration', () => {
   });
 });
 
+describe('decideRegistration through an organization setup (docs/architecture.md §9.7)', () => {
+  const PAST_TTL = new Date('2026-12-31T10:00:00.000Z');
+  const organization = (overrides: Partial<Setup> = {}) =>
+    setup({ scope: 'organization', organizationId: 'o-acme000001', ...overrides });
+
+  it('accepts an account after the setup expired, once the setup is bound to its organization', () => {
+    expect(decideRegistration(facts({ setups: [organization()], now: PAST_TTL }))).toMatchObject({
+      kind: 'create',
+      setup: { setupId: 'setup-1', organizationId: 'o-acme000001' },
+    });
+  });
+
+  it('refuses after the expiry while no account has bound the setup to an organization', () => {
+    const unbound = organization({ organizationId: undefined });
+    expect(decideRegistration(facts({ setups: [unbound], now: PAST_TTL }))).toMatchObject({
+      kind: 'refuse',
+      reason: expect.stringMatching(
+        /organization setup .* expired at .* before any account of the organization/,
+      ),
+    });
+    expect(decideRegistration(facts({ setups: [unbound] })).kind).toBe('create');
+  });
+
+  it('refuses once the setup is marked EXPIRED, bound or not', () => {
+    const ended = organization({ status: 'EXPIRED' });
+    expect(decideRegistration(facts({ setups: [ended], now: PAST_TTL }))).toMatchObject({
+      kind: 'refuse',
+      reason: expect.stringMatching(/ask your provider for a new launch link/),
+    });
+  });
+
+  it('keeps the caps on registrations awaiting validation after the expiry', () => {
+    const slots = Object.fromEntries(
+      Array.from({ length: DEFAULT_PENDING_CAPS.perSetup }, (_, i) => [
+        `5${String(i).padStart(11, '0')}`,
+        PAST_TTL.getTime() + 60_000,
+      ]),
+    );
+    const full = organization({ pendingValidations: slots, slotVersion: 5 });
+    expect(decideRegistration(facts({ setups: [full], now: PAST_TTL }))).toMatchObject({
+      kind: 'refuse',
+      reason: expect.stringMatching(/already has 5 registrations awaiting validation/),
+    });
+  });
+
+  it('keeps revocation final: an organization setup issued before the revocation cannot reconnect', () => {
+    const revoked = live({ status: 'REVOKED', revokedAt: '2026-12-10T00:00:00.000Z' });
+    expect(
+      decideRegistration(facts({ existing: revoked, setups: [organization()], now: PAST_TTL })),
+    ).toMatchObject({ kind: 'refuse', reason: expect.stringMatching(/was revoked at 2026-12-10/) });
+  });
+
+  it('leaves a normal setup to its expiry', () => {
+    expect(decideRegistration(facts({ setups: [setup()], now: PAST_TTL }))).toMatchObject({
+      kind: 'refuse',
+      reason: expect.stringMatching(/^The setup for this External ID expired at 2026-12-07/),
+    });
+  });
+});
+
 describe('matchSetup', () => {
   it('prefers the match that expires last, and reports an expired one as expired', () => {
     const early = setup({ setupId: 'early', expiresAt: '2026-12-02T00:00:00.000Z' });
