@@ -56,6 +56,22 @@ function positiveSeconds(value: string): number {
   return seconds;
 }
 
+/** A whole number in [min, max], for counts and days. */
+const wholeNumber = (min: number, max: number, what: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new InvalidArgumentError(`must be a whole number of ${what}, ${min}–${max}.`);
+  return n;
+};
+
+function organizationId(value: string): string {
+  if (!/^o-[a-z0-9]{10,32}$/.test(value))
+    throw new InvalidArgumentError(
+      'must be an AWS Organizations id: o- and 10–32 lower-case letters or digits.',
+    );
+  return value;
+}
+
 function portNumber(value: string): number {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
@@ -262,6 +278,102 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome) => void): Comma
         `Account ${options.account}: ${organizationId ? `member of ${organizationId}` : 'in no organization'}.\n`,
       );
       done(0);
+    });
+  // A simulated service-managed StackSet with automatic deployment (docs/architecture.md §9.7).
+  const simulatedStackSet = async (options: { stateDir: string }) => {
+    const { createSimulatedStackSet } = await import('../emulator/simulated-stackset.ts');
+    return createSimulatedStackSet({ endpoint: localEndpoint(io.env), stateDir: options.stateDir });
+  };
+  const reportInstances = (
+    instances: { accountId: string; outcome: { status: string; reason?: string } }[],
+  ) => {
+    for (const { accountId, outcome } of instances)
+      io.out(`  ${accountId}  ${outcome.reason ? `${outcome.status}: ${outcome.reason}` : outcome.status}\n`);
+    return instances.every(({ outcome }) => outcome.status.endsWith('_COMPLETE')) ? 0 : 1;
+  };
+  customer
+    .command('deploy-org')
+    .description(
+      'Create a service-managed StackSet with automatic deployment: new simulated member accounts of the ' +
+        'organization, each with its stack instance (5 at a time); the management account by the launch link.',
+    )
+    .requiredOption('--launch-url <url>', 'the launchUrl of the organization setup (POST /setups)')
+    .requiredOption('--org <id>', 'the organization id (o-…)', organizationId)
+    .option('--accounts <n>', 'how many member accounts', wholeNumber(1, 1000, 'accounts'), 20)
+    .option('--management-account <id>', "the organization's management account, 12 digits", accountId)
+    .addOption(stateDir)
+    .action(async (options) => {
+      const stackSets = await simulatedStackSet(options);
+      const { management, instances } = await stackSets.deployOrganization({
+        launchUrl: options.launchUrl,
+        organizationId: options.org,
+        accountCount: options.accounts,
+        managementAccountId: options.managementAccount,
+      });
+      if (management) io.out(`management account ${options.managementAccount}: ${management.status}\n`);
+      io.out(`StackSet instances in ${options.org}:\n`);
+      const failed = reportInstances(instances);
+      const complete = instances.filter(({ outcome }) => outcome.status === 'CREATE_COMPLETE').length;
+      io.out(`${complete} of ${instances.length} instances CREATE_COMPLETE.\n`);
+      done(failed || (management && management.status !== 'CREATE_COMPLETE') ? 1 : 0);
+    });
+  customer
+    .command('org-join')
+    .description(
+      'An account joins the organization: automatic deployment gives it its stack instance, which calls back.',
+    )
+    .requiredOption('--org <id>', 'the organization id (o-…)', organizationId)
+    .requiredOption('--account <id>', 'the joining account, 12 digits', accountId)
+    .option(
+      '--days-later <days>',
+      "move the local system's clock on first (the setup's 7 days long past)",
+      wholeNumber(1, 3660, 'days'),
+    )
+    .addOption(stateDir)
+    .action(async (options) => {
+      const stackSets = await simulatedStackSet(options);
+      if (options.daysLater)
+        io.out(`(the local system's clock now reads ${await stackSets.advanceClock(options.daysLater)})\n`);
+      const { outcome } = await stackSets.join({ organizationId: options.org, accountId: options.account });
+      done(report(outcome));
+    });
+  customer
+    .command('org-leave')
+    .description(
+      'An account leaves the organization: StackSets deletes its instance, whose Delete revokes its connection.',
+    )
+    .requiredOption('--org <id>', 'the organization id (o-…)', organizationId)
+    .requiredOption('--account <id>', 'the leaving account, 12 digits', accountId)
+    .addOption(stateDir)
+    .action(async (options) => {
+      const stackSets = await simulatedStackSet(options);
+      const deleted = await stackSets.leave({ organizationId: options.org, accountId: options.account });
+      if (!deleted) {
+        io.out(`Account ${options.account} left ${options.org}; it had no stack instance.\n`);
+        done(0);
+      } else done(report(deleted.outcome));
+    });
+  customer
+    .command('delete-org')
+    .description("Delete the StackSet's instances (each Delete revokes its connection), then the StackSet.")
+    .requiredOption('--org <id>', 'the organization id (o-…)', organizationId)
+    .addOption(stateDir)
+    .action(async (options) => {
+      const stackSets = await simulatedStackSet(options);
+      const { instances, stackSetDeleted, record } = await stackSets.deleteOrganization({
+        organizationId: options.org,
+      });
+      const failed = reportInstances(instances);
+      io.out(
+        stackSetDeleted
+          ? `StackSet ${record.stackSetName} deleted (${instances.length} instances).\n`
+          : `StackSet ${record.stackSetName} kept: ${record.instances.length} instances could not be deleted.\n`,
+      );
+      if (record.managementAccountId)
+        io.out(
+          `The management account ${record.managementAccountId} keeps its own stack (not the StackSet's).\n`,
+        );
+      done(failed);
     });
   customer
     .command('edit-role-policy')

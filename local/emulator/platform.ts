@@ -21,10 +21,18 @@ export interface LocalPlatformOptions {
   credentials: { accessKeyId: string; secretAccessKey: string };
   /** The origin of the local ResponseURL receiver. */
   responseOrigin: string;
+  /** The functions' clock (`/_local/clock` moves it on); the real one when absent. */
+  now?: () => Date;
 }
 
 /** One set of clients for every function; `forFunction` names the function it is handed to. */
-export function createLocalPlatform({ endpoint, region, credentials, responseOrigin }: LocalPlatformOptions) {
+export function createLocalPlatform({
+  endpoint,
+  region,
+  credentials,
+  responseOrigin,
+  now,
+}: LocalPlatformOptions) {
   const config = { endpoint, region, credentials };
   const dynamoDb = new DynamoDBClient(config);
   const shared = {
@@ -41,6 +49,7 @@ export function createLocalPlatform({ endpoint, region, credentials, responseOri
     createMetrics: (serviceName: string) => createMetrics(serviceName, createLocalLogger(serviceName)),
     // No X-Ray daemon here: tracing is off, quietly (docs/architecture.md §8, §11).
     tracer: createTracer('keyless', { enabled: false }),
+    ...(now ? { now } : {}),
   };
   return {
     forFunction: (functionName: string): Platform => ({ ...shared, functionName }),

@@ -299,9 +299,12 @@ export function createSimulatedAccounts({
     accountId,
     tamper,
     denyActions,
+    stackName,
   }: {
     launchUrl: string;
     accountId: string;
+    /** Another name than the link's, as a StackSet names its instances (`StackSet-<name>-<id>`). */
+    stackName?: string | undefined;
     tamper?: Tamper | undefined;
     /** Deploy into an account whose service control policy denies these actions. */
     denyActions?: readonly string[] | undefined;
@@ -311,7 +314,8 @@ export function createSimulatedAccounts({
       await setScp(accountId, denyActions);
       events.push(`(account ${accountId} is in an organization whose SCP denies ${denyActions.join(', ')})`);
     }
-    const launch = parseLaunchUrl(launchUrl);
+    const parsed = parseLaunchUrl(launchUrl);
+    const launch = stackName ? { ...parsed, stackName } : parsed;
     const templateResponse = await fetch(launch.templateUrl);
     if (!templateResponse.ok)
       throw new Error(`Cannot fetch the template at ${launch.templateUrl}: HTTP ${templateResponse.status}`);

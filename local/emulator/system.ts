@@ -5,6 +5,7 @@
  */
 
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { providerResourceNames } from '#shared/customer-template/names.ts';
 import {
@@ -218,6 +219,28 @@ export async function startLocalSystem(options: LocalSystemOptions = {}) {
     })),
   });
 
+  // The functions' clock: `POST /_local/clock {advanceDays}` moves it on (never back), so that
+  // "30 days later" happens without waiting (docs/architecture.md §9.7). Not kept across restarts.
+  let clockOffsetMs = 0;
+  const now = () => new Date(Date.now() + clockOffsetMs);
+  const clockRoute = (request: IncomingMessage, response: ServerResponse, body: Buffer): boolean => {
+    if (request.method === 'POST') {
+      let days: unknown;
+      try {
+        days = (JSON.parse(body.toString('utf8') || '{}') as { advanceDays?: unknown }).advanceDays;
+      } catch {
+        days = undefined;
+      }
+      if (typeof days !== 'number' || !Number.isFinite(days) || days <= 0 || days > 3660) {
+        sendJson(response, 400, { message: 'Expected { advanceDays: a number of days, > 0 and ≤ 3660 }.' });
+        return true;
+      }
+      clockOffsetMs += days * 86_400_000;
+    } else if (request.method !== 'GET') return false;
+    sendJson(response, 200, { now: now().toISOString(), offsetMs: clockOffsetMs });
+    return true;
+  };
+
   let endpoint: Awaited<ReturnType<typeof startLocalEndpoint>>;
   try {
     endpoint = await startLocalEndpoint(
@@ -234,7 +257,8 @@ export async function startLocalSystem(options: LocalSystemOptions = {}) {
         responses,
         apiFunction: 'setup-api',
         info: () => ({ ...info() }),
-        localRoutes: async (request, response) => {
+        localRoutes: async (request, response, body) => {
+          if (request.url === CLOCK_PATH) return clockRoute(request, response, body);
           if (request.method !== 'GET' || !request.url?.startsWith(TEMPLATES_PATH)) return false;
           const template = templates.get(request.url.slice(TEMPLATES_PATH.length));
           if (template) sendJson(response, 200, template);
@@ -291,6 +315,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}) {
       secretAccessKey: environment.AWS_SECRET_ACCESS_KEY!,
     },
     responseOrigin: endpointUrl,
+    now,
   });
   // For the SDK clients of local tools in this process (the functions get theirs from the platform).
   for (const variable of Object.keys(process.env)) {
@@ -322,6 +347,9 @@ export async function startLocalSystem(options: LocalSystemOptions = {}) {
     },
   };
 }
+
+/** The functions' clock: GET reads it, POST `{advanceDays}` moves it on. */
+export const CLOCK_PATH = '/_local/clock';
 
 /** Where the local endpoint serves the customer templates. */
 export const TEMPLATES_PATH = '/_local/templates/';

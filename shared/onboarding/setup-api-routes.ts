@@ -16,6 +16,12 @@ export const SETUP_API_ROUTES = [
     method: 'POST',
     path: '/customers/{customerId}/connections/{accountId}/revoke',
   },
+  // Offboarding a whole organization at once (docs/architecture.md §9.7).
+  {
+    name: 'revokeOrganization',
+    method: 'POST',
+    path: '/customers/{customerId}/organizations/{organizationId}/revoke',
+  },
   {
     name: 'rotateExternalId',
     method: 'POST',

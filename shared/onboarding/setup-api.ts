@@ -7,7 +7,13 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod';
 import type { TemplateCatalogue } from '../customer-template/catalogue.ts';
-import { accountIdSchema, customerIdSchema, roleArnSchema, setupIdSchema } from '../domain/identifiers.ts';
+import {
+  accountIdSchema,
+  customerIdSchema,
+  organizationIdSchema,
+  roleArnSchema,
+  setupIdSchema,
+} from '../domain/identifiers.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { attachHandlers, type Route } from '../http/router.ts';
 import { METRIC_NAMES } from '../metrics.ts';
@@ -54,7 +60,9 @@ const customerParams = z.object({ customerId: customerIdSchema });
 const setupParams = z.object({ setupId: setupIdSchema });
 const registrationBodySchema = z.strictObject({ roleArn: roleArnSchema });
 const connectionParams = z.object({ customerId: customerIdSchema, accountId: accountIdSchema });
+const organizationParams = z.object({ customerId: customerIdSchema, organizationId: organizationIdSchema });
 const noQuery = z.strictObject({});
+const ORGANIZATION_REVOKE_CONCURRENCY = 10;
 const listQuery = z.object({
   limit: z.coerce
     .number({ error: 'must be a number' })
@@ -133,6 +141,47 @@ export function setupApiRoutes({
       return {
         statusCode: 200,
         body: { revoked: outcome.kind === 'revoked', connection: toConnectionView(connection) },
+      };
+    },
+    async revokeOrganization(request, params) {
+      // Every connection proven a member of the organization, each by the one revocation path (§9.7).
+      const { customerId, organizationId } = parseInput(organizationParams, params);
+      parseInput(noQuery, request.query, 'query');
+      const members: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store.listConnections(customerId, { limit: 100, ...(cursor ? { cursor } : {}) });
+        for (const connection of page.items)
+          if ('organizationId' in connection && connection.organizationId === organizationId)
+            members.push(connection.accountId);
+        cursor = page.cursor;
+      } while (cursor);
+      if (members.length === 0)
+        throw new NotFoundError(
+          `No connection of customer ${customerId} was proven a member of organization ${organizationId}.`,
+        );
+      const revoked: string[] = [];
+      // A few at a time: an organization of 1,000 accounts stays within API Gateway's 29 s.
+      for (let start = 0; start < members.length; start += ORGANIZATION_REVOKE_CONCURRENCY) {
+        const batch = members.slice(start, start + ORGANIZATION_REVOKE_CONCURRENCY);
+        const outcomes = await Promise.all(
+          batch.map((accountId) =>
+            revoker.revoke({
+              customerId,
+              accountId,
+              actor: 'setup-api',
+              reason: `organization ${organizationId} revoked through the API`,
+              sourceEventId: request.requestId,
+            }),
+          ),
+        );
+        outcomes.forEach((outcome, i) => {
+          if (outcome.kind === 'revoked') revoked.push(batch[i] as string);
+        });
+      }
+      return {
+        statusCode: 200,
+        body: { organizationId, revoked: revoked.length, accountIds: revoked, members: members.length },
       };
     },
     async rotateExternalId(_request, params) {

@@ -341,13 +341,42 @@ const hostileApiRequest = fc.oneof(
         defect === 'stray' ? { stray: value || 'x' } : undefined,
       ),
     })),
+  // Revoking an organization (docs/architecture.md §9.7): bad ids, one the customer has no
+  // proven member of, a stray parameter.
+  fc
+    .record({
+      defect: fc.constantFrom('customerId', 'organizationId', 'unknown', 'stray'),
+      value: nastyString,
+      organizationId: fc.stringMatching(/^o-[a-z0-9]{10,32}$/),
+    })
+    .map(({ defect, value, organizationId }) => {
+      const customerId =
+        defect === 'customerId'
+          ? segment(
+              value.length > 0 && CUSTOMER_ID.test(value) && value.length <= 128 ? `${value}!` : value || '!',
+            )
+          : victim.customerId;
+      const organization =
+        defect === 'organizationId'
+          ? segment(/^o-[a-z0-9]{10,32}$/.test(value) ? `${value}!` : value || '!')
+          : organizationId;
+      return {
+        what: `POST organization revoke (${defect})`,
+        event: apiEvent(
+          'POST',
+          `/customers/${customerId}/organizations/${organization}/revoke`,
+          undefined,
+          defect === 'stray' ? { stray: value || 'x' } : undefined,
+        ),
+      };
+    }),
   // Unknown routes and methods.
   fc
     .record({ method: fc.constantFrom('GET', 'PUT', 'DELETE', 'PATCH', 'POST'), path: fc.webPath() })
     .filter(
       ({ method, path }) =>
         !(method === 'POST' && /^\/setups\/?$/.test(path)) &&
-        !/^\/customers\/[^/]+\/connections/.test(path) &&
+        !/^\/customers\/[^/]+\/(connections|organizations)/.test(path) &&
         // The operators' reads answer 200 for a known customer.
         !(method === 'GET' && /^\/(migration|customers\/[^/]+(\/audit)?)\/?$/.test(path)),
     )
@@ -388,7 +417,14 @@ describe('setup API under hostile input', () => {
       );
       expect(seen.size).toBeGreaterThanOrEqual(10);
       // The operators' reads were among them.
-      for (const read of ['GET summary', 'GET audit', 'GET migration', 'POST registrations', 'GET setup'])
+      for (const read of [
+        'GET summary',
+        'GET audit',
+        'GET migration',
+        'POST registrations',
+        'GET setup',
+        'POST organization revoke',
+      ])
         expect(
           [...seen].some((what) => what.startsWith(read)),
           read,

@@ -244,6 +244,37 @@ describe('setup-api handler', () => {
       expect((await store.getConnection(active.customerId, active.accountId))?.status).toBe('REVOKED');
     });
 
+    it('revokes every connection proven a member of an organization, and only those', async () => {
+      const customerId = uniqueCustomer();
+      const organizationId = 'o-handler0001';
+      const members = await Promise.all([1, 2].map(() => activeConnection(store, { customerId })));
+      for (const member of members)
+        await store.updateConnection({
+          connection: member,
+          to: 'ACTIVE',
+          set: { organizationId },
+          audit: { actor: 'test', reason: 'test' },
+        });
+      const outsider = await activeConnection(store, { customerId });
+      const path = `/customers/${customerId}/organizations/${organizationId}/revoke`;
+      const first = await call(request(loadEvent('api/post-revoke'), 'POST', path));
+      const second = await call(request(loadEvent('api/post-revoke'), 'POST', path));
+      const unknown = await call(
+        request(
+          loadEvent('api/post-revoke'),
+          'POST',
+          `/customers/${customerId}/organizations/o-nobody00001/revoke`,
+        ),
+      );
+      expect(first).toMatchObject({ statusCode: 200, body: { organizationId, revoked: 2, members: 2 } });
+      expect([...(first.body.accountIds as string[])].sort()).toEqual(members.map((m) => m.accountId).sort());
+      expect(second).toMatchObject({ statusCode: 200, body: { revoked: 0, accountIds: [] } });
+      expect(unknown.statusCode).toBe(404);
+      for (const member of members)
+        expect((await store.getConnection(customerId, member.accountId))?.status).toBe('REVOKED');
+      expect((await store.getConnection(customerId, outsider.accountId))?.status).toBe('ACTIVE');
+    });
+
     it('issues a rotation setup bound to the account with a link to update the stack', async () => {
       const active = await activeConnection(store, { customerId: uniqueCustomer() });
       const path = `/customers/${active.customerId}/connections/${active.accountId}/rotate`;

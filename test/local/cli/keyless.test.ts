@@ -42,6 +42,10 @@ const VALID: Record<string, string[]> = {
   'keyless customer create-role': ['--account', '111122223333', '--external-id', 'keyless-acme-x'],
   'keyless customer set-scp': ['--account', '111122223333', '--deny-actions', 'ce:GetCostAndUsage'],
   'keyless customer set-org': ['--account', '111122223333', '--org', 'o-acme000001'],
+  'keyless customer deploy-org': ['--launch-url', 'https://example.com/#/stacks', '--org', 'o-acme000001'],
+  'keyless customer org-join': ['--org', 'o-acme000001', '--account', '111122223333'],
+  'keyless customer org-leave': ['--org', 'o-acme000001', '--account', '111122223333'],
+  'keyless customer delete-org': ['--org', 'o-acme000001'],
   'keyless customer edit-role-policy': [
     '--account',
     '111122223333',
@@ -72,6 +76,10 @@ const MISSING: Record<string, RegExp> = {
   'keyless customer create-role': /required option '--account <id>'/,
   'keyless customer set-scp': /required option '--account <id>'/,
   'keyless customer set-org': /required option '--account <id>'/,
+  'keyless customer deploy-org': /required option '--launch-url <url>'/,
+  'keyless customer org-join': /required option '--org <id>'/,
+  'keyless customer org-leave': /required option '--org <id>'/,
+  'keyless customer delete-org': /required option '--org <id>'/,
   'keyless customer edit-role-policy': /required option '--account <id>'/,
   'keyless customer terraform': /Usage: keyless customer terraform/,
   'keyless customer terraform apply': /required option '--dir <dir>'/,
@@ -148,6 +156,15 @@ describe('keyless', () => {
     [
       ['customer', 'set-scp', '--account', '111122223333', '--deny-actions', 'not an action'],
       /"not an action" is not an IAM action written service:Action/,
+    ],
+    [
+      ['customer', 'deploy-org', ...(VALID['keyless customer deploy-org'] ?? []), '--accounts', '0'],
+      /must be a whole number of accounts, 1–1000/,
+    ],
+    [['customer', 'delete-org', '--org', 'acme'], /must be an AWS Organizations id/],
+    [
+      ['customer', 'org-join', ...(VALID['keyless customer org-join'] ?? []), '--days-later', '-3'],
+      /must be a whole number of days/,
     ],
     [['invoke', 'no-such-function', 'events/x.json'], /Allowed choices are setup-api/],
     [['template', '--format', 'xml'], /Allowed choices are json, yaml, terraform/],
