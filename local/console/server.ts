@@ -1,6 +1,6 @@
 /**
  * The operator console's web server (docs/architecture.md §10.1): on 127.0.0.1 only, it serves the
- * page's three files under `/<token>/` and forwards `/api/<setup API path>` calls that carry the
+ * page under `/<token>/` (its script and style bundled by esbuild in memory at start) and forwards `/api/<setup API path>` calls that carry the
  * token in a header. Every request must name the console's own host (no DNS rebinding), come from
  * its own origin if it names one (no other local page), and carry the per-run token, compared in
  * constant time; anything else is a 403 before any work is done.
@@ -9,7 +9,9 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import { secureEquals } from '#shared/onboarding/secure-compare.ts';
 import type { Forwarder } from './proxy.ts';
 
@@ -25,6 +27,41 @@ const PAGE_FILES: Record<string, { file: string; type: string }> = {
   'app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
   'style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
 };
+
+/**
+ * The page's files as served: index.html as it is; app.js and style.css bundled by esbuild, in
+ * memory, with the modules they import (the chart library, uPlot, and its stylesheet). One script
+ * and one stylesheet, so the policy below stays `'self'` only: nothing inline, nothing evaluated.
+ * Built once per process, on the first console's start.
+ */
+let bundled: Promise<Record<string, Buffer>> | undefined;
+export function pageFiles(): Promise<Record<string, Buffer>> {
+  bundled ??= (async () => {
+    const result = await build({
+      entryPoints: [`${PAGE_DIR}app.js`, `${PAGE_DIR}style.css`],
+      bundle: true,
+      write: false,
+      outdir: `${PAGE_DIR}bundle`,
+      format: 'esm',
+      target: ['chrome120', 'firefox120', 'safari17'],
+      minify: true,
+      legalComments: 'eof',
+      charset: 'utf8',
+      logLevel: 'silent',
+      // uPlot's MIT notice, which minifying would drop.
+      banner: {
+        js: '/*! Includes uPlot (https://github.com/leeoniya/uPlot), (c) Leon Sorokin, MIT licence. */',
+      },
+    });
+    const files: Record<string, Buffer> = { 'index.html': await readFile(`${PAGE_DIR}index.html`) };
+    for (const output of result.outputFiles) files[basename(output.path)] = Buffer.from(output.contents);
+    return files;
+  })();
+  bundled.catch(() => {
+    bundled = undefined;
+  });
+  return bundled;
+}
 
 /** On every answer: the page runs only its own script and style, is never framed, leaks no referrer. */
 const SECURITY_HEADERS = {
@@ -82,6 +119,8 @@ export async function startConsoleServer({
   port = 0,
   token = randomBytes(32).toString('base64url'),
 }: ConsoleServerOptions): Promise<RunningConsole> {
+  // Built before listening, so a page that does not build fails the start, not the first request.
+  const files = await pageFiles();
   let origin = '';
 
   /** Why a request is refused, or undefined: checked before anything is read or forwarded. */
@@ -146,7 +185,7 @@ export async function startConsoleServer({
     const page = PAGE_FILES[rest.join('/')];
     if (!page) return refuse(response, 404, 'No such page.');
     if (method !== 'GET' && method !== 'HEAD') return refuse(response, 405, 'Only GET.');
-    return send(response, 200, await readFile(`${PAGE_DIR}${page.file}`), page.type);
+    return send(response, 200, files[page.file] ?? '', page.type);
   }
 
   const server = createServer((request, response) => {

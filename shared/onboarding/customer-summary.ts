@@ -3,7 +3,14 @@
  * auth method, its open setups and its last change (docs/architecture.md §10). Three queries of the
  * customer's own partition, run together.
  */
-import { AUTH_METHODS, CONNECTION_STATUSES, type Connection } from '../domain/connection.ts';
+import {
+  AUTH_METHODS,
+  CONNECTION_SOURCES,
+  CONNECTION_STATUSES,
+  type Connection,
+  type ConnectionSource,
+  sourceOf,
+} from '../domain/connection.ts';
 import { isSetupAcceptingCallbacks } from '../domain/setup.ts';
 import type { OperatorReads } from '../store/operator-reads.ts';
 import { type AuditEntryView, toAuditEntryView, unknownCustomer } from './audit-view.ts';
@@ -18,6 +25,12 @@ export interface CustomerSummary {
     byAuthMethod: Record<Connection['authMethod'], number>;
     /** Connections with a role change, rotation or migration waiting for validation. */
     changePending: number;
+    /** By how they came: CloudFormation, the registration API, Terraform. */
+    bySource: Record<ConnectionSource, number>;
+    /** Role connections proven as members of an organization, by organization (docs/architecture.md §9.7). */
+    byOrganization: Record<string, number>;
+    /** Role connections by the template version their stack runs; `unknown` when it reported none. */
+    byTemplateVersion: Record<string, number>;
   };
   /** Setups that still accept a stack's callback (not expired, not a used rotation). */
   openSetups: number;
@@ -42,15 +55,32 @@ export async function summarizeCustomer(
   if (connections.length === 0 && setups.length === 0 && !last) throw unknownCustomer(customerId);
   const byStatus = zeros(CONNECTION_STATUSES);
   const byAuthMethod = zeros(AUTH_METHODS);
+  const bySource = zeros(CONNECTION_SOURCES);
+  const byOrganization: Record<string, number> = {};
+  const byTemplateVersion: Record<string, number> = {};
   let changePending = 0;
   for (const connection of connections) {
     byStatus[connection.status] += 1;
     byAuthMethod[connection.authMethod] += 1;
     if (toConnectionView(connection).changePending) changePending += 1;
+    bySource[sourceOf(connection)] += 1;
+    if (connection.authMethod !== 'ROLE') continue;
+    const { organizationId } = connection as { organizationId?: string };
+    if (organizationId) byOrganization[organizationId] = (byOrganization[organizationId] ?? 0) + 1;
+    const version = connection.templateVersion ?? 'unknown';
+    byTemplateVersion[version] = (byTemplateVersion[version] ?? 0) + 1;
   }
   return {
     customerId,
-    connections: { total: connections.length, byStatus, byAuthMethod, changePending },
+    connections: {
+      total: connections.length,
+      byStatus,
+      byAuthMethod,
+      changePending,
+      bySource,
+      byOrganization,
+      byTemplateVersion,
+    },
     openSetups: setups.filter((setup) => isSetupAcceptingCallbacks(setup, now)).length,
     ...(last ? { lastChange: toAuditEntryView(last) } : {}),
   };

@@ -107,6 +107,12 @@ describe('an organization through a simulated StackSet', { timeout: 180_000 }, (
     expect(connected.size).toBe(MEMBERS + 1);
     for (const accountId of [MANAGEMENT, ...members])
       expect(connected.get(accountId)).toMatchObject({ status: 'ACTIVE' });
+    // The customer's summary counts them per organization and per template version.
+    const summary = await api<{
+      connections: { byOrganization: Record<string, number>; byTemplateVersion: Record<string, number> };
+    }>('GET', `/customers/${CUSTOMER}`);
+    expect(summary.body.connections.byOrganization).toEqual({ [ORGANIZATION]: MEMBERS + 1 });
+    expect(summary.body.connections.byTemplateVersion).toEqual({ '1': MEMBERS + 1 });
   });
 
   it('org-join 30 days later: the new account ACTIVE, long after the setup’s 7 days', async () => {

@@ -192,7 +192,7 @@ describe('GET /customers/{customerId}/audit', () => {
 });
 
 describe('GET /customers/{customerId}', () => {
-  it('counts connections per status and auth method, open setups, and shows the last change', async () => {
+  it('counts connections per status, auth method, source, organization and template version, open setups, and shows the last change', async () => {
     // Prepare
     const { customerId, second } = await customerWithHistory();
     await store.createLegacyConnection(buildLegacyConnection({ customerId, accountId: randomAccountId() }), {
@@ -211,6 +211,10 @@ describe('GET /customers/{customerId}', () => {
         byStatus: { REGISTERED: 0, ACTIVE: 2, FAILED: 0, BROKEN: 0, REVOKED: 1 },
         byAuthMethod: { ROLE: 2, ACCESS_KEYS: 1 },
         changePending: 0,
+        bySource: { cloudformation: 3, api: 0, terraform: 0 },
+        byOrganization: {},
+        // The role connections, as the sample Create reported its template version.
+        byTemplateVersion: { '1': 2 },
       },
       // Two from the role onboardings; the expired one is not open.
       openSetups: 2,
@@ -234,6 +238,9 @@ describe('GET /customers/{customerId}', () => {
         byStatus: { REGISTERED: 0, ACTIVE: 0, FAILED: 0, BROKEN: 0, REVOKED: 0 },
         byAuthMethod: { ROLE: 0, ACCESS_KEYS: 0 },
         changePending: 0,
+        bySource: { cloudformation: 0, api: 0, terraform: 0 },
+        byOrganization: {},
+        byTemplateVersion: {},
       },
       openSetups: 1,
     });

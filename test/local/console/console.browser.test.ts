@@ -3,10 +3,14 @@
  * playwright-core), against the local system started as `npm start` and the console started as
  * `keyless console --no-open`: customers onboarded through the setup API and simulated accounts, one
  * healthy, one whose role fails, one migrating off access keys and one still on them.
+ * Accessibility is checked in the same browser: axe-core on each page (no contrast failure, nothing
+ * serious or critical), every control reached with Tab and drawn with a focus ring, a keyboard-only
+ * walk through search, connections and a confirmation cancelled with Escape, and no sideways
+ * scrolling at 1280×800 and 390×844.
  * Skipped, saying so, only where Chromium is not installed; CI installs it (.ci/run).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +29,9 @@ const chromiumPath = spawnSync('sh', ['-c', 'command -v chromium || command -v c
   encoding: 'utf8',
 }).stdout.trim();
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const tsxCli = createRequire(import.meta.url).resolve('tsx/cli');
+const require = createRequire(import.meta.url);
+const tsxCli = require.resolve('tsx/cli');
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 /** Set to a directory (docs/console) to write a screenshot of each page there. */
 const screenshots = process.env.KEYLESS_CONSOLE_SCREENSHOTS;
 
@@ -225,16 +231,218 @@ describe.skipIf(!chromiumPath)(
 
     it('charts the migration: one migrated today, the one still on keys listed as the oldest', async () => {
       await open('migration');
-      const today = page.locator('svg.chart g.day').last();
+      // uPlot drew the chart: a canvas with something on it, and its legend naming both series.
+      const canvas = page.locator('.chart .uplot canvas');
+      await canvas.waitFor();
+      const painted = await canvas.evaluate((element) => {
+        const canvas = element as HTMLCanvasElement;
+        const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+        let count = 0;
+        for (let i = 3; i < pixels.length; i += 4) if (pixels[i]! > 0) count++;
+        return count;
+      });
+      expect(painted).toBeGreaterThan(1000);
+      expect(await page.locator('.chart .u-legend').textContent()).toMatch(
+        /Migrated that day[\s\S]*Still on access keys at the end of the day/,
+      );
+      await shoot('migration');
+      // The same numbers as a table, for the keyboard and screen readers, behind a disclosure.
+      await page.getByText('The numbers per day').click();
+      const days = page.getByRole('table', { name: 'Connections on access keys and migrated, per day' });
+      const today = days.locator('tbody tr').last();
       expect(await today.getAttribute('data-migrated')).toBe('1');
       expect(await today.getAttribute('data-remaining')).toBe('1');
-      expect(await page.locator('svg.chart rect.migrated').count()).toBe(1);
+      expect(await days.locator('tbody tr:not([data-migrated="0"])').count()).toBe(1);
+      expect(await days.locator('tbody tr').count()).toBe(30);
+      expect(await page.locator('#chart-summary').textContent()).toMatch(
+        /, 1 on \d{4}-\d{2}-\d{2}; 1 migrated/,
+      );
       expect(await page.locator('#remaining-now').textContent()).toBe('1');
       expect(await page.locator('#migrated-total').textContent()).toBe('1');
       const oldest = await page.getByRole('table', { name: 'On access keys the longest' }).textContent();
       expect(oldest).toContain(ON_KEYS.customerId);
       expect(oldest).not.toContain(MIGRATING.customerId);
-      await shoot('migration');
+    });
+
+    const PAGES = [
+      ['the empty search', 'customers'],
+      ['a customer', `customers/${HEALTHY.customerId}`],
+      ['the connections', `connections/${HEALTHY.customerId}`],
+      ['a failed connection', `connections/${FAILING.customerId}`],
+      ['the history', `history/${HEALTHY.customerId}`],
+      ['the migration', 'migration'],
+      ['an error', 'customers/nobody-console'],
+    ] as const;
+
+    /** axe-core's findings on the page as it is now: contrast failures and anything serious or critical. */
+    const accessibilityProblems = async () => {
+      // Evaluated through the browser's debugging protocol, which the page's policy does not govern.
+      await page.evaluate(axeSource);
+      const violations = await page.evaluate(async () => {
+        const axe = (window as unknown as { axe: { run(context: Document): Promise<AxeResults> } }).axe;
+        type AxeResults = {
+          violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[];
+        };
+        return (await axe.run(document)).violations;
+      });
+      return violations
+        .filter(
+          (violation) =>
+            violation.id === 'color-contrast' ||
+            violation.impact === 'serious' ||
+            violation.impact === 'critical',
+        )
+        .map(
+          (violation) =>
+            `${violation.id} (${violation.impact}): ${violation.help}: ${violation.nodes
+              .map((node) => JSON.stringify(node.target))
+              .join(', ')}`,
+        );
+    };
+
+    it.each(PAGES)(
+      'meets WCAG AA contrast and has no serious accessibility problem: %s',
+      async (_what, hash) => {
+        await open(hash);
+        if (hash === 'migration') await page.locator('.chart .uplot canvas').waitFor();
+        expect(await accessibilityProblems()).toEqual([]);
+      },
+    );
+
+    it('the accessibility check itself finds a contrast failure when there is one', async () => {
+      await open('customers');
+      await page.evaluate(() => {
+        const faint = document.createElement('p');
+        faint.textContent = 'Faint grey text';
+        faint.style.color = '#b0b0b0';
+        document.getElementById('view')?.append(faint);
+      });
+      expect((await accessibilityProblems()).join('\n')).toMatch(/^color-contrast \(serious\)/);
+    });
+
+    it('meets WCAG AA contrast and has no serious accessibility problem: a confirmation', async () => {
+      await open(`connections/${HEALTHY.customerId}`);
+      await page
+        .locator(`tr[data-account="${HEALTHY.accountId}"]`)
+        .getByRole('button', { name: 'Revoke' })
+        .click();
+      await page.getByRole('dialog').waitFor();
+      expect(await accessibilityProblems()).toEqual([]);
+      await page.keyboard.press('Escape');
+      await page.getByRole('dialog').waitFor({ state: 'hidden' });
+    });
+
+    /** Presses `key` until the focus is on an element matching `selector` (and `text`, if given). */
+    const tabTo = async (selector: string, text?: string, key = 'Tab') => {
+      for (let presses = 0; presses < 80; presses++) {
+        await page.keyboard.press(key);
+        const there = await page.evaluate(
+          ([selector, text]) => {
+            const element = document.activeElement;
+            return (
+              !!element?.matches(selector) && (text === undefined || element.textContent?.trim() === text)
+            );
+          },
+          [selector, text] as const,
+        );
+        if (there) return;
+      }
+      throw new Error(`${selector} ${text ?? ''} cannot be reached with ${key}`);
+    };
+    const focused = () =>
+      page.evaluate(() => {
+        const element = document.activeElement as HTMLElement | null;
+        return element ? `${element.tagName.toLowerCase()} ${element.textContent?.trim() ?? ''}` : '';
+      });
+
+    it.each(PAGES.filter(([, hash]) => hash !== 'customers/nobody-console'))(
+      'reaches every control with Tab, each with a visible focus ring: %s',
+      async (_what, hash) => {
+        await open(hash);
+        // Every control a mouse could use, numbered.
+        const controls = await page.evaluate(() => {
+          const all = document.querySelectorAll<HTMLElement>(
+            'a[href], button, input, select, textarea, summary, [tabindex]:not([tabindex="-1"])',
+          );
+          let count = 0;
+          for (const element of all) {
+            if (element.closest('dialog:not([open]), [hidden]') || (element as HTMLButtonElement).disabled)
+              continue;
+            element.dataset.control = String(count++);
+          }
+          return count;
+        });
+        expect(controls).toBeGreaterThan(3);
+        const reached = new Set<string>();
+        const unringed: string[] = [];
+        for (let presses = 0; presses < 400; presses++) {
+          await page.keyboard.press('Tab');
+          const stop = await page.evaluate(() => {
+            const element = document.activeElement as HTMLElement | null;
+            if (!element || element === document.body) return undefined;
+            const style = getComputedStyle(element);
+            return {
+              control: element.dataset.control,
+              name: `${element.tagName.toLowerCase()} ${element.textContent?.trim().slice(0, 40) ?? ''}`,
+              ring: style.outlineStyle !== 'none' && Number.parseFloat(style.outlineWidth) >= 2,
+            };
+          });
+          if (!stop) continue;
+          const key = stop.control ?? stop.name;
+          if (reached.has(key)) break;
+          reached.add(key);
+          if (!stop.ring) unringed.push(stop.name);
+        }
+        const missed = Array.from({ length: controls }, (_, i) => String(i)).filter((i) => !reached.has(i));
+        expect(missed).toEqual([]);
+        expect(unringed).toEqual([]);
+      },
+    );
+
+    it('works with the keyboard alone: search a customer, open a revoke confirmation, cancel it with Escape', async () => {
+      await open('customers');
+      // The skip link comes first, and takes the focus to the content without changing the page.
+      await page.keyboard.press('Tab');
+      expect(await focused()).toBe('a Skip to content');
+      await page.keyboard.press('Enter');
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
+      expect(await page.evaluate(() => location.hash)).toBe('#customers');
+      // Search.
+      await tabTo('#customer-id');
+      await page.keyboard.type(HEALTHY.customerId);
+      await page.keyboard.press('Enter');
+      await expect
+        .poll(() => page.locator('#status').textContent())
+        .toBe(`Customer ${HEALTHY.customerId} loaded.`);
+      // To its connections.
+      await tabTo('#view a', 'Connections');
+      await page.keyboard.press('Enter');
+      await expect
+        .poll(() => page.locator('#status').textContent())
+        .toBe(`1 connection(s) of customer ${HEALTHY.customerId}.`);
+      // Revoke, with Space: the confirmation opens on Cancel and keeps the focus inside it.
+      const revoke = `tr[data-account="${HEALTHY.accountId}"] button.danger`;
+      await tabTo(revoke, 'Revoke');
+      await page.keyboard.press('Space');
+      const dialog = page.locator('#confirm');
+      await expect.poll(() => dialog.evaluate((element) => (element as HTMLDialogElement).open)).toBe(true);
+      expect(await dialog.textContent()).toContain(
+        `Revoke account ${HEALTHY.accountId} of customer ${HEALTHY.customerId}?`,
+      );
+      expect(await focused()).toBe('button Cancel');
+      await page.keyboard.press('Tab');
+      expect(await focused()).toBe('button Revoke');
+      await page.keyboard.press('Shift+Tab');
+      expect(await focused()).toBe('button Cancel');
+      // Escape cancels: nothing changes, and the focus is back on the button that opened it.
+      await page.keyboard.press('Escape');
+      await expect.poll(() => dialog.evaluate((element) => (element as HTMLDialogElement).open)).toBe(false);
+      expect(await page.evaluate((selector) => document.activeElement?.matches(selector), revoke)).toBe(true);
+      expect(await page.locator(`${revoke}`).count()).toBe(1);
+      expect((await statusOf(HEALTHY))?.status).toBe('ACTIVE');
+      // Shift-Tab goes back the way it came.
+      await tabTo('#customer-id', undefined, 'Shift+Tab');
+      expect(await page.inputValue('#customer-id')).toBe(HEALTHY.customerId);
     });
 
     it('starts a setup behind a confirmation naming the customer, and shows its launch link', async () => {
@@ -312,12 +520,29 @@ describe.skipIf(!chromiumPath)(
       expect(await page.locator('#view-title').textContent()).toBe('Customer <img src=x onerror=alert(1)>');
     });
 
-    it('fits a phone screen: 390×844 without sideways scrolling of the page', async () => {
-      await page.setViewportSize({ width: 390, height: 844 });
-      await open(`connections/${FAILING.customerId}`);
-      const width = await page.evaluate(() => document.documentElement.scrollWidth);
-      expect(width).toBeLessThanOrEqual(390);
-      await page.setViewportSize({ width: 1280, height: 800 });
+    it.each([
+      [1280, 800],
+      [390, 844],
+    ] as const)('fits %i×%i without sideways scrolling of the page', async (width, height) => {
+      await page.setViewportSize({ width, height });
+      try {
+        const phone = width < 600;
+        for (const [what, hash] of PAGES) {
+          await open(hash);
+          if (hash === 'migration') await page.locator('.chart .uplot canvas').waitFor();
+          const scrolled = await page.evaluate(() => document.documentElement.scrollWidth);
+          expect(scrolled, what).toBeLessThanOrEqual(width);
+          // What is too wide for a phone (the connections table) scrolls in its own box.
+          const charts = page.locator('.chart .uplot');
+          const chart = (await charts.count()) > 0 ? await charts.boundingBox() : null;
+          if (chart) expect(chart.x + chart.width, 'the chart').toBeLessThanOrEqual(width);
+          if (phone && hash.startsWith('connections/') && hash.endsWith(FAILING.customerId))
+            await shoot('phone-connections');
+          if (phone && hash === 'migration') await shoot('phone-migration');
+        }
+      } finally {
+        await page.setViewportSize({ width: 1280, height: 800 });
+      }
     });
 
     it('ran without a script error or a refused resource', () => {

@@ -98,6 +98,25 @@ describe('the console server', () => {
     expect(script.headers['content-type']).toMatch(/^text\/javascript/);
   });
 
+  it('serves one bundled script and one stylesheet, chart library included, under a policy with nothing inline or evaluated', async () => {
+    const page = await raw(consoleServer.url);
+    const script = await raw(`${consoleServer.url}app.js`);
+    const style = await raw(`${consoleServer.url}style.css`);
+    const policy = page.headers['content-security-policy'] ?? '';
+    expect(policy).not.toMatch(/unsafe-inline|unsafe-eval|wasm-unsafe-eval|\*/);
+    expect(page.body).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>|\sstyle=|\son[a-z]+=/i);
+    // One file: nothing left for the browser to import, and the chart library is in it.
+    expect(script.body).not.toMatch(/^\s*import[\s{*]|\bimport\(/m);
+    expect(script.body).toContain('uPlot');
+    expect(script.body).not.toMatch(/\beval\(|new Function\(/);
+    expect(style.status).toBe(200);
+    expect(style.headers['content-type']).toMatch(/^text\/css/);
+    expect(style.body).toContain('.uplot');
+    expect(style.body).not.toContain('@import');
+    // The page's source modules are not served one by one.
+    expect((await raw(`${consoleServer.url}chart.js`)).status).toBe(404);
+  });
+
   it('refuses the page without the token, and with a wrong one: 403', async () => {
     const wrong = consoleServer.url.replace(consoleServer.token, `${consoleServer.token.slice(0, -1)}x`);
     expect((await raw(`${consoleServer.origin}/`)).status).toBe(403);
