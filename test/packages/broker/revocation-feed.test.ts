@@ -280,9 +280,12 @@ describe('Revocation feed', () => {
       const onRestarted = restarted.broker.getCredentials(requestFor(connection));
       before.broker.clear();
       const afterClear = before.broker.getCredentials(requestFor(connection));
-      // Assess: the first vend of an instance polls the head, then reads the status.
-      await expect(onRestarted).rejects.toBeInstanceOf(ConnectionRevokedError);
-      await expect(afterClear).rejects.toBeInstanceOf(ConnectionRevokedError);
+      // Assess: the first vend of an instance polls the head, then reads the status. Both refusals
+      // are awaited together, so neither rejects before its handler is attached.
+      await Promise.all([
+        expect(onRestarted).rejects.toBeInstanceOf(ConnectionRevokedError),
+        expect(afterClear).rejects.toBeInstanceOf(ConnectionRevokedError),
+      ]);
       expect(restarted.counts).toMatchObject({ head: 1, status: 1 });
     });
 
