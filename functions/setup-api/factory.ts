@@ -18,7 +18,6 @@ import { apiErrorHandler } from '#shared/http/error-handler.ts';
 import { type ApiGatewayEvent, toApiRequest } from '#shared/http/request.ts';
 import { type ApiResponse, createRouter } from '#shared/http/router.ts';
 import { createApiRegistrations } from '#shared/onboarding/api-registration.ts';
-import { createRegistrationHandler } from '#shared/onboarding/registration.ts';
 import { createRevoker } from '#shared/onboarding/revocation.ts';
 import { setupApiRoutes } from '#shared/onboarding/setup-api.ts';
 import { createSetupIdempotency } from '#shared/onboarding/setup-idempotency.ts';
@@ -37,15 +36,12 @@ export function createSetupApiHandler(platform: Platform, config: FunctionConfig
   // Registration by API runs the callback's own core (docs/architecture.md §9.6).
   const registrations = createApiRegistrations({
     store,
-    registrar: createRegistrationHandler({
-      store,
-      publisher,
-      answers,
-      responseUrlPolicy: platform.responseUrlPolicy,
-      logger,
-      metrics,
-      ...clock,
-    }),
+    publisher,
+    answers,
+    responseUrlPolicy: platform.responseUrlPolicy,
+    logger,
+    metrics,
+    ...clock,
   });
   const route = createRouter(
     setupApiRoutes({

@@ -12,7 +12,6 @@ import { createAnswerSender } from '#shared/cloudformation/answer.ts';
 import type { FunctionConfig } from '#shared/config.ts';
 import { createEventPublisher } from '#shared/events/publisher.ts';
 import { createApiRegistrations } from '#shared/onboarding/api-registration.ts';
-import { createRegistrationHandler } from '#shared/onboarding/registration.ts';
 import { createRevoker } from '#shared/onboarding/revocation.ts';
 import { createTerraformRegistration } from '#shared/onboarding/terraform-registration.ts';
 import { createConnectionStore } from '#shared/store/connection-store.ts';
@@ -32,15 +31,12 @@ export function createTerraformRegistrationHandler(
     store,
     registrations: createApiRegistrations({
       store,
-      registrar: createRegistrationHandler({
-        store,
-        publisher,
-        answers,
-        responseUrlPolicy: platform.responseUrlPolicy,
-        logger,
-        metrics,
-        ...clock,
-      }),
+      publisher,
+      answers,
+      responseUrlPolicy: platform.responseUrlPolicy,
+      logger,
+      metrics,
+      ...clock,
     }),
     revoker: createRevoker({ store, publisher, answers, logger, metrics, ...clock }),
   });

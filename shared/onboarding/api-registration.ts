@@ -10,19 +10,14 @@ import { randomUUID } from 'node:crypto';
 import type { ConnectionSource } from '../domain/connection.ts';
 import { ROLE_ARN_PATTERN } from '../domain/sts-limits.ts';
 import { NotFoundError } from '../errors.ts';
-import type { ConnectionStore } from '../store/connection-store.ts';
 import { DEFAULT_ANSWER_WINDOW_MS } from './answer-deadline.ts';
+import type { AnsweringDependencies } from './dependencies.ts';
 import {
+  createRegistrationHandler,
   type RegistrationOutcome,
   RegistrationRefusedError,
-  type RegistrationRequest,
 } from './registration.ts';
 import { secureEquals } from './secure-compare.ts';
-
-/** What the registration core offers: deciding and recording one request. */
-export interface Registrar {
-  register(request: RegistrationRequest): Promise<RegistrationOutcome>;
-}
 
 export interface RegisteredAccount {
   setupId: string;
@@ -30,16 +25,15 @@ export interface RegisteredAccount {
   status: string;
 }
 
-export function createApiRegistrations({
-  store,
-  registrar,
-  answerWindowMs = DEFAULT_ANSWER_WINDOW_MS,
-}: {
-  store: Pick<ConnectionStore, 'findSetup' | 'getConnection'>;
-  registrar: Registrar;
-  /** How long the validator may take to settle a registration (it has no CloudFormation deadline). */
-  answerWindowMs?: number;
-}) {
+/** Registration by API or Terraform, on the callback's own core built from the same dependencies. */
+export function createApiRegistrations(
+  deps: AnsweringDependencies & {
+    /** How long the validator may take to settle a registration (it has no CloudFormation deadline). */
+    answerWindowMs?: number;
+  },
+) {
+  const { store, answerWindowMs = DEFAULT_ANSWER_WINDOW_MS } = deps;
+  const registrar = createRegistrationHandler(deps);
   return {
     /**
      * Registers `roleArn` through the setup `setupId`. `expect` is what the caller asserts about the
