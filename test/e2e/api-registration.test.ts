@@ -5,13 +5,17 @@
  * `GET /setups/{setupId}`; a role open to the confused deputy, and one that does not trust the
  * provider, end FAILED with a reason the customer can act on.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningLocalSystem, startLocalSystemProcess } from '../support/local-system.ts';
+import {
+  callLocalApi,
+  npmRunAgainst,
+  type RunningLocalSystem,
+  startLocalSystemProcess,
+} from '../support/local-system.ts';
 
 let system: RunningLocalSystem;
 let work: string;
@@ -25,34 +29,12 @@ afterAll(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-async function api<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const response = await fetch(`${system.endpoint}${path}`, {
-    method,
-    ...(body === undefined
-      ? {}
-      : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
-  });
-  return { status: response.status, body: (await response.json()) as T };
-}
+const api = <T>(method: string, path: string, body?: unknown) =>
+  callLocalApi<T>(system.endpoint, method, path, body);
 function npmRunCustomer(args: string[]) {
   return npmRun('customer', [...args, '--state-dir', join(work, 'stacks')]);
 }
-function npmRun(script: string, args: string[]) {
-  return new Promise<{ code: number | null; output: string }>((resolve) => {
-    const child = spawn('npm', ['run', '-s', script, '--', ...args], {
-      env: { ...process.env, KEYLESS_ENDPOINT: system.endpoint },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.once('exit', (code) => resolve({ code, output }));
-  });
-}
+const npmRun = (script: string, args: string[]) => npmRunAgainst(system.endpoint, script, args);
 type SetupView = { registrations: { accountId: string; status: string; source: string; reason?: string }[] };
 async function settled(setupId: string, accountId: string, timeoutMs = 120_000) {
   const deadline = Date.now() + timeoutMs;

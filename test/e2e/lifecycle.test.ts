@@ -16,7 +16,7 @@ import { createSimulatedAccounts } from '#local/emulator/simulated-stack.ts';
 import { createDocumentClient } from '#shared/clients/dynamodb.ts';
 import { registerLegacyConnection } from '#shared/legacy/register-legacy-connection.ts';
 import { createConnectionStore } from '#shared/store/connection-store.ts';
-import { type RunningLocalSystem, startLocalSystemProcess } from '../support/local-system.ts';
+import { callLocalApi, type RunningLocalSystem, startLocalSystemProcess } from '../support/local-system.ts';
 
 const HEALTHY = { customerId: 'acme-e2e', accountId: '111122223333' };
 const CARELESS = { customerId: 'globex-e2e', accountId: '444455556666' };
@@ -39,15 +39,8 @@ afterAll(async () => {
   if (stateDir) rmSync(stateDir, { recursive: true, force: true });
 });
 
-async function api<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const response = await fetch(`${system.endpoint}${path}`, {
-    method,
-    ...(body === undefined
-      ? {}
-      : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
-  });
-  return { status: response.status, body: (await response.json()) as T };
-}
+const api = <T>(method: string, path: string, body?: unknown) =>
+  callLocalApi<T>(system.endpoint, method, path, body);
 
 type Connection = { accountId: string; status: string; lastError?: string };
 const connectionOf = async (customerId: string, accountId: string) =>

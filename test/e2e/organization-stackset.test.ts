@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runKeyless } from '#local/cli/keyless.ts';
-import { type RunningLocalSystem, startLocalSystemProcess } from '../support/local-system.ts';
+import { callLocalApi, type RunningLocalSystem, startLocalSystemProcess } from '../support/local-system.ts';
 
 const CUSTOMER = 'umbrella-stackset-e2e';
 const ORGANIZATION = 'o-umbrella0001';
@@ -30,15 +30,8 @@ afterAll(async () => {
   if (stateDir) rmSync(stateDir, { recursive: true, force: true });
 });
 
-async function api<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const response = await fetch(`${system.endpoint}${path}`, {
-    method,
-    ...(body === undefined
-      ? {}
-      : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
-  });
-  return { status: response.status, body: (await response.json()) as T };
-}
+const api = <T>(method: string, path: string, body?: unknown) =>
+  callLocalApi<T>(system.endpoint, method, path, body);
 
 /** `npm run customer -- <args>`, in-process, against the local system. */
 async function customer(...args: string[]) {

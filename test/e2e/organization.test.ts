@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSimulatedAccounts } from '#local/emulator/simulated-stack.ts';
 import { createDocumentClient } from '#shared/clients/dynamodb.ts';
 import { itemKeys } from '#shared/store/table-definition.ts';
-import { type RunningLocalSystem, startLocalSystemProcess } from '../support/local-system.ts';
+import { callLocalApi, type RunningLocalSystem, startLocalSystemProcess } from '../support/local-system.ts';
 
 const CUSTOMER = 'initech-org-e2e';
 const ORGANIZATION = 'o-initech0001';
@@ -37,15 +37,8 @@ afterAll(async () => {
   if (stateDir) rmSync(stateDir, { recursive: true, force: true });
 });
 
-async function api<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const response = await fetch(`${system.endpoint}${path}`, {
-    method,
-    ...(body === undefined
-      ? {}
-      : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
-  });
-  return { status: response.status, body: (await response.json()) as T };
-}
+const api = <T>(method: string, path: string, body?: unknown) =>
+  callLocalApi<T>(system.endpoint, method, path, body);
 /** As `npm run customer -- set-org` does: the account joins the simulated organization. */
 const joinOrganization = (accountId: string, organizationId: string) =>
   accounts.setOrganization(accountId, organizationId);

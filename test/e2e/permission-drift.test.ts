@@ -4,12 +4,11 @@
  * naming the action and the layer; an SCP added later, and a customer's hand edit, show as drift
  * after the daily re-validation, once, and are restored once removed.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningLocalSystem, startLocalSystemProcess } from '../support/local-system.ts';
+import { npmRunAgainst, type RunningLocalSystem, startLocalSystemProcess } from '../support/local-system.ts';
 
 let system: RunningLocalSystem;
 let work: string;
@@ -24,22 +23,7 @@ afterAll(async () => {
 });
 
 /** `npm run <script> -- <args>` against the running system. */
-function npmRun(script: string, args: string[]) {
-  return new Promise<{ code: number | null; output: string }>((resolve) => {
-    const child = spawn('npm', ['run', '-s', script, '--', ...args], {
-      env: { ...process.env, KEYLESS_ENDPOINT: system.endpoint },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.once('exit', (code) => resolve({ code, output }));
-  });
-}
+const npmRun = (script: string, args: string[]) => npmRunAgainst(system.endpoint, script, args);
 const customer = (args: string[]) => npmRun('customer', [...args, '--state-dir', join(work, 'stacks')]);
 
 async function launchUrlFor(customerId: string): Promise<string> {

@@ -5,7 +5,6 @@
  * `npm run customer -- update`, and see the connection on the new version, ACTIVE, its upgrade gone;
  * one `Template Upgrade Available` before the update and none after.
  */
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +12,7 @@ import { join } from 'node:path';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSimulatedAccounts } from '#local/emulator/simulated-stack.ts';
-import { type RunningLocalSystem, startLocalSystemProcess } from '../support/local-system.ts';
+import { npmRunAgainst, type RunningLocalSystem, startLocalSystemProcess } from '../support/local-system.ts';
 
 const CUSTOMER = { customerId: 'initech-upgrade', accountId: '777788889999' };
 const ADDED_ACTION = 'ssm:GetParameterHistory';
@@ -67,35 +66,16 @@ async function revalidate(running: RunningLocalSystem) {
   expect(result.FunctionError).toBeUndefined();
 }
 /** `npm run customer -- update …`, as the README gives it. */
-function npmRunCustomerUpdate(running: RunningLocalSystem, stackName: string) {
-  return new Promise<{ code: number | null; output: string }>((resolve) => {
-    const child = spawn(
-      'npm',
-      [
-        'run',
-        '-s',
-        'customer',
-        '--',
-        'update',
-        '--account',
-        CUSTOMER.accountId,
-        '--stack',
-        stackName,
-        '--state-dir',
-        join(work, 'stacks'),
-      ],
-      { env: { ...process.env, KEYLESS_ENDPOINT: running.endpoint }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.once('exit', (code) => resolve({ code, output }));
-  });
-}
+const npmRunCustomerUpdate = (running: RunningLocalSystem, stackName: string) =>
+  npmRunAgainst(running.endpoint, 'customer', [
+    'update',
+    '--account',
+    CUSTOMER.accountId,
+    '--stack',
+    stackName,
+    '--state-dir',
+    join(work, 'stacks'),
+  ]);
 
 describe('a permission change reaching a customer', () => {
   it('is offered as an upgrade after a restart, and the update brings the connection onto it', async () => {

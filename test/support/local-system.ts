@@ -98,3 +98,44 @@ export async function startLocalSystemProcess({
       }),
   };
 }
+
+/**
+ * `npm run -s <script> -- <args>` against a running local system, as the README gives the command:
+ * its exit code and everything it printed.
+ */
+export function npmRunAgainst(
+  endpoint: string,
+  script: string,
+  args: readonly string[],
+): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('npm', ['run', '-s', script, '--', ...args], {
+      cwd: root,
+      env: { ...process.env, KEYLESS_ENDPOINT: endpoint },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    const collect = (chunk: Buffer) => {
+      output += chunk.toString();
+    };
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+    child.once('exit', (code) => resolve({ code, output }));
+  });
+}
+
+/** A JSON call to a running local system's setup API (no signing: the local API needs none). */
+export async function callLocalApi<T>(
+  endpoint: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
+  const response = await fetch(`${endpoint}${path}`, {
+    method,
+    ...(body === undefined
+      ? {}
+      : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+  });
+  return { status: response.status, body: (await response.json()) as T };
+}
