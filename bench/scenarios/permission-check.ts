@@ -5,7 +5,7 @@
  * and the cost per 1,000 daily re-validations. The baseline is the proof alone, in the same run.
  */
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { startLocalEndpoint } from '#local/emulator/endpoint.ts';
+import { startIdentityEndpoint } from '#local/emulator/endpoint.ts';
 import { createLocalIam } from '#local/emulator/iam.ts';
 import { instantiateCustomerTemplate } from '#local/emulator/instantiate.ts';
 import { createLocalSts, type PolicyDocument } from '#local/emulator/sts.ts';
@@ -51,22 +51,7 @@ export async function runPermissionCheck({
     providerRoleArn: trustedPrincipalArns(config)[0]!,
   });
   const iam = createLocalIam({ sts });
-  const endpoint = await startLocalEndpoint(
-    {
-      dynamoDbEndpoint: 'http://127.0.0.1:9',
-      region: 'us-east-1',
-      accountId: '999988887777',
-      sts,
-      iam,
-      ...({} as Omit<
-        Parameters<typeof startLocalEndpoint>[0],
-        'dynamoDbEndpoint' | 'region' | 'accountId' | 'sts' | 'iam'
-      >),
-      apiFunction: 'setup-api',
-      info: () => ({}),
-    },
-    { port: 0 },
-  );
+  const endpoint = await startIdentityEndpoint({ sts, iam, accountId: '999988887777' });
   try {
     const externalId = 'keyless-bench-0123456789abcdef0123456789abcdef';
     const stack = instantiateCustomerTemplate(buildCustomerTemplate(config), {

@@ -92,6 +92,41 @@ export async function startLocalEndpoint(
   };
 }
 
+/**
+ * An endpoint that serves the identity services only (STS, IAM, Organizations), for the tests and
+ * benchmarks of the role proof and the permission check: the other services' dependencies are
+ * absent, and no request of the identity services reaches them.
+ */
+export function startIdentityEndpoint({
+  sts,
+  iam,
+  accountId,
+  region = 'us-east-1',
+}: {
+  sts: LocalSts;
+  iam: LocalIam;
+  accountId: string;
+  region?: string;
+}): Promise<LocalEndpoint> {
+  const absent = {} as Omit<
+    LocalEndpointDependencies,
+    'dynamoDbEndpoint' | 'region' | 'accountId' | 'sts' | 'iam' | 'apiFunction' | 'info'
+  >;
+  return startLocalEndpoint(
+    {
+      ...absent,
+      dynamoDbEndpoint: 'http://127.0.0.1:9',
+      region,
+      accountId,
+      sts,
+      iam,
+      apiFunction: 'setup-api',
+      info: () => ({}),
+    },
+    { port: 0 },
+  );
+}
+
 const sourceIpOf = (request: IncomingMessage) =>
   (request.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
 

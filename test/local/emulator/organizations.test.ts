@@ -6,7 +6,7 @@
  */
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startLocalEndpoint } from '#local/emulator/endpoint.ts';
+import { startIdentityEndpoint } from '#local/emulator/endpoint.ts';
 import { createLocalIam, type LocalIam } from '#local/emulator/iam.ts';
 import { instantiateCustomerTemplate } from '#local/emulator/instantiate.ts';
 import { createLocalSts, type LocalSts, type PolicyDocument } from '#local/emulator/sts.ts';
@@ -44,27 +44,12 @@ const policies = (without?: string) =>
 
 let sts: LocalSts;
 let iam: LocalIam;
-let endpoint: Awaited<ReturnType<typeof startLocalEndpoint>>;
+let endpoint: Awaited<ReturnType<typeof startIdentityEndpoint>>;
 
 beforeAll(async () => {
   sts = createLocalSts({ providerAccountId: PROVIDER, providerRoleArn: validatorRoleArn });
   iam = createLocalIam({ sts });
-  endpoint = await startLocalEndpoint(
-    {
-      dynamoDbEndpoint: 'http://127.0.0.1:9',
-      region: 'us-east-1',
-      accountId: PROVIDER,
-      sts,
-      iam,
-      ...({} as Omit<
-        Parameters<typeof startLocalEndpoint>[0],
-        'dynamoDbEndpoint' | 'region' | 'accountId' | 'sts' | 'iam'
-      >),
-      apiFunction: 'setup-api',
-      info: () => ({}),
-    },
-    { port: 0 },
-  );
+  endpoint = await startIdentityEndpoint({ sts, iam, accountId: PROVIDER });
 });
 afterAll(() => endpoint.close());
 beforeEach(async () => {
