@@ -14,6 +14,11 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
+import {
+  BUNDLE_ALIASES,
+  BUNDLE_CONDITIONS,
+  BUNDLE_MAIN_FIELDS,
+} from '../../infra/constructs/bundle-options.ts';
 import { TS_EXEC_ARGV } from '../harness/child.ts';
 import type { BenchOptions } from '../harness/options.ts';
 import type { ColdStartRow } from '../harness/results.ts';
@@ -69,9 +74,9 @@ async function bundle(name: string, outDir: string): Promise<string> {
     platform: 'node',
     target: 'node22',
     format: 'esm',
-    mainFields: ['module', 'main'],
-    // The workspace packages' sources, as the CDK construct bundles them.
-    conditions: ['keyless-source'],
+    mainFields: [...BUNDLE_MAIN_FIELDS],
+    conditions: [...BUNDLE_CONDITIONS],
+    alias: { ...BUNDLE_ALIASES },
     sourcemap: true,
     sourcesContent: false,
     // CommonJS dependencies inside an ESM bundle still call require().

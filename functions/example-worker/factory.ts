@@ -60,7 +60,10 @@ export function brokerSettingsOf(config: WorkerConfig, functionName: string | un
   };
 }
 
-export function createExampleWorkerHandler(platform: Platform, config: WorkerConfig) {
+export function createExampleWorkerHandler(
+  platform: Platform<'dynamoDb' | 'sts' | 'lambda' | 'secretsManager'>,
+  config: WorkerConfig,
+) {
   const logger = platform.createLogger('example-worker');
   const metrics = platform.createMetrics('example-worker');
   // Once per execution environment: the broker's session cache outlives invocations. Its vends and

@@ -31,7 +31,7 @@ export const scheduledEventSchema = z.looseObject({
 });
 
 export function createMigrationReminderHandler(
-  platform: Platform,
+  platform: Platform<'documentClient' | 'eventBridge'>,
   config: FunctionConfig<'migration-reminder'>,
 ) {
   const logger = platform.createLogger('migration-reminder');

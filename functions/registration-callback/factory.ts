@@ -17,7 +17,7 @@ import { createConnectionStore } from '#shared/store/connection-store.ts';
 import type { Platform } from '#shared/wiring/platform.ts';
 
 export function createRegistrationCallbackHandler(
-  platform: Platform,
+  platform: Platform<'documentClient' | 'eventBridge'>,
   config: FunctionConfig<'registration-callback'>,
 ) {
   const logger = platform.createLogger('registration-callback');

@@ -24,7 +24,10 @@ export const revocationInputSchema = z.union([
 ]);
 export type RevocationInput = z.input<typeof revocationInputSchema>;
 
-export function createRevocationHandler(platform: Platform, config: FunctionConfig<'revocation'>) {
+export function createRevocationHandler(
+  platform: Platform<'documentClient' | 'eventBridge'>,
+  config: FunctionConfig<'revocation'>,
+) {
   const logger = platform.createLogger('revocation');
   const metrics = platform.createMetrics('revocation');
   const revoker = createRevoker({

@@ -40,7 +40,7 @@ export const validatorInputSchema = z.union([
 export type ValidatorInput = z.input<typeof validatorInputSchema>;
 
 export function createRoleValidatorHandler(
-  platform: Platform,
+  platform: Platform<'documentClient' | 'eventBridge' | 'sts'>,
   config: FunctionConfig<'role-validator'>,
   /** The prover's clock, sleep and backoff, for tests that must not wait for IAM propagation. */
   proverOptions: Omit<RoleProverOptions, 'sts'> = {},

@@ -25,7 +25,10 @@ import { createConnectionStore } from '#shared/store/connection-store.ts';
 import { createOperatorReads } from '#shared/store/operator-reads.ts';
 import type { Platform } from '#shared/wiring/platform.ts';
 
-export function createSetupApiHandler(platform: Platform, config: FunctionConfig<'setup-api'>) {
+export function createSetupApiHandler(
+  platform: Platform<'dynamoDb' | 'documentClient' | 'eventBridge'>,
+  config: FunctionConfig<'setup-api'>,
+) {
   const logger = platform.createLogger('setup-api');
   const metrics = platform.createMetrics('setup-api');
   const store = createConnectionStore({ client: platform.documentClient, tableName: config.TABLE_NAME });

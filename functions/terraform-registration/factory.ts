@@ -18,7 +18,7 @@ import { createConnectionStore } from '#shared/store/connection-store.ts';
 import type { Platform } from '#shared/wiring/platform.ts';
 
 export function createTerraformRegistrationHandler(
-  platform: Platform,
+  platform: Platform<'documentClient' | 'eventBridge'>,
   config: FunctionConfig<'terraform-registration'>,
 ) {
   const logger = platform.createLogger('terraform-registration');

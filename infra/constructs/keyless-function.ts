@@ -22,6 +22,7 @@ import { Construct } from 'constructs';
 import { ASYNC_INVOCATION_RETRY_POLICY } from '#shared/events/delivery-policy.ts';
 import { METRICS_NAMESPACE } from '#shared/metrics.ts';
 import { BUNDLED_VARIABLES_GLOBAL } from '#shared/wiring/bundled-variables.ts';
+import { BUNDLE_ALIASES, BUNDLE_CONDITIONS, BUNDLE_MAIN_FIELDS } from './bundle-options.ts';
 
 export const REPOSITORY_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -146,9 +147,11 @@ export class KeylessFunction extends Construct {
         sourceMap: true,
         sourcesContent: false,
         bundleAwsSDK: true,
-        mainFields: ['module', 'main'],
-        // Workspace packages (@keyless/broker) are bundled from their TypeScript sources.
-        esbuildArgs: { '--conditions': 'keyless-source' },
+        mainFields: [...BUNDLE_MAIN_FIELDS],
+        esbuildArgs: {
+          '--conditions': BUNDLE_CONDITIONS.join(','),
+          ...Object.fromEntries(Object.entries(BUNDLE_ALIASES).map(([from, to]) => [`--alias:${from}`, to])),
+        },
         banner: ESM_REQUIRE_SHIM,
         ...(props.bundledVariables
           ? { define: { [BUNDLED_VARIABLES_GLOBAL]: JSON.stringify(props.bundledVariables) } }

@@ -19,12 +19,10 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { HttpError } from '../http/router.ts';
-import { TABLE_KEYS, TTL_ATTRIBUTE } from '../store/table-definition.ts';
+import { SETUP_IDEMPOTENCY_PARTITION, TABLE_KEYS, TTL_ATTRIBUTE } from '../store/table-definition.ts';
 import type { CreateSetupRequest, SetupOffer } from './setups.ts';
 
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
-/** The partition that holds every idempotency record of the setup API. */
-export const SETUP_IDEMPOTENCY_PARTITION = 'IDEMPOTENCY#setups';
 /** How long a key is remembered: a day covers any client's retries. */
 export const SETUP_IDEMPOTENCY_SECONDS = 86_400;
 

@@ -36,6 +36,12 @@ export const STATUS_INDEX = {
 /** Epoch seconds; DynamoDB deletes expired setups on its own (DynamoDB Local accepts but does not enforce it). */
 export const TTL_ATTRIBUTE = 'ttl';
 
+/**
+ * The partition of the setup API's idempotency records (shared/onboarding/setup-idempotency.ts); here, so
+ * the function catalogue names it without bundling Powertools idempotency into every function.
+ */
+export const SETUP_IDEMPOTENCY_PARTITION = 'IDEMPOTENCY#setups';
+
 export const keys = {
   customer: (customerId: string) => `CUSTOMER#${customerId}`,
   setup: (setupId: string) => `SETUP#${setupId}`,

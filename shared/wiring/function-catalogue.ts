@@ -4,8 +4,8 @@
  * entry into one KeylessFunction and its grants; nothing else in the stack is per-function.
  */
 import type { environmentVariables } from '../config.ts';
-import { SETUP_IDEMPOTENCY_PARTITION } from '../onboarding/setup-idempotency.ts';
 import { REMINDER_JOB_PARTITION } from '../reminders/reminder-store.ts';
+import { SETUP_IDEMPOTENCY_PARTITION } from '../store/table-definition.ts';
 
 export type EnvironmentName = keyof typeof environmentVariables;
 

@@ -29,6 +29,15 @@ beforeAll(() => {
   assemblyDir = app.synth().directory;
 }, 120_000);
 
+/** The modules esbuild put in a function's bundle, as its source map lists them. */
+function bundledSources(name: string): string[] {
+  const fn = functions.find((f) => f.Properties.FunctionName === `keyless-test-${name}`)!;
+  const [file] = fn.Properties.Handler.split('.');
+  const asset = path.join(assemblyDir, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}`);
+  return (JSON.parse(readFileSync(path.join(asset, `${file}.mjs.map`), 'utf8')) as { sources: string[] })
+    .sources;
+}
+
 describe('function bundles', () => {
   it('leave no landed function out of the catalogue', () => {
     expect(landed.filter((name) => !(FUNCTION_NAMES as string[]).includes(name))).toEqual([]);
@@ -77,6 +86,35 @@ describe('function bundles', () => {
       }
     },
   );
+
+  it.each(landed)(
+    "bundle %s from the SDK's ES modules, without the default credential chain or the whole of semver",
+    (name) => {
+      const sources = bundledSources(name);
+      // CommonJS builds cannot be tree-shaken: the `module` condition picks the ES ones (bundle-options.ts).
+      expect(sources.filter((source) => /@(smithy|aws-sdk)\/core\/dist-cjs\//.test(source))).toEqual([]);
+      // The environment's credentials stand in for the chain, and with it its SSO and STS clients.
+      expect(
+        sources.filter((source) =>
+          /@aws-sdk\/(credential-provider-(node|sso|ini|web-identity|process|login)|nested-clients|token-providers)\//.test(
+            source,
+          ),
+        ),
+      ).toEqual([]);
+      expect(sources.some((source) => source.endsWith('shared/clients/lambda-credentials.ts'))).toBe(true);
+      expect(sources.filter((source) => /node_modules\/semver\//.test(source))).toEqual([]);
+    },
+  );
+
+  it.each(landed)('bundle into %s only the AWS clients its factory is built with', (name) => {
+    const clients = new Set(
+      bundledSources(name).flatMap((source) => /@aws-sdk\/client-([a-z-]+)\//.exec(source)?.[1] ?? []),
+    );
+    // The worker alone asks the validator for a re-check and reads legacy keys (its factory's Platform).
+    expect(clients.has('lambda')).toBe(name === 'example-worker');
+    expect(clients.has('secrets-manager')).toBe(name === 'example-worker');
+    expect(clients.has('eventbridge')).toBe(name !== 'example-worker');
+  });
 
   it.each(FUNCTION_NAMES.filter((name) => 'bundled' in FUNCTIONS[name]))(
     'compile the template catalogue into %s, and keep it out of its environment',
