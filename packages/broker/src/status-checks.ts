@@ -222,9 +222,20 @@ export function createStatusChecks(options: StatusChecksOptions): StatusChecks {
     const cached = trusted(status, now);
     if (cached) return cached;
     if (follower) {
-      // Until a poll succeeds, every vend polls first: the feed vouches only for reads begun after
-      // its first poll. A known status past the interval waits for one poll, not for a read.
+      // Until a poll succeeds, every vend polls: the feed vouches only for reads begun after its
+      // first poll began. A connection never read needs a read anyway, so it sends it as soon as
+      // that poll has begun and waits for both together, not one after the other.
       const known = status.checked;
+      if (!follower.vouching() && !known && !status.inFlight) {
+        // A lost poll (already retried) leaves the read standing as a strict-mode read: it began
+        // after this vend did.
+        const poll = follower.pollWithin(now).catch(() => undefined);
+        const read = readAfterNow(status);
+        const [checked] = await Promise.all([read, poll]);
+        if (!checked) throw new NotOnboardedError(status.customerId, status.accountId);
+        return checked;
+      }
+      // A known status past the interval waits for one poll, not for a read.
       if (!follower.vouching() || (known && feedVouches(known))) {
         try {
           await follower.pollWithin(now);

@@ -229,6 +229,51 @@ describe('Revocation feed', () => {
       expect(counts.head).toBeLessThanOrEqual(14);
     });
 
+    it("reads a new instance's first connection while its first poll is in flight, not after it", async () => {
+      // Prepare: a head read that answers only once released, and a status read that says when it began.
+      const connection = await active();
+      const { broker, feed, store: reader } = feedBroker();
+      const events: string[] = [];
+      let releaseHead: () => void = () => {};
+      const headRead = feed.readHead.bind(feed);
+      vi.spyOn(feed, 'readHead').mockImplementationOnce(async () => {
+        await new Promise<void>((resolve) => {
+          releaseHead = resolve;
+        });
+        events.push('head answered');
+        return headRead();
+      });
+      const statusRead = reader.getConnectionAccess.bind(reader);
+      vi.spyOn(reader, 'getConnectionAccess').mockImplementation((customerId, accountId) => {
+        events.push('status read sent');
+        return statusRead(customerId, accountId);
+      });
+      // Act
+      const vend = broker.getCredentials(requestFor(connection));
+      await vi.waitFor(() => expect(events).toContain('status read sent'));
+      releaseHead();
+      const credentials = await vend;
+      // Assess: both in one round, and the feed vouches for the read (no second one within the interval).
+      expect(events).toEqual(['status read sent', 'head answered']);
+      expect(credentials.accessKeyId).toBe('ASIAFEEDSESSION00001');
+      now += INTERVAL / 2;
+      await broker.getCredentials(requestFor(connection));
+      expect(events.filter((event) => event === 'status read sent')).toHaveLength(1);
+    });
+
+    it("refuses a new instance's first vend of a REVOKED connection, whatever its first poll says", async () => {
+      // Prepare
+      const connection = await active();
+      await store.updateConnection({ connection, to: 'REVOKED', audit });
+      const { broker, feed } = feedBroker();
+      vi.spyOn(feed, 'readHead').mockRejectedValue(new Error('ProvisionedThroughputExceeded'));
+      // Act / Assess: the lost poll leaves the status read to decide, as in strict mode.
+      await expect(broker.getCredentials(requestFor(connection))).rejects.toBeInstanceOf(
+        ConnectionRevokedError,
+      );
+      expect(stsMock).toHaveReceivedCommandTimes(AssumeRoleCommand, 0);
+    });
+
     it('ignores an entry naming a connection this instance never saw', async () => {
       // Prepare
       const served = await active();
