@@ -8,6 +8,7 @@ import { loadAverage, machineInfo } from './harness/machine.ts';
 import { type BenchOptions, parseOptions, type ScenarioName } from './harness/options.ts';
 import { type BenchResults, RESULTS_FILE, writeResults } from './harness/results.ts';
 import { runColdStart } from './scenarios/cold-start.ts';
+import { runOrganizationRollout } from './scenarios/organization-rollout.ts';
 import { runPermissionCheck } from './scenarios/permission-check.ts';
 import { runPipeline } from './scenarios/pipeline.ts';
 import { runReminder } from './scenarios/reminder.ts';
@@ -53,6 +54,11 @@ const RUNNERS: Record<ScenarioName, Runner> = {
   async permissionCheck(options, results) {
     const { result, report } = await runPermissionCheck(options);
     results.permissionCheck = result;
+    return report;
+  },
+  async organizationRollout(options, results) {
+    const { result, report } = await runOrganizationRollout(options);
+    results.organizationRollout = result;
     return report;
   },
   async pipeline(options, results) {

@@ -11,6 +11,7 @@ import {
   REGION_PATTERN,
 } from './domain/identifiers.ts';
 import { ConfigurationError } from './errors.ts';
+import { DEFAULT_VALIDATOR_RESERVED_CONCURRENCY } from './onboarding/pending-caps.ts';
 import { permissionChecksSchema } from './permissions/checks.ts';
 import { bundledVariables } from './wiring/bundled-variables.ts';
 import { FUNCTIONS, type FunctionName } from './wiring/function-catalogue.ts';
@@ -36,6 +37,11 @@ export const environmentVariables = {
     .string({ error: 'is required (the provider AWS account id)' })
     .regex(ACCOUNT_ID_PATTERN, ACCOUNT_ID_MESSAGE),
   SETUP_TTL_DAYS: positiveInt('days a setup stays open', 7),
+  /** Sizes the organization setups' share of the validator (shared/onboarding/pending-caps.ts). */
+  VALIDATOR_RESERVED_CONCURRENCY: positiveInt(
+    'the role validator’s reserved concurrency',
+    DEFAULT_VALIDATOR_RESERVED_CONCURRENCY,
+  ),
   CREDENTIAL_REFRESH_BUFFER_SECONDS: positiveInt(
     'seconds before expiry that cached credentials are refreshed',
     300,

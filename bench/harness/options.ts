@@ -9,6 +9,7 @@ export const SCENARIOS = [
   'revocation',
   'pipeline',
   'permissionCheck',
+  'organizationRollout',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 

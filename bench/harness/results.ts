@@ -3,7 +3,9 @@
  * top-level keys and the rows named in the issue are fixed; `pipeline` and `reminder` carry
  * their baseline next to the measurement so every headline ratio can be recomputed from the file.
  */
+
 import { writeFile } from 'node:fs/promises';
+import type { RolloutOutput } from '../scenarios/organization-rollout-worker.ts';
 import type { PermissionCheckResult } from '../scenarios/permission-check.ts';
 import type { MachineInfo } from './machine.ts';
 
@@ -98,6 +100,8 @@ export interface BenchResults {
   reminder: ReminderResult | null;
   coldStart: ColdStartRow[];
   permissionCheck?: PermissionCheckResult | null;
+  /** Issue 15: an organization onboarded all at once, and its one-at-a-time baseline. */
+  organizationRollout?: RolloutOutput;
 }
 
 export const RESULTS_FILE = new URL('../results.json', import.meta.url);

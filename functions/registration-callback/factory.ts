@@ -12,6 +12,7 @@ import { createAnswerSender } from '#shared/cloudformation/answer.ts';
 import { type RegistrationEvent, toDeliveries } from '#shared/cloudformation/request.ts';
 import type { FunctionConfig } from '#shared/config.ts';
 import { createEventPublisher } from '#shared/events/publisher.ts';
+import { pendingCapsFor } from '#shared/onboarding/pending-caps.ts';
 import { createRegistrationHandler, type RegistrationOutcome } from '#shared/onboarding/registration.ts';
 import { createConnectionStore } from '#shared/store/connection-store.ts';
 import type { Platform } from '#shared/wiring/platform.ts';
@@ -29,6 +30,8 @@ export function createRegistrationCallbackHandler(
     responseUrlPolicy: platform.responseUrlPolicy,
     logger,
     metrics,
+    // The organization setups' share of the validator (invariant 10).
+    caps: pendingCapsFor(config.VALIDATOR_RESERVED_CONCURRENCY),
     ...(platform.now ? { now: platform.now } : {}),
   });
 

@@ -17,6 +17,7 @@ import { DETAIL_TYPES, eventBridgeEnvelope } from '#shared/events/catalog.ts';
 import { createEventPublisher } from '#shared/events/publisher.ts';
 import { createMembershipChecker } from '#shared/onboarding/organization-membership.ts';
 import { parseInput } from '#shared/onboarding/parse-input.ts';
+import { pendingCapsFor } from '#shared/onboarding/pending-caps.ts';
 import { createRoleProver, type RoleProverOptions } from '#shared/onboarding/role-proof.ts';
 import { createValidator } from '#shared/onboarding/validation.ts';
 import { createPermissionChecker } from '#shared/permissions/permission-check.ts';
@@ -67,6 +68,8 @@ export function createRoleValidatorHandler(
     }),
     logger,
     metrics,
+    // Its own share for organization setups: the queues it drains (invariant 10).
+    caps: pendingCapsFor(config.VALIDATOR_RESERVED_CONCURRENCY),
     ...(platform.now ? { now: platform.now } : {}),
   });
 

@@ -18,6 +18,7 @@ import { apiErrorHandler } from '#shared/http/error-handler.ts';
 import { type ApiGatewayEvent, toApiRequest } from '#shared/http/request.ts';
 import { type ApiResponse, createRouter } from '#shared/http/router.ts';
 import { createApiRegistrations } from '#shared/onboarding/api-registration.ts';
+import { pendingCapsFor } from '#shared/onboarding/pending-caps.ts';
 import { createRevoker } from '#shared/onboarding/revocation.ts';
 import { setupApiRoutes } from '#shared/onboarding/setup-api.ts';
 import { createSetupIdempotency } from '#shared/onboarding/setup-idempotency.ts';
@@ -35,7 +36,11 @@ export function createSetupApiHandler(
   const publisher = createEventPublisher({ client: platform.eventBridge, busName: config.EVENT_BUS_NAME });
   const idempotency = createSetupIdempotency({ tableName: config.TABLE_NAME, client: platform.dynamoDb });
   const answers = createAnswerSender({ policy: platform.responseUrlPolicy });
-  const clock = platform.now ? { now: platform.now } : {};
+  const clock = {
+    ...(platform.now ? { now: platform.now } : {}),
+    // The organization setups' share of the validator (invariant 10).
+    caps: pendingCapsFor(config.VALIDATOR_RESERVED_CONCURRENCY),
+  };
   // Registration by API runs the callback's own core (docs/architecture.md §9.6).
   const registrations = createApiRegistrations({
     store,

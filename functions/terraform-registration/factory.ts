@@ -12,6 +12,7 @@ import { createAnswerSender } from '#shared/cloudformation/answer.ts';
 import type { FunctionConfig } from '#shared/config.ts';
 import { createEventPublisher } from '#shared/events/publisher.ts';
 import { createApiRegistrations } from '#shared/onboarding/api-registration.ts';
+import { pendingCapsFor } from '#shared/onboarding/pending-caps.ts';
 import { createRevoker } from '#shared/onboarding/revocation.ts';
 import { createTerraformRegistration } from '#shared/onboarding/terraform-registration.ts';
 import { createConnectionStore } from '#shared/store/connection-store.ts';
@@ -26,7 +27,11 @@ export function createTerraformRegistrationHandler(
   const store = createConnectionStore({ client: platform.documentClient, tableName: config.TABLE_NAME });
   const publisher = createEventPublisher({ client: platform.eventBridge, busName: config.EVENT_BUS_NAME });
   const answers = createAnswerSender({ policy: platform.responseUrlPolicy });
-  const clock = platform.now ? { now: platform.now } : {};
+  const clock = {
+    ...(platform.now ? { now: platform.now } : {}),
+    // The organization setups' share of the validator (invariant 10).
+    caps: pendingCapsFor(config.VALIDATOR_RESERVED_CONCURRENCY),
+  };
   const terraform = createTerraformRegistration({
     store,
     registrations: createApiRegistrations({

@@ -43,7 +43,13 @@ import { LEGACY_SECRET_PREFIX } from '#shared/legacy/register-legacy-connection.
 import { SETUP_API_ROUTES } from '#shared/onboarding/setup-api-routes.ts';
 import { stackNamePrefixOf } from '#shared/onboarding/setups.ts';
 import { permissionChecksOfTemplate } from '#shared/permissions/template-checks.ts';
-import { LEGACY_INDEX, STATUS_INDEX, TABLE_KEYS, TTL_ATTRIBUTE } from '#shared/store/table-definition.ts';
+import {
+  keys,
+  LEGACY_INDEX,
+  STATUS_INDEX,
+  TABLE_KEYS,
+  TTL_ATTRIBUTE,
+} from '#shared/store/table-definition.ts';
 import {
   type EnvironmentName,
   FUNCTION_NAMES,
@@ -167,6 +173,7 @@ export class KeylessStack extends Stack {
       TEMPLATE_URL: this.templateUrl,
       REGISTRATION_TOPIC_ARNS: JSON.stringify(registrationTopicArns(templateConfig)),
       SETUP_TTL_DAYS: String(settings.setupTtlDays),
+      VALIDATOR_RESERVED_CONCURRENCY: String(settings.validatorReservedConcurrency),
       LEGACY_GRACE_DAYS: String(settings.legacyGraceDays),
       REMINDER_INTERVAL_DAYS: String(settings.reminderIntervalDays),
       CREDENTIAL_REFRESH_BUFFER_SECONDS: '300',
@@ -327,6 +334,20 @@ export class KeylessStack extends Stack {
           resources: [this.table.tableArn],
           conditions: {
             'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [...spec.deletesItemsUnder] },
+          },
+        }),
+      );
+    }
+    if ('deletesUnprovenConnections' in spec && spec.deletesUnprovenConnections) {
+      // Only through one conditional transaction: a REGISTERED connection proven outside its
+      // organization, with its audit entry (docs/architecture.md §9.7).
+      fn.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'KeylessTableUnprovenDelete',
+          actions: ['dynamodb:DeleteItem'],
+          resources: [this.table.tableArn],
+          conditions: {
+            'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [keys.customer('*')] },
           },
         }),
       );

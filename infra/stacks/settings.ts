@@ -10,6 +10,11 @@ import {
   STAGE_MESSAGE,
   STAGE_PATTERN,
 } from '#shared/domain/identifiers.ts';
+import {
+  DEFAULT_VALIDATOR_RESERVED_CONCURRENCY,
+  MIN_VALIDATOR_RESERVED_CONCURRENCY,
+  validatorConcurrencyProblem,
+} from '#shared/onboarding/pending-caps.ts';
 
 /** Context values arrive as JSON from cdk.json and as strings from `-c`: accept both for lists. */
 const list = (item: z.ZodString) =>
@@ -56,8 +61,16 @@ const settingsSchema = z.object({
     .default(false),
   /** Caps the registration callback, so a flood of (possibly forged) requests cannot starve the account. */
   callbackReservedConcurrency: z.coerce.number().int().min(1).max(1000).default(10),
-  /** Caps the role validator, so unproven registrations cannot spend the account's concurrency and STS quota. */
-  validatorReservedConcurrency: z.coerce.number().int().min(1).max(1000).default(10),
+  /**
+   * Caps the role validator, so unproven registrations cannot spend the account's concurrency and STS
+   * quota; large enough for an organization's share (shared/onboarding/pending-caps.ts).
+   */
+  validatorReservedConcurrency: z.coerce
+    .number()
+    .int()
+    .min(MIN_VALIDATOR_RESERVED_CONCURRENCY, validatorConcurrencyProblem(0))
+    .max(1000)
+    .default(DEFAULT_VALIDATOR_RESERVED_CONCURRENCY),
   logRetentionDays: z.coerce
     .number()
     .refine(

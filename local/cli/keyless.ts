@@ -264,6 +264,29 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome) => void): Comma
       done(0);
     });
   customer
+    .command('set-rcp')
+    .description(
+      "Change the account's resource control policy: deny these actions on its resources, to every principal ('' removes the RCP).",
+    )
+    .requiredOption('--account <id>', 'the customer account, 12 digits', accountId)
+    .requiredOption(
+      '--deny-actions <actions>',
+      "comma-separated IAM actions of services RCPs apply to (dynamodb, secretsmanager, s3, …), or '' for none",
+      actionList,
+    )
+    .addOption(stateDir)
+    .action(async (options) => {
+      const accounts = await simulatedAccounts(options);
+      const actions = options.denyActions as string[];
+      await accounts.setRcp(options.account, actions);
+      io.out(
+        actions.length > 0
+          ? `Account ${options.account}: its RCP denies ${actions.join(', ')}.\n`
+          : `Account ${options.account}: no RCP.\n`,
+      );
+      done(0);
+    });
+  customer
     .command('set-org')
     .description(
       "Put the account in an AWS organization ('none' takes it out): what DescribeOrganization answers.",

@@ -53,6 +53,8 @@ export async function startLocal(values: StartValues): Promise<void> {
     if (recorded) console.log(recorded);
     const system = await startLocalSystem({
       provider: { ...provider, templateVersion },
+      // Its reserved concurrencies, enforced as deployed.
+      deployment: provider.deployment,
       ...(values.port === undefined ? {} : { port: Number(values.port) }),
       dataDir: values['in-memory'] ? null : (values['data-dir'] ?? '.keyless'),
       fresh: values.fresh,

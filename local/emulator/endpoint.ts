@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { invokeAsynchronously } from './async-invocation.ts';
 import {
   queryList,
   readBody,
@@ -18,6 +19,7 @@ import {
   sendQueryResult,
   signingScope,
 } from './aws-protocol.ts';
+import { createCustomerServices, type LocalCustomerServices } from './customer-services.ts';
 import type { LocalEventBus } from './event-bus.ts';
 import { FunctionNotFoundError, type LocalFunctions } from './functions.ts';
 import { selectHttpApiRoute, sendHttpApiNotFound, sendHttpApiResult, toHttpApiEvent } from './http-api.ts';
@@ -38,8 +40,13 @@ export interface LocalEndpointDependencies {
   region: string;
   accountId: string;
   sts: LocalSts;
-  /** SCPs, permissions boundaries and SimulatePrincipalPolicy of the simulated accounts. */
+  /** SCPs, RCPs, permissions boundaries and SimulatePrincipalPolicy of the simulated accounts. */
   iam?: LocalIam;
+  /**
+   * The services customer roles' sessions call (the permission probes); built on `iam` when absent.
+   * Provider-side calls of the same service still reach DynamoDB Local.
+   */
+  customerServices?: LocalCustomerServices;
   sns: LocalSns;
   eventBus: LocalEventBus;
   secrets: LocalSecrets;
@@ -102,11 +109,14 @@ export function startIdentityEndpoint({
   iam,
   accountId,
   region = 'us-east-1',
+  customerServices,
 }: {
   sts: LocalSts;
   iam: LocalIam;
   accountId: string;
   region?: string;
+  /** The customer accounts' services the probes call (counted); built on `iam` when absent. */
+  customerServices?: LocalCustomerServices;
 }): Promise<LocalEndpoint> {
   const absent = {} as Omit<
     LocalEndpointDependencies,
@@ -120,6 +130,7 @@ export function startIdentityEndpoint({
       accountId,
       sts,
       iam,
+      ...(customerServices ? { customerServices } : {}),
       apiFunction: 'setup-api',
       info: () => ({}),
     },
@@ -131,6 +142,8 @@ const sourceIpOf = (request: IncomingMessage) =>
   (request.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
 
 export function createRequestHandler(deps: LocalEndpointDependencies) {
+  const customerServices =
+    deps.customerServices ?? (deps.iam ? createCustomerServices({ iam: deps.iam }) : undefined);
   return async function handleRequest(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://local');
     const body = await readBody(request);
@@ -142,6 +155,12 @@ export function createRequestHandler(deps: LocalEndpointDependencies) {
     if (invoke && request.method === 'POST')
       return handleLambdaInvoke(deps, request, response, decodeURIComponent(invoke[1] ?? ''), body);
     if (typeof target === 'string') {
+      if (
+        customerServices &&
+        target.startsWith('DynamoDB_20120810.') &&
+        (await handleCustomerService(deps, customerServices, request, response, target, body))
+      )
+        return;
       if (target.startsWith('DynamoDB_20120810.')) return proxyDynamoDb(deps, request, response, body);
       if (target.startsWith('AWSEvents.')) return handleEvents(deps, response, target, body);
       if (target.startsWith('secretsmanager.')) return handleSecrets(deps, response, target, body);
@@ -173,6 +192,39 @@ export function createRequestHandler(deps: LocalEndpointDependencies) {
     }
     return handleHttpApi(deps, request, response, body);
   };
+}
+
+/**
+ * A call signed with a customer account's credentials (a role session, a legacy key) goes to that
+ * account's services, not to the provider's tables. False when the caller is the provider.
+ */
+async function handleCustomerService(
+  deps: LocalEndpointDependencies,
+  services: LocalCustomerServices,
+  request: IncomingMessage,
+  response: ServerResponse,
+  target: string,
+  body: Buffer,
+): Promise<boolean> {
+  const scope = signingScope(request.headers.authorization);
+  let caller: ReturnType<LocalSts['callerFor']>;
+  try {
+    caller = deps.sts.callerFor(scope?.accessKeyId);
+  } catch (error) {
+    if (!(error instanceof StsError)) throw error;
+    sendJsonError(response, 400, `${error.code}Exception`, error.message);
+    return true;
+  }
+  if (caller.accountId === deps.accountId) return false;
+  const input = parseJson(body);
+  if (!input) {
+    sendJsonError(response, 400, 'SerializationException', 'Request body is not valid JSON.');
+    return true;
+  }
+  const answer = await services.call(caller, target, input, scope?.region ?? deps.region);
+  if (answer.ok) sendJson(response, 200, answer.body, 'application/x-amz-json-1.0');
+  else sendJsonError(response, answer.status, answer.type, answer.message);
+  return true;
 }
 
 async function proxyDynamoDb(
@@ -479,11 +531,18 @@ async function handleLambdaInvoke(
     return void response.end();
   }
   if (invocationType === 'Event') {
-    void deps.functions.invoke(name, event);
+    // Queued by Lambda: a throttle or a function error is retried as for any asynchronous event.
+    void invokeAsynchronously(() => deps.functions.invoke(name, event), { retryDelayMs: 1000 });
     response.writeHead(202, { 'x-amzn-requestid': randomUUID() });
     return void response.end();
   }
   const result = await deps.functions.invoke(name, event);
+  if (!result.ok && result.throttled) {
+    // A synchronous invocation beyond the function's reserved concurrency is refused, as Lambda does.
+    return sendJson(response, 429, { message: 'Rate Exceeded.', Type: 'User' }, 'application/json', {
+      'x-amzn-errortype': 'TooManyRequestsException',
+    });
+  }
   const headers = {
     'x-amz-executed-version': '$LATEST',
     ...(result.ok ? {} : { 'x-amz-function-error': 'Unhandled' }),
@@ -526,6 +585,8 @@ async function handleLocal(
     return sendJson(response, 200, {
       assumeRole: deps.sts.assumeRoleCalls(),
       events: deps.eventBus.acceptedEvents(),
+      // Invocations, throttles and peak concurrency per function; `?reset=1` starts them again.
+      functions: deps.functions.stats({ reset: url.searchParams.get('reset') === '1' }),
     });
   }
   if (path.startsWith(deps.responses.pathPrefix)) return deps.responses.handle(request, response, url, body);
@@ -565,6 +626,26 @@ async function handleLocal(
       return sendJson(response, 400, { message: 'Expected { accountId, denyActions: [action…] }.' });
     }
     deps.iam.setDenyingScp(input.accountId, actions as string[]);
+    return sendJson(response, 200, { accountId: input.accountId, denyActions: actions });
+  }
+  if (path === '/_local/rcps' && request.method === 'PUT' && deps.iam) {
+    // The customer's organization: an RCP denying these actions on the account's resources ([] removes it).
+    const input = parseJson(body);
+    const actions = input?.denyActions;
+    if (
+      typeof input?.accountId !== 'string' ||
+      !/^\d{12}$/.test(input.accountId) ||
+      !Array.isArray(actions) ||
+      !actions.every((a) => typeof a === 'string')
+    ) {
+      return sendJson(response, 400, { message: 'Expected { accountId, denyActions: [action…] }.' });
+    }
+    try {
+      deps.iam.setDenyingRcp(input.accountId, actions as string[]);
+    } catch (error) {
+      if (error instanceof RangeError) return sendJson(response, 400, { message: error.message });
+      throw error;
+    }
     return sendJson(response, 200, { accountId: input.accountId, denyActions: actions });
   }
   if (path === '/_local/organizations' && request.method === 'PUT' && deps.iam) {

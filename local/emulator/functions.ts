@@ -21,7 +21,22 @@ export interface FunctionError {
   trace: string[];
 }
 
-export type InvocationResult = { ok: true; payload: unknown } | { ok: false; error: FunctionError };
+/**
+ * `throttled`: the function was at its reserved concurrency, so it did not run (Lambda's 429
+ * TooManyRequestsException); an asynchronous invocation is retried, a synchronous one refused.
+ */
+export type InvocationResult =
+  | { ok: true; payload: unknown }
+  | { ok: false; error: FunctionError; throttled?: true };
+
+/** What one function has done since the system started: for `/_local/stats` and the benchmarks. */
+export interface FunctionStats {
+  invocations: number;
+  throttles: number;
+  running: number;
+  peakConcurrency: number;
+  reservedConcurrency?: number;
+}
 
 export type Handler = (event: unknown, context: Context) => Promise<unknown>;
 /** Builds a function's handler: called once, at its first invocation (its cold start). */
@@ -35,6 +50,11 @@ export interface LocalFunctionsOptions {
   namePrefix?: string;
   /** Each function's timeout (Lambda's "Task timed out"); a number applies to all. */
   timeoutMs?: number | ((name: string) => number);
+  /**
+   * Each function's reserved concurrency, as deployed: at most that many run at once, and an
+   * invocation beyond it is throttled. Undefined: the account's unreserved pool (not limited here).
+   */
+  reservedConcurrency?: (name: string) => number | undefined;
   /** Called around each invocation, for the runtime's own log lines. */
   onInvoke?: (name: string, outcome: { durationMs: number; error?: FunctionError }) => void;
 }
@@ -47,9 +67,26 @@ export function createLocalFunctions({
   accountId,
   namePrefix = 'keyless-',
   timeoutMs = 60_000,
+  reservedConcurrency = () => undefined,
   onInvoke,
 }: LocalFunctionsOptions) {
   const loaded = new Map<string, Promise<Handler>>();
+  const counters = new Map<string, FunctionStats>();
+  const countersOf = (name: string): FunctionStats => {
+    let entry = counters.get(name);
+    if (!entry) {
+      const reserved = reservedConcurrency(name);
+      entry = {
+        invocations: 0,
+        throttles: 0,
+        running: 0,
+        peakConcurrency: 0,
+        ...(reserved === undefined ? {} : { reservedConcurrency: reserved }),
+      };
+      counters.set(name, entry);
+    }
+    return entry;
+  };
 
   /** The functions there are, sorted. */
   function list(): string[] {
@@ -108,6 +145,18 @@ export function createLocalFunctions({
   /** Invokes a function and reports what it returned or threw, never throwing itself for a handler error. */
   async function invoke(nameOrArn: string, event: unknown): Promise<InvocationResult> {
     const name = resolveName(nameOrArn);
+    const counter = countersOf(name);
+    if (counter.reservedConcurrency !== undefined && counter.running >= counter.reservedConcurrency) {
+      counter.throttles += 1;
+      return {
+        ok: false,
+        throttled: true,
+        error: { errorType: 'TooManyRequestsException', errorMessage: 'Rate Exceeded.', trace: [] },
+      };
+    }
+    counter.invocations += 1;
+    counter.running += 1;
+    counter.peakConcurrency = Math.max(counter.peakConcurrency, counter.running);
     const started = performance.now();
     let result: InvocationResult;
     try {
@@ -121,6 +170,8 @@ export function createLocalFunctions({
       result = { ok: true, payload: payload === undefined ? null : JSON.parse(JSON.stringify(payload)) };
     } catch (error) {
       result = { ok: false, error: toFunctionError(error) };
+    } finally {
+      counter.running -= 1;
     }
     onInvoke?.(name, {
       durationMs: performance.now() - started,
@@ -129,7 +180,18 @@ export function createLocalFunctions({
     return result;
   }
 
-  return { list, resolveName, invoke };
+  /** Every function's counters so far; `reset` starts them again (the peak from what runs now). */
+  function stats({ reset = false }: { reset?: boolean } = {}): Record<string, FunctionStats> {
+    const snapshot = Object.fromEntries([...counters].map(([name, entry]) => [name, { ...entry }]));
+    if (reset) {
+      for (const entry of counters.values()) {
+        Object.assign(entry, { invocations: 0, throttles: 0, peakConcurrency: entry.running });
+      }
+    }
+    return snapshot;
+  }
+
+  return { list, resolveName, invoke, stats };
 }
 
 function withTimeout<T>(work: Promise<T>, timeoutMs: number, name: string): Promise<T> {

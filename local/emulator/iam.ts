@@ -1,15 +1,19 @@
 /**
  * The local IAM: what a simulated customer account adds to its roles' own policies — an
- * organization's service control policies and each role's permissions boundary — and
- * SimulatePrincipalPolicy, answered as AWS answers it (docs/architecture.md §8, §9.4).
+ * organization's service control policies and resource control policies, and each role's
+ * permissions boundary — and SimulatePrincipalPolicy, answered as AWS answers it
+ * (docs/architecture.md §8, §9.4).
  *
  * Fidelity: the simulator evaluates the role's identity policies, its permissions boundary and the
  * account's SCPs, and nothing else: no resource control policies and no resource policies, which
  * the real SimulatePrincipalPolicy does not see either (it has no input for RCPs, and takes a
  * resource policy only when the caller passes one). It reports `OrganizationsDecisionDetail` only
  * for an account in an organization and `PermissionsBoundaryDecisionDetail` only for a role with a
- * boundary, as AWS does. The call itself is authorized like any call of the session: the role's
- * policies, its boundary and the SCPs must allow iam:SimulatePrincipalPolicy on the role.
+ * boundary, as AWS does. A real call (`authorize`) is evaluated on every layer, RCPs included for
+ * the services RCPs apply to, and is refused with AccessDenied naming one denying layer in AWS's
+ * words: an explicit deny before an implicit one. The simulator's own call is authorized like any
+ * call of the session: the role's policies, its boundary and the SCPs must allow
+ * iam:SimulatePrincipalPolicy on the role.
  *
  * Organizations: an account belongs to an organization by `setOrganization` (or, with only an SCP
  * set, to a local one), and DescribeOrganization answers the calling session's organization as AWS
@@ -28,7 +32,28 @@ const FULL_AWS_ACCESS: PolicyDocument = {
   Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
 };
 
-/** The organization of an account given SCPs but no organization of its own. */
+/**
+ * The services resource control policies apply to (AWS Organizations, "List of AWS services that
+ * support RCPs": https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps.html):
+ * S3, STS, KMS, SQS and Secrets Manager since RCPs launched, then ECR and OpenSearch Serverless,
+ * Cognito and CloudWatch Logs, and DynamoDB (2026-02). An RCP has no effect on any other service's
+ * resources, so the local one refuses to deny their actions rather than pretend.
+ */
+export const RCP_SERVICES: ReadonlySet<string> = new Set([
+  's3',
+  'sts',
+  'kms',
+  'sqs',
+  'secretsmanager',
+  'ecr',
+  'aoss',
+  'cognito-idp',
+  'cognito-identity',
+  'logs',
+  'dynamodb',
+]);
+
+/** The organization of an account given SCPs (or RCPs) but no organization of its own. */
 export const LOCAL_SCP_ORGANIZATION = 'o-keylesslocal';
 /** The local management account of an organization: one per organization id, never a member's id. */
 export const localManagementAccountOf = (organizationId: string) =>
@@ -51,7 +76,11 @@ interface IamState {
   memberships?: Record<string, string>;
   /** Per role ARN: its permissions boundary. */
   boundaries: Record<string, PolicyDocument>;
+  /** Per account in an organization: the RCPs attached to the account (besides RCPFullAWSAccess). */
+  rcps?: Record<string, Record<string, PolicyDocument>>;
 }
+
+type Overall = 'Allowed' | 'ImplicitlyDenied' | 'ExplicitlyDenied';
 
 export interface SimulateInput {
   PolicySourceArn: string;
@@ -74,9 +103,24 @@ export function createLocalIam({ sts, persistPath }: { sts: LocalSts; persistPat
     state.memberships ??= {};
     return state.memberships;
   };
+  const rcps = () => {
+    state.rcps ??= {};
+    return state.rcps;
+  };
   /** The organization of an account, if any. */
   const organizationOf = (accountId: string): string | undefined =>
-    memberships()[accountId] ?? (state.organizations[accountId] ? LOCAL_SCP_ORGANIZATION : undefined);
+    memberships()[accountId] ??
+    (state.organizations[accountId] || rcps()[accountId] ? LOCAL_SCP_ORGANIZATION : undefined);
+
+  /** The RCPs over a resource of `action` in the account, root first; none for a service RCPs do not cover. */
+  function resourceControlPolicies(accountId: string, action: string) {
+    const own = rcps()[accountId];
+    if (!own || !organizationOf(accountId) || !RCP_SERVICES.has(action.split(':')[0] ?? '')) return [];
+    return [
+      { orgIdentifier: 'r-local', policies: [] },
+      { orgIdentifier: accountId, policies: Object.entries(own).map(([name, policy]) => ({ name, policy })) },
+    ];
+  }
 
   /** The SCPs of an account, root first, as the engine takes them; none outside an organization. */
   function serviceControlPolicies(accountId: string) {
@@ -102,6 +146,7 @@ export function createLocalIam({ sts, persistPath }: { sts: LocalSts; persistPat
       identity: Record<string, PolicyDocument>;
       scps: ReturnType<typeof serviceControlPolicies>;
       boundary: PolicyDocument | undefined;
+      rcps?: ReturnType<typeof resourceControlPolicies>;
     },
     action: string,
     resource: string,
@@ -112,7 +157,7 @@ export function createLocalIam({ sts, persistPath }: { sts: LocalSts; persistPat
         request: { principal: roleArn, action, resource: { resource, accountId }, contextVariables: context },
         identityPolicies: Object.entries(layers.identity).map(([name, policy]) => ({ name, policy })),
         serviceControlPolicies: layers.scps,
-        resourceControlPolicies: [],
+        resourceControlPolicies: layers.rcps ?? [],
         ...(layers.boundary
           ? { permissionBoundaryPolicies: [{ name: 'boundary', policy: layers.boundary }] }
           : {}),
@@ -202,45 +247,36 @@ export function createLocalIam({ sts, persistPath }: { sts: LocalSts; persistPat
     };
   }
 
-  /** The AccessDenied AWS answers a call of a session with, naming the layer that denied. */
-  function accessDenied(
-    caller: StsCaller,
-    action: string,
-    resource: string,
-    why: Awaited<ReturnType<typeof evaluate>>,
-  ) {
-    const reason = !why.allowedByOrganizations
-      ? why.decision === 'explicitDeny'
-        ? 'with an explicit deny in a service control policy'
-        : `because no service control policy allows the ${action} action`
-      : !why.allowedByPermissionsBoundary
-        ? why.decision === 'explicitDeny'
-          ? 'with an explicit deny in a permissions boundary'
-          : `because no permissions boundary allows the ${action} action`
-        : why.decision === 'explicitDeny'
-          ? 'with an explicit deny in an identity-based policy'
-          : `because no identity-based policy allows the ${action} action`;
-    return new StsError(
-      'AccessDenied',
-      `User: ${caller.arn} is not authorized to perform: ${action} on resource: ${resource} ${reason}`,
-      403,
-    );
-  }
-
-  /** Whether the session `caller` may take `action` on `resource`: throws AccessDenied as AWS would. */
+  /**
+   * Whether the session `caller` may take `action` on `resource` as a real call: every layer,
+   * resource control policies included. Throws AccessDenied as AWS would, naming one denying layer.
+   */
   async function authorize(caller: StsCaller, action: string, resource: string): Promise<void> {
-    const why = await evaluate(
-      caller.principalArn,
-      caller.accountId,
-      caller.identityPolicies,
-      action,
-      resource,
-      {
-        'aws:PrincipalArn': caller.principalArn,
-        'aws:PrincipalAccount': caller.accountId,
-      },
-    );
-    if (why.decision !== 'allowed') throw accessDenied(caller, action, resource, why);
+    const context = { 'aws:PrincipalArn': caller.principalArn, 'aws:PrincipalAccount': caller.accountId };
+    const layers = {
+      identity: caller.identityPolicies,
+      scps: serviceControlPolicies(caller.accountId),
+      boundary: state.boundaries[caller.principalArn],
+      rcps: resourceControlPolicies(caller.accountId, action),
+    };
+    const on = (part: Partial<typeof layers>) =>
+      run(
+        caller.principalArn,
+        caller.accountId,
+        { identity: { everything: FULL_AWS_ACCESS }, scps: [], boundary: undefined, ...part },
+        action,
+        resource,
+        context,
+      ).then((result) => result.overall as Overall);
+    if ((await on(layers)) === 'Allowed') return;
+    // Each layer alone (the others allowing everything): which of them denies, and how.
+    const verdicts: [Layer, Overall][] = [
+      ['service control policy', layers.scps.length > 0 ? await on({ scps: layers.scps }) : 'Allowed'],
+      ['resource control policy', layers.rcps.length > 0 ? await on({ rcps: layers.rcps }) : 'Allowed'],
+      ['permissions boundary', layers.boundary ? await on({ boundary: layers.boundary }) : 'Allowed'],
+      ['identity-based policy', await on({ identity: layers.identity })],
+    ];
+    throw accessDenied(caller, action, resource, verdicts);
   }
 
   let simulateCalls = 0;
@@ -370,6 +406,27 @@ export function createLocalIam({ sts, persistPath }: { sts: LocalSts; persistPat
         };
       persist();
     },
+    /**
+     * Puts the account in an organization whose RCP denies `actions` on its resources, to every
+     * principal; an empty list takes the RCP away. Actions of services RCPs do not cover are refused.
+     */
+    setDenyingRcp(accountId: string, actions: readonly string[]) {
+      const uncovered = actions.filter((action) => !RCP_SERVICES.has(action.split(':')[0] ?? ''));
+      if (uncovered.length > 0) {
+        throw new RangeError(
+          `Resource control policies do not apply to ${uncovered.join(', ')}: RCPs cover only ${[...RCP_SERVICES].join(', ')}.`,
+        );
+      }
+      if (actions.length === 0) delete rcps()[accountId];
+      else
+        rcps()[accountId] = {
+          'keyless-local-rcp-deny': {
+            Version: '2012-10-17',
+            Statement: [{ Effect: 'Deny', Principal: '*', Action: [...actions], Resource: '*' }],
+          },
+        };
+      persist();
+    },
     setPermissionsBoundary(roleArn: string, boundary: PolicyDocument | undefined) {
       if (boundary) state.boundaries[roleArn] = boundary;
       else delete state.boundaries[roleArn];
@@ -392,6 +449,31 @@ export function concrete(resource: string): string {
   const parts = resource.split(':');
   if (parts[3] === '*') parts[3] = 'us-east-1';
   return parts.join(':').replaceAll('*', 'keyless-check');
+}
+
+type Layer =
+  | 'service control policy'
+  | 'resource control policy'
+  | 'permissions boundary'
+  | 'identity-based policy';
+
+/**
+ * The AccessDenied AWS answers a call with: "with an explicit deny in a <type>" or "because no
+ * <type> allows the <action> action". AWS names one type when several deny
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html); here an explicit
+ * deny comes first, as AWS's evaluation decides it first, then the layers in the order listed.
+ */
+function accessDenied(caller: StsCaller, action: string, resource: string, verdicts: [Layer, Overall][]) {
+  const explicit = verdicts.find(([, overall]) => overall === 'ExplicitlyDenied');
+  const implicit = verdicts.find(([, overall]) => overall === 'ImplicitlyDenied');
+  const reason = explicit
+    ? `with an explicit deny in ${explicit[0] === 'identity-based policy' ? 'an' : 'a'} ${explicit[0]}`
+    : `because no ${implicit?.[0] ?? 'identity-based policy'} allows the ${action} action`;
+  return new StsError(
+    'AccessDenied',
+    `User: ${caller.arn} is not authorized to perform: ${action} on resource: ${resource} ${reason}`,
+    403,
+  );
 }
 
 function load(persistPath: string | undefined): IamState {

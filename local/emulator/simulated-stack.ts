@@ -211,6 +211,17 @@ export function createSimulatedAccounts({
       throw new Error(`Cannot set the SCP: ${((await response.json()) as { message: string }).message}`);
   }
 
+  /**
+   * The customer's organization: a resource control policy denying `actions` on the account's
+   * resources, to every principal (the account joins a simulated organization); an empty list takes
+   * the RCP away. Only actions of services RCPs apply to are accepted (docs/architecture.md §9.4).
+   */
+  async function setRcp(accountId: string, actions: readonly string[]): Promise<void> {
+    const response = await local('PUT', '/_local/rcps', { accountId, denyActions: actions });
+    if (!response.ok)
+      throw new Error(`Cannot set the RCP: ${((await response.json()) as { message: string }).message}`);
+  }
+
   /** Puts the account in an organization (docs/architecture.md §9.7), or with undefined in none. */
   async function setOrganization(accountId: string, organizationId: string | undefined): Promise<void> {
     const response = await local('PUT', '/_local/organizations', {
@@ -597,7 +608,7 @@ export function createSimulatedAccounts({
     return { status: 'DELETE_COMPLETE', events };
   }
 
-  return { deploy, update, remove, setScp, setOrganization, editRolePolicy, createRole };
+  return { deploy, update, remove, setScp, setRcp, setOrganization, editRolePolicy, createRole };
 }
 
 /** The role a stack's resolved template defines, as `/_local/roles` takes it. */

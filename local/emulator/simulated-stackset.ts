@@ -6,7 +6,8 @@
  *
  * What StackSets does, and so this: it never deploys to the management account (that one uses the
  * launch link); it deploys at most `MaxConcurrentCount` instances at a time (the setup's
- * `stackSet.commands` say 5, the setup's cap on registrations awaiting validation); with
+ * `stackSet.commands` say 5; `concurrency` as large as the organization deploys them all at once,
+ * as automatic deployment does); with
  * `RetainStacksOnAccountRemoval=false` an account that leaves loses its instance. The StackSet
  * (its organization, link and instances) is remembered in the state directory.
  */

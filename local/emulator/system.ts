@@ -21,9 +21,10 @@ import {
 } from '#shared/customer-template/version-history.ts';
 import { unrecordedTemplateVersion } from '#shared/customer-template/versions.ts';
 import { RULES } from '#shared/events/rules.ts';
+import { DEFAULT_VALIDATOR_RESERVED_CONCURRENCY } from '#shared/onboarding/pending-caps.ts';
 import { stackNamePrefixOf } from '#shared/onboarding/setups.ts';
 import { permissionChecksOfTemplate } from '#shared/permissions/template-checks.ts';
-import { FUNCTIONS, type FunctionName } from '#shared/wiring/function-catalogue.ts';
+import { FUNCTIONS, type FunctionName, type FunctionSpec } from '#shared/wiring/function-catalogue.ts';
 import { sendJson } from './aws-protocol.ts';
 import { ensureTable, localDynamoDbClient, startDynamoDbLocal } from './dynamodb-local.ts';
 import { startLocalEndpoint } from './endpoint.ts';
@@ -69,7 +70,18 @@ export interface LocalSystemOptions {
   handlers?: Record<string, HandlerBuilder>;
   /** Run the scheduled rules on their timers (default true). */
   schedules?: boolean;
+  /**
+   * The provider config's reserved concurrencies (its `deployment` settings), enforced as deployed:
+   * an invocation beyond them is throttled. Defaults: the deployment settings' defaults.
+   */
+  deployment?: { callbackReservedConcurrency?: number; validatorReservedConcurrency?: number };
 }
+
+/** The deployment settings' defaults for the reserved concurrencies (infra/stacks/settings.ts). */
+export const DEFAULT_RESERVED_CONCURRENCY = {
+  callbackReservedConcurrency: 10,
+  validatorReservedConcurrency: DEFAULT_VALIDATOR_RESERVED_CONCURRENCY,
+} as const;
 
 export interface LocalInfo {
   endpoint: string;
@@ -128,6 +140,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}) {
   const topicArn = topicArns[region] as string;
   const providerRoleArn = trusted[0] as string;
 
+  const concurrency = { ...DEFAULT_RESERVED_CONCURRENCY, ...options.deployment };
   let endpointUrl = '';
   // Set once the endpoint listens; every handler is built later, at its first invocation.
   let environment: Record<string, string> = {};
@@ -143,6 +156,12 @@ export async function startLocalSystem(options: LocalSystemOptions = {}) {
     namePrefix: `keyless-${stage}-`,
     // The same timeouts as the deployed functions (shared/wiring/function-catalogue.ts).
     timeoutMs: (name) => (FUNCTIONS[name as FunctionName]?.timeoutSeconds ?? 60) * 1000,
+    // And the same reserved concurrency: beyond it an invocation is throttled, as Lambda does.
+    reservedConcurrency: (name) => {
+      const spec: FunctionSpec | undefined = FUNCTIONS[name as FunctionName];
+      const reserved = spec?.reservedConcurrency;
+      return typeof reserved === 'string' ? concurrency[reserved] : reserved;
+    },
     onInvoke: (name, outcome) => {
       if (outcome.error) {
         log.error(`${name} failed`, {
@@ -305,6 +324,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}) {
     CUSTOMER_STACK_NAME_PREFIX: stackNamePrefixOf(resolvedConfig.providerName),
     // The broker asks the validator to re-check a role that keeps refusing it (Lambda Invoke here too).
     REVALIDATION_FUNCTION_NAME: 'role-validator',
+    VALIDATOR_RESERVED_CONCURRENCY: String(concurrency.validatorReservedConcurrency),
     STAGE: stage,
   };
   platform = createLocalPlatform({

@@ -51,6 +51,11 @@ export interface PendingCloudFormationAnswer {
   deadline: number;
   /** The setup whose validation slot this request holds until `deadline` (freed by the verdict). */
   slotSetupId?: string;
+  /**
+   * True while the request waits in its organization setup's queue for a slot (slotSetupId names
+   * the setup): nothing proves it until the slot is given (docs/architecture.md §9.7).
+   */
+  queued?: boolean;
   /** When a validator invocation began proving this request (its lease; see leaseProof). */
   proofStartedAt?: string;
 }
@@ -126,6 +131,8 @@ export interface ConnectionPermissions {
   missing: { action: string; layer: string }[];
   optionalMissing: { action: string; layer: string }[];
   unchecked?: string;
+  /** Probed actions whose call told nothing this time (docs/architecture.md §9.4). */
+  unprobed?: string[];
 }
 
 /**

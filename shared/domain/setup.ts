@@ -31,7 +31,16 @@ export interface Setup {
    * pending-registration cap (docs/architecture.md §6, invariant 10).
    */
   pendingValidations?: Record<string, number>;
-  /** Incremented by every slot claim, which is conditional on it, so concurrent claims are serialised. */
+  /**
+   * Organization setups only: registrations recorded while every slot was taken, waiting for one
+   * (account id → the pending answer's deadline). A verdict that frees a slot gives it to the
+   * earliest deadline here (docs/architecture.md §9.7, invariant 10).
+   */
+  queuedValidations?: Record<string, number>;
+  /**
+   * Incremented by every slot claim and every queue entry, each conditional on it, so concurrent
+   * claims are serialised.
+   */
   slotVersion?: number;
 }
 
@@ -39,6 +48,14 @@ export interface Setup {
 export function pendingValidationsOf(setup: Setup, now: Date): string[] {
   return Object.entries(setup.pendingValidations ?? {})
     .filter(([, until]) => until > now.getTime())
+    .map(([accountId]) => accountId);
+}
+
+/** The accounts waiting in `setup`'s queue whose deadline has not passed, earliest deadline first. */
+export function queuedValidationsOf(setup: Setup, now: Date): string[] {
+  return Object.entries(setup.queuedValidations ?? {})
+    .filter(([, until]) => until > now.getTime())
+    .sort(([a, x], [b, y]) => x - y || a.localeCompare(b))
     .map(([accountId]) => accountId);
 }
 

@@ -7,6 +7,7 @@ import type { KeylessEvent } from '../events/catalog.ts';
 import type { EventPublisher } from '../events/publisher.ts';
 import type { ConnectionStore } from '../store/connection-store.ts';
 import { EventPublishError } from './errors.ts';
+import type { PendingCaps } from './pending-caps.ts';
 
 export type Log = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 export type MetricSink = Pick<Metrics, 'addMetric'>;
@@ -17,6 +18,8 @@ export interface OnboardingDependencies {
   logger: Log;
   metrics: MetricSink;
   now?: () => Date;
+  /** How many registrations may await validation at once (invariant 10; default DEFAULT_PENDING_CAPS). */
+  caps?: PendingCaps;
 }
 
 export interface AnsweringDependencies extends OnboardingDependencies {

@@ -24,7 +24,11 @@ export interface MembershipInput {
 
 export type MembershipResult =
   | { ok: true; organizationId: string }
-  | { ok: false; proof: ProofResult & { ok: false } };
+  /**
+   * `nonMember`: the account is proven outside the organization (another one, or none), so nothing
+   * but the audit line is kept of it (docs/architecture.md §9.7); otherwise membership is unconfirmed.
+   */
+  | { ok: false; proof: ProofResult & { ok: false }; nonMember: boolean };
 
 export interface MembershipCheckerOptions {
   describeOrganization: DescribeOrganization;
@@ -37,7 +41,10 @@ export interface MembershipCheckerOptions {
 
 export type MembershipChecker = ReturnType<typeof createMembershipChecker>;
 
-const refuse = (reason: string, conclusive = true): MembershipResult => ({
+const refuse = (
+  reason: string,
+  { conclusive = true, nonMember = false }: { conclusive?: boolean; nonMember?: boolean } = {},
+): MembershipResult => ({
   ok: false,
   proof: {
     ok: false,
@@ -45,7 +52,9 @@ const refuse = (reason: string, conclusive = true): MembershipResult => ({
     failureClass: conclusive ? 'not-in-organization' : 'unconfirmed',
     reason,
   },
+  nonMember,
 });
+const nonMember = { nonMember: true };
 
 export function createMembershipChecker({
   describeOrganization,
@@ -74,6 +83,7 @@ export function createMembershipChecker({
       if (lookup.kind === 'not-in-organization') {
         return refuse(
           `Account ${accountId} is not a member of ${expected}: it belongs to no organization. This launch link onboards only the accounts of the organization it was issued for.`,
+          nonMember,
         );
       }
       if (lookup.kind === 'denied') {
@@ -84,12 +94,13 @@ export function createMembershipChecker({
       if (lookup.kind === 'unavailable') {
         return refuse(
           `Keyless could not confirm that account ${accountId} is a member of ${expected} (${lookup.message}): retry the stack.`,
-          false,
+          { conclusive: false },
         );
       }
       if (organizationId !== undefined && lookup.organizationId !== organizationId) {
         return refuse(
           `Account ${accountId} is not a member of organization ${organizationId} (it belongs to ${lookup.organizationId}): this launch link onboards only the accounts of ${organizationId}.`,
+          nonMember,
         );
       }
       if (organizationId === undefined) {
@@ -97,6 +108,7 @@ export function createMembershipChecker({
         if (!bound) {
           return refuse(
             `Account ${accountId} is not a member of organization ${boundTo ?? 'the one this setup serves'} (it belongs to ${lookup.organizationId}): this launch link onboards only the accounts of the organization its first account belongs to.`,
+            nonMember,
           );
         }
       }

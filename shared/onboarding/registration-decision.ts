@@ -5,22 +5,13 @@
  * case without DynamoDB. `registration.ts` reads the facts and carries the plan out.
  */
 import { type Connection, type ConnectionSource, sourceOf } from '../domain/connection.ts';
-import { outlivesItsExpiry, pendingValidationsOf, type Setup } from '../domain/setup.ts';
+import { outlivesItsExpiry, pendingValidationsOf, queuedValidationsOf, type Setup } from '../domain/setup.ts';
 import { LinkConflictError } from '../errors.ts';
 import type { RoleLink, StackLink, ValidationSlotClaim } from '../store/connection-store.ts';
+import type { PendingCaps } from './pending-caps.ts';
 import { secureEquals } from './secure-compare.ts';
 
-/** How many registrations may await validation at once (invariant 10). */
-export interface PendingCaps {
-  perSetup: number;
-  perCustomer: number;
-}
-
-/**
- * Defaults: enough for a StackSet rolling out a few accounts at a time, and below the validator's
- * reserved concurrency (10), so one offer, or one customer, can never occupy every validation.
- */
-export const DEFAULT_PENDING_CAPS: PendingCaps = { perSetup: 5, perCustomer: 8 };
+export { DEFAULT_PENDING_CAPS, type PendingCaps } from './pending-caps.ts';
 
 export interface RegistrationFacts {
   request: {
@@ -46,6 +37,11 @@ export interface RegistrationFacts {
   caps: PendingCaps;
   /** Epoch ms by which the request must be answered: also when its validation slot frees itself. */
   deadline: number;
+  /**
+   * The request has lost races for a slot: through an organization setup it takes a place in the
+   * queue, which needs no race, and is given a slot by the queue's next drain.
+   */
+  contended?: boolean;
   now: Date;
 }
 
@@ -117,8 +113,8 @@ export function matchSetup(
 const isProven = (connection: Connection | undefined) =>
   connection?.authMethod === 'ROLE' && (connection.status === 'ACTIVE' || connection.status === 'BROKEN');
 
-/** The reason a redelivered pending request was registered with. */
-function reasonOfPending(existing: Connection, type: 'Create' | 'Update'): RegisteredReason {
+/** The reason a pending request was registered with (its redelivery, its turn in a queue). */
+export function reasonOfPending(existing: Connection, type: 'Create' | 'Update'): RegisteredReason {
   if (existing.authMethod === 'ACCESS_KEYS') return 'migration';
   if (existing.status === 'REGISTERED') return type === 'Create' ? 'create' : 'update';
   if (existing.pendingExternalId) return 'rotation';
@@ -126,45 +122,93 @@ function reasonOfPending(existing: Connection, type: 'Create' | 'Update'): Regis
   return existing.pendingTemplateVersion ? 'upgrade' : 'revalidation';
 }
 
+const isOrganization = (setup: Setup) => setup.scope === 'organization';
+
 /**
- * A validation slot on `setup` for this account, or the refusal that says which cap is full.
- * The customer-wide count adds up every setup as read; the per-setup one is exact (the claim is
+ * How many registrations await validation on `setup` and on the customer's setups of its kind
+ * (account setups, or organization setups) at `now`, leaving out `accountId`'s own (it is replaced).
+ */
+function pendingCounts(setups: readonly Setup[], setup: Setup, accountId: string, now: Date) {
+  const others = (s: Setup) =>
+    pendingValidationsOf(s, now).filter((id) => !(s.setupId === setup.setupId && id === accountId));
+  const onThisSetup = others(setup).length;
+  const onThisCustomer = setups
+    .filter((s) => isOrganization(s) === isOrganization(setup))
+    .reduce((sum, s) => sum + (s.setupId === setup.setupId ? onThisSetup : others(s).length), 0);
+  return { onThisSetup, onThisCustomer };
+}
+
+/** What a claim on `setup` saw and clears: the setup's slot state as read and its expired entries. */
+function claimOn(setup: Setup, accountId: string, until: number, now: Date, queued: boolean) {
+  const lapsed = (entries: Record<string, number> | undefined, live: string[]) =>
+    Object.keys(entries ?? {}).filter((id) => !live.includes(id));
+  return {
+    setupId: setup.setupId,
+    accountId,
+    until,
+    seen: {
+      ...(setup.slotVersion === undefined ? {} : { slotVersion: setup.slotVersion }),
+      ...(setup.pendingValidations === undefined ? {} : { pendingValidations: setup.pendingValidations }),
+      ...(setup.queuedValidations === undefined ? {} : { queuedValidations: setup.queuedValidations }),
+    },
+    expired: lapsed(setup.pendingValidations, pendingValidationsOf(setup, now)),
+    expiredQueue: lapsed(setup.queuedValidations, queuedValidationsOf(setup, now)),
+    ...(queued ? { queued: true } : {}),
+  } satisfies ValidationSlotClaim;
+}
+
+/**
+ * A validation slot on `setup` for this account, a place in an organization setup's queue when
+ * every slot is taken, or the refusal that says which cap is full. The customer-wide count adds
+ * up the customer's setups of the same kind as read; the per-setup one is exact (the claim is
  * conditional on the setup's slot version).
  */
 function slotFor(facts: RegistrationFacts, setup: Setup): ValidationSlotClaim | { refuse: string } {
   const { request, caps, now, setups } = facts;
-  const others = (s: Setup) =>
-    pendingValidationsOf(s, now).filter(
-      (accountId) => !(s.setupId === setup.setupId && accountId === request.accountId),
-    );
-  const onThisSetup = others(setup).length;
+  const { onThisSetup, onThisCustomer } = pendingCounts(setups, setup, request.accountId, now);
+  if (isOrganization(setup)) {
+    // An organization's accounts arrive all at once (automatic deployment ignores operation
+    // preferences): beyond the cap they wait their turn instead of failing (§9.7).
+    const full = facts.contended === true || Math.max(onThisSetup, onThisCustomer) >= caps.perOrganization;
+    const waiting = queuedValidationsOf(setup, now).filter((id) => id !== request.accountId).length;
+    if (full && waiting >= caps.organizationQueue) {
+      return {
+        refuse: `This organization setup already has ${waiting} registrations waiting for validation, the most it holds: retry the stack instance once they have finished (within ${Math.ceil((facts.deadline - now.getTime()) / 60_000)} minutes at most).`,
+      };
+    }
+    return claimOn(setup, request.accountId, facts.deadline, now, full);
+  }
   if (onThisSetup >= caps.perSetup) {
     return {
       refuse: `This launch link already has ${onThisSetup} registrations awaiting validation, the most it allows at once: retry once they have finished (within ${Math.ceil((facts.deadline - now.getTime()) / 60_000)} minutes at most).`,
     };
   }
-  const onThisCustomer = setups.reduce(
-    (sum, s) => sum + (s.setupId === setup.setupId ? onThisSetup : others(s).length),
-    0,
-  );
   if (onThisCustomer >= caps.perCustomer) {
     return {
       refuse: `Customer ${request.customerId} already has ${onThisCustomer} registrations awaiting validation, the most allowed at once: retry once they have finished.`,
     };
   }
-  const expired = Object.keys(setup.pendingValidations ?? {}).filter(
-    (accountId) => !pendingValidationsOf(setup, now).includes(accountId),
-  );
-  return {
-    setupId: setup.setupId,
-    accountId: request.accountId,
-    until: facts.deadline,
-    seen: {
-      ...(setup.slotVersion === undefined ? {} : { slotVersion: setup.slotVersion }),
-      ...(setup.pendingValidations === undefined ? {} : { pendingValidations: setup.pendingValidations }),
-    },
-    expired,
-  };
+  return claimOn(setup, request.accountId, facts.deadline, now, false);
+}
+
+/**
+ * The slot an organization setup can give the head of its queue now (the earliest deadline), or
+ * undefined when its queue is empty or every slot of the customer's organization setups is taken.
+ * `setups` are the customer's setups, `setup` among them as read last.
+ */
+export function nextInQueue(
+  setups: readonly Setup[],
+  setup: Setup,
+  caps: PendingCaps,
+  now: Date,
+): ValidationSlotClaim | undefined {
+  const [head] = queuedValidationsOf(setup, now);
+  if (!isOrganization(setup) || head === undefined) return undefined;
+  const current = setups.map((s) => (s.setupId === setup.setupId ? setup : s));
+  if (!current.some((s) => s.setupId === setup.setupId)) current.push(setup);
+  const { onThisSetup, onThisCustomer } = pendingCounts(current, setup, head, now);
+  if (Math.max(onThisSetup, onThisCustomer) >= caps.perOrganization) return undefined;
+  return claimOn(setup, head, setup.queuedValidations?.[head] ?? 0, now, false);
 }
 
 /** Decides what one Create or Update does; never performs I/O. */

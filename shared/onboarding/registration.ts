@@ -11,6 +11,7 @@
  * answer's RequestId and change nothing.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { backoffDelay, sleep as defaultSleep } from '../backoff.ts';
 import {
   type AnswerDelivery,
   type AnswerTarget,
@@ -42,20 +43,20 @@ import { DETAIL_TYPES, type DetailOf } from '../events/catalog.ts';
 import { answerDeadline, answerWindowFor, DEFAULT_ANSWER_WINDOW_MS } from './answer-deadline.ts';
 import type { AnsweringDependencies } from './dependencies.ts';
 import { publishOrThrow } from './dependencies.ts';
-import {
-  DEFAULT_PENDING_CAPS,
-  decideRegistration,
-  type PendingCaps,
-  type RegistrationFacts,
-} from './registration-decision.ts';
+import { DEFAULT_PENDING_CAPS, decideRegistration, type RegistrationFacts } from './registration-decision.ts';
 import { secureEquals } from './secure-compare.ts';
+import { createValidationQueue } from './validation-queue.ts';
 
 const ACTOR = 'registration-callback';
 /**
- * How often one request is decided again after losing a race. Registrations of one setup are
- * serialised by its slot version, so a StackSet rolling out many accounts at once takes a few.
+ * How long one request keeps deciding again after losing races. Registrations of one setup are
+ * serialised by its slot version, so each lost race is another registration recorded: a StackSet
+ * rolling out many accounts at once loses a few, with backoff, and never fails for it. Well
+ * inside the callback's 30 s timeout.
  */
-const MAX_DECISIONS = 5;
+export const RACE_BUDGET_MS = 15_000;
+/** Lost races after which a registration through an organization setup queues instead. */
+const CONTENDED_AFTER = 2;
 
 export type RegistrationOutcome =
   /** The request cannot be answered (no allow-listed ResponseURL): nothing was sent anywhere. */
@@ -70,8 +71,7 @@ export type RegistrationOutcome =
 export interface RegistrationOptions extends AnsweringDependencies {
   /** The answer window when a request brings no ServiceTimeout (default DEFAULT_ANSWER_WINDOW_MS). */
   answerWindowMs?: number;
-  /** How many registrations may await validation at once, per setup and per customer. */
-  caps?: PendingCaps;
+  sleep?: (ms: number) => Promise<void>;
 }
 
 type Reason = DetailOf<typeof DETAIL_TYPES.roleRegistered>['reason'];
@@ -117,6 +117,8 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
   const now = deps.now ?? (() => new Date());
   const answerWindowMs = deps.answerWindowMs ?? DEFAULT_ANSWER_WINDOW_MS;
   const caps = deps.caps ?? DEFAULT_PENDING_CAPS;
+  const sleep = deps.sleep ?? defaultSleep;
+  const queue = createValidationQueue({ ...deps, caps, now, sleep });
 
   async function answer(
     target: AnswerTarget,
@@ -328,6 +330,7 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
         accountId: connection.accountId,
         until: old.deadline,
       });
+      await queue.drain({ customerId: connection.customerId, setupId: old.slotSetupId });
     }
   }
 
@@ -362,16 +365,22 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
     };
   }
 
-  async function register(valid: RegistrationRequest, attempt = 1): Promise<RegistrationOutcome> {
+  async function register(
+    valid: RegistrationRequest,
+    attempt = 1,
+    since = now().getTime(),
+  ): Promise<RegistrationOutcome> {
     const at = now();
-    const facts = await factsFor(valid, at);
+    // After a few lost races, an organization's account queues (no race) and the drain gives it a slot.
+    const facts = { ...(await factsFor(valid, at)), contended: attempt > CONTENDED_AFTER };
     const plan = decideRegistration(facts);
     const { existing } = facts;
     const actor = valid.source === 'cloudformation' ? ACTOR : `registration-${valid.source}`;
     const audit = (reason: string) => ({ actor, reason, sourceEventId: valid.requestId });
-    const pendingAnswer = (slot: { setupId: string } | undefined) => ({
+    const pendingAnswer = (slot: { setupId: string; queued?: boolean } | undefined) => ({
       ...valid.pendingFor(at),
       ...(slot ? { slotSetupId: slot.setupId } : {}),
+      ...(slot?.queued ? { queued: true } : {}),
     });
     const how =
       valid.source === 'cloudformation'
@@ -387,9 +396,13 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
       return { kind: 'ignored', reason: 'already answered' };
     }
     if (plan.kind === 'duplicate') {
-      // Publish again (harmless, and heals a publish that failed after the write), change nothing.
+      // Publish again (harmless, and heals a publish that failed after the write), change nothing;
+      // a request still in its setup's queue is announced when it gets its slot.
       logger.info('Duplicate delivery of a pending request', { requestId: valid.requestId });
-      await emitRegistered(plan.connection, valid, plan.reason);
+      const waiting = 'pendingAnswer' in plan.connection ? plan.connection.pendingAnswer : undefined;
+      if (waiting?.queued && waiting.slotSetupId) {
+        await queue.drain({ customerId: valid.customerId, setupId: waiting.slotSetupId });
+      } else await emitRegistered(plan.connection, valid, plan.reason);
       return { kind: 'pending', connection: plan.connection, duplicate: true };
     }
     if (plan.kind === 'unchanged') {
@@ -527,7 +540,10 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
       // Lost a race (a duplicate delivery, another stack of the same account, a concurrent claim of
       // the setup's last validation slot): decide again on what the table holds now.
       if (!(error instanceof ConflictError)) throw error;
-      if (attempt < MAX_DECISIONS) return register(valid, attempt + 1);
+      if (now().getTime() - since < RACE_BUDGET_MS) {
+        await sleep(backoffDelay(25, Math.min(attempt, 5)));
+        return register(valid, attempt + 1, since);
+      }
       // Still losing: answer now rather than leave the stack waiting on redeliveries.
       throw new Refusal(
         `Keyless is busy with other registrations of this account or launch link: retry the stack in a minute.`,
@@ -540,6 +556,20 @@ export function createRegistrationHandler(deps: RegistrationOptions) {
     valid: RegistrationRequest,
     reason: Reason,
   ): Promise<RegistrationOutcome> {
+    const pending = 'pendingAnswer' in connection ? connection.pendingAnswer : undefined;
+    if (pending?.queued && pending.slotSetupId) {
+      // Every slot was taken when it was read: it waits its turn, and is announced when it gets one.
+      // Drained here too, in case the slots freed after they were read.
+      logger.info('Registration recorded; waiting for a validation slot', {
+        customerId: connection.customerId,
+        accountId: connection.accountId,
+        requestId: valid.requestId,
+        setupId: pending.slotSetupId,
+      });
+      metrics.addMetric('RegistrationQueued', MetricUnit.Count, 1);
+      await queue.drain({ customerId: connection.customerId, setupId: pending.slotSetupId });
+      return { kind: 'pending', connection, duplicate: false };
+    }
     logger.info('Registration recorded; validation pending', {
       customerId: connection.customerId,
       accountId: connection.accountId,

@@ -224,9 +224,10 @@ export async function createSetup(
  * The commands that create a service-managed StackSet with automatic deployment and its instances
  * in one region (IAM is global: one role per account), as the AWS CLI reference gives them
  * (docs/architecture.md §9.7). Without OUs the StackSet targets the organization's root, read
- * with `list-roots`. At most `perSetup` accounts deploy at once, the setup's cap on registrations
- * awaiting validation (invariant 10): with the default STRICT_FAILURE_TOLERANCE, concurrency is
- * min(MaxConcurrentCount, FailureToleranceCount + 1).
+ * with `list-roots`. The first rollout deploys `perSetup` accounts at a time (with the default
+ * STRICT_FAILURE_TOLERANCE, concurrency is min(MaxConcurrentCount, FailureToleranceCount + 1));
+ * nothing depends on it: accounts beyond the organization's share of the validator wait in the
+ * setup's queue (invariant 10, docs/architecture.md §9.7).
  */
 export function stackSetOffer({
   stackSetName,

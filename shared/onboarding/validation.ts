@@ -25,11 +25,13 @@ import {
   describeMissing,
   type PermissionChecker,
   type PermissionReport,
+  withUnprobedFindings,
 } from '../permissions/permission-check.ts';
 import type { UpdateConnectionInput } from '../store/connection-store.ts';
 import type { OnboardingDependencies } from './dependencies.ts';
 import type { MembershipChecker } from './organization-membership.ts';
 import type { ProofResult, RoleProver } from './role-proof.ts';
+import { createValidationQueue } from './validation-queue.ts';
 
 const ACTOR = 'role-validator';
 /**
@@ -52,11 +54,14 @@ export interface ValidatorDependencies extends OnboardingDependencies {
   permissions?: PermissionChecker;
   /** Proves the account a member of an organization setup's organization (docs/architecture.md §9.7). */
   membership?: MembershipChecker;
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export type ValidationOutcome =
   | { kind: 'skipped'; reason: string }
-  | { kind: 'validated' | 'rejected'; connection: Connection; reason?: string; answered: boolean };
+  | { kind: 'validated' | 'rejected'; connection: Connection; reason?: string; answered: boolean }
+  /** An account proven outside its organization setup's organization: only the audit line is kept. */
+  | { kind: 'refused'; reason: string; answered: boolean };
 
 interface Candidate {
   roleArn: string;
@@ -205,6 +210,7 @@ function verdictUpdate(
 export function createValidator(deps: ValidatorDependencies) {
   const { store, logger, metrics, prover, answers, publisher } = deps;
   const now = deps.now ?? (() => new Date());
+  const queue = createValidationQueue({ ...deps, now });
 
   async function emit(events: KeylessEvent[]) {
     const { failed } = await publisher.publish(events);
@@ -273,6 +279,11 @@ export function createValidator(deps: ValidatorDependencies) {
       logger.info('Nothing to validate: stale or duplicate event', { correlationId: detail.correlationId });
       return { kind: 'skipped', reason: 'no pending request with this id' };
     }
+    if (pending.queued) {
+      // Announced again once its organization setup's queue gives it a slot (invariant 10).
+      logger.info('Waiting in its setup’s queue', { correlationId: detail.correlationId });
+      return { kind: 'skipped', reason: 'waiting for a validation slot' };
+    }
     const candidate = candidateOf(connection);
     if (!candidate || !pending) return { kind: 'skipped', reason: 'no candidate role' };
 
@@ -323,7 +334,9 @@ export function createValidator(deps: ValidatorDependencies) {
         deadline,
       }));
     let organizationId: string | undefined;
-    if (proof.ok) ({ proof, organizationId } = await checkMembership(connection, candidate, proof, deadline));
+    let nonMember = false;
+    if (proof.ok)
+      ({ proof, organizationId, nonMember } = await checkMembership(connection, candidate, proof, deadline));
     let permissionReport: PermissionReport | undefined;
     if (proof.ok) ({ proof, report: permissionReport } = await checkPermissions(proof, candidate.roleArn));
     logger.info('Role proof settled', { ok: proof.ok, ...(proof.ok ? {} : { reason: proof.reason }) });
@@ -331,8 +344,27 @@ export function createValidator(deps: ValidatorDependencies) {
     // Claim the answer with a conditional write; on a lost race, re-read and try again only if
     // the same request is still pending (an unrelated write such as a reminder stamp).
     let updated: Connection | undefined;
+    let discarded = false;
     for (let attempt = 1; attempt <= 3 && !updated; attempt++) {
       try {
+        // An account proven outside the organization leaves nothing but the audit line, unless it
+        // carries a revocation time that invariant 9 needs kept (then it is FAILED as any other).
+        if (
+          nonMember &&
+          !proof.ok &&
+          connection.status === 'REGISTERED' &&
+          connection.authMethod === 'ROLE' &&
+          connection.offersValidAfter === undefined
+        ) {
+          await store.discardUnproven({
+            connection,
+            audit: { actor: ACTOR, reason: proof.reason, sourceEventId: eventId },
+            now: now(),
+          });
+          updated = connection;
+          discarded = true;
+          break;
+        }
         const verdict = verdictUpdate(
           connection,
           candidate,
@@ -375,6 +407,8 @@ export function createValidator(deps: ValidatorDependencies) {
         accountId: updated.accountId,
         until: pending.deadline,
       });
+      // The freed slot goes to the next registration waiting in an organization setup's queue.
+      await queue.drain({ customerId: updated.customerId, setupId: pending.slotSetupId });
     }
     metrics.addMetric(proof.ok ? 'RoleValidated' : 'RoleValidationFailed', MetricUnit.Count, 1);
     // The dashboard's validation latency and failures by reason class (docs/architecture.md §11).
@@ -403,6 +437,7 @@ export function createValidator(deps: ValidatorDependencies) {
         ? { detailType: DETAIL_TYPES.roleValidated, detail: base }
         : { detailType: DETAIL_TYPES.roleValidationFailed, detail: { ...base, reason: proof.reason } },
     ]);
+    if (discarded && !proof.ok) return { kind: 'refused', reason: proof.reason, answered };
     return proof.ok
       ? { kind: 'validated', connection: updated, answered }
       : { kind: 'rejected', connection: updated, reason: proof.reason, answered };
@@ -418,10 +453,10 @@ export function createValidator(deps: ValidatorDependencies) {
     candidate: Candidate,
     proof: ProofResult & { ok: true },
     deadline: number,
-  ): Promise<{ proof: ProofResult; organizationId?: string }> {
+  ): Promise<{ proof: ProofResult; organizationId?: string; nonMember: boolean }> {
     const setupId = candidate.setupId ?? (connection.authMethod === 'ROLE' ? connection.setupId : undefined);
     const setup = setupId ? await store.getSetup(connection.customerId, setupId) : undefined;
-    if (setup?.scope !== 'organization') return { proof };
+    if (setup?.scope !== 'organization') return { proof, nonMember: false };
     const { membership } = deps;
     if (!membership || !proof.credentials) {
       // Never connect an organization setup's account unproven.
@@ -432,6 +467,7 @@ export function createValidator(deps: ValidatorDependencies) {
           failureClass: 'unconfirmed',
           reason: `Keyless could not check that account ${connection.accountId} is a member of the organization: retry the stack.`,
         },
+        nonMember: false,
       };
     }
     // The account whose session answers: the role's (the callback refuses a role outside the stack's account).
@@ -451,8 +487,8 @@ export function createValidator(deps: ValidatorDependencies) {
         return { bound: false, boundTo: current?.organizationId };
       },
     });
-    if (!result.ok) return { proof: result.proof };
-    return { proof, organizationId: result.organizationId };
+    if (!result.ok) return { proof: result.proof, nonMember: result.nonMember };
+    return { proof, organizationId: result.organizationId, nonMember: false };
   }
 
   /**
@@ -467,6 +503,7 @@ export function createValidator(deps: ValidatorDependencies) {
     if (!permissions?.enabled || !proof.credentials) return { proof, report: undefined };
     const report = await permissions.check({ roleArn, credentials: proof.credentials });
     if (report.unchecked) logger.warn('Permissions not checked', { roleArn, reason: report.unchecked });
+    if (report.unprobed) logger.warn('Probes inconclusive', { roleArn, unprobed: report.unprobed });
     if (report.missing.length === 0) return { proof, report };
     return {
       proof: {
@@ -512,8 +549,16 @@ export function createValidator(deps: ValidatorDependencies) {
       // The connection stays ACTIVE: its credentials still work for what is allowed.
       const checked =
         deps.permissions?.enabled && proof.credentials
-          ? await deps.permissions.check({ roleArn: connection.roleArn, credentials: proof.credentials })
+          ? withUnprobedFindings(
+              connection.permissions,
+              await deps.permissions.check({ roleArn: connection.roleArn, credentials: proof.credentials }),
+            )
           : undefined;
+      if (checked?.unprobed)
+        logger.warn('Probes inconclusive; their last findings stand', {
+          ...base,
+          unprobed: checked.unprobed,
+        });
       const drift = checked ? permissionDrift(connection.permissions, checked) : undefined;
       // The marks are set by the same conditional write: one notice per connection and change.
       const updated = await store.updateConnection({

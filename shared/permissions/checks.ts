@@ -6,6 +6,7 @@
  * validator's bundle (`PERMISSION_CHECKS`), like the template catalogue.
  */
 import * as z from 'zod';
+import { isProbeAction, PROBE_CATALOGUE } from './probe-catalogue.ts';
 
 /** A statement as the provider config or the built-in example writes it. */
 interface CheckedStatement {
@@ -14,6 +15,7 @@ interface CheckedStatement {
   Resource: unknown;
   Condition?: Record<string, Record<string, unknown>> | undefined;
   OptionalActions?: readonly string[] | undefined;
+  Probes?: readonly { Action: string; Resource?: string | undefined }[] | undefined;
 }
 
 export const permissionCheckSchema = z.strictObject({
@@ -24,6 +26,16 @@ export const permissionCheckSchema = z.strictObject({
   context: z.record(z.string(), z.array(z.string())),
   /** Optional actions are reported missing without failing the connection. */
   optional: z.boolean(),
+  /**
+   * The real call that also tries the action (probes.ts): on `resource` (placeholders still to
+   * resolve), one the provider named (`named`), or one that does not exist.
+   */
+  probe: z
+    .strictObject({
+      resource: z.string().min(1),
+      named: z.boolean(),
+    })
+    .optional(),
 });
 export type PermissionCheck = z.output<typeof permissionCheckSchema>;
 export const permissionChecksSchema = z.array(permissionCheckSchema);
@@ -66,6 +78,7 @@ export function permissionChecksOf(
   for (const statement of permissions.statements) {
     if (statement.Effect !== 'Allow') continue;
     const optional = new Set(statement.OptionalActions ?? []);
+    const probes = new Map((statement.Probes ?? []).map((probe) => [probe.Action, probe.Resource]));
     const context: Record<string, string[]> = {};
     for (const [operator, entries] of Object.entries(statement.Condition ?? {})) {
       if (!DESCRIPTIVE_OPERATORS.has(operator)) continue;
@@ -75,11 +88,19 @@ export function permissionChecksOf(
     for (const action of asList(statement.Action)) {
       if (action.includes('*') || action.includes('?')) continue;
       const previous = checks.get(action);
+      const probe =
+        probes.has(action) && isProbeAction(action)
+          ? {
+              resource: probes.get(action) ?? PROBE_CATALOGUE[action].anyResource,
+              named: probes.get(action) !== undefined,
+            }
+          : previous?.probe;
       checks.set(action, {
         action,
         resources: [...new Set([...(previous?.resources ?? []), ...resourcesFor(action, resources)])],
         context: { ...previous?.context, ...context },
         optional: (previous?.optional ?? true) && optional.has(action),
+        ...(probe ? { probe } : {}),
       });
     }
   }
@@ -89,13 +110,13 @@ export function permissionChecksOf(
   return [...checks.values()];
 }
 
-/** A check's resources in one account: the template's placeholders resolved as the customer's stack resolves them. */
-export function resolveResources(
-  check: PermissionCheck,
+/** A resource ARN in one account: the template's placeholders resolved as the customer's stack resolves them. */
+export function resolveResource(
+  resource: string,
   place: { partition: string; accountId: string; region: string },
-): string[] {
+): string {
   const placeholder = (name: string) => `\${AWS::${name}}`;
-  return check.resources.map((resource) =>
+  return (
     resource
       .replaceAll(placeholder('Partition'), place.partition)
       .replaceAll(placeholder('AccountId'), place.accountId)
@@ -104,6 +125,14 @@ export function resolveResources(
       .replaceAll(
         placeholder('StackId'),
         `arn:${place.partition}:cloudformation:${place.region}:${place.accountId}:stack/*`,
-      ),
+      )
   );
+}
+
+/** A check's resources in one account (`resolveResource` for each). */
+export function resolveResources(
+  check: PermissionCheck,
+  place: { partition: string; accountId: string; region: string },
+): string[] {
+  return check.resources.map((resource) => resolveResource(resource, place));
 }

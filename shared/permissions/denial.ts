@@ -8,11 +8,20 @@
 export type DenialLayer =
   | 'scp-deny'
   | 'scp-no-allow'
+  | 'rcp-deny'
+  | 'resource-policy-deny'
   | 'boundary-deny'
   | 'boundary-no-allow'
   | 'identity-deny'
   | 'identity-no-allow'
   | 'unknown';
+
+/**
+ * The layers only a real call can show: IAM's policy simulator has no input for resource control
+ * policies, and evaluates a resource-based policy only when the caller passes one (Keyless passes
+ * none). A probe's denial in one of these is news the simulator could not have given.
+ */
+export const UNSIMULATED_LAYERS: ReadonlySet<DenialLayer> = new Set(['rcp-deny', 'resource-policy-deny']);
 
 /** One simulated action on one resource, as SimulatePrincipalPolicy reports it. */
 export interface SimulatedDecision {
@@ -38,12 +47,16 @@ export function layerOf(result: SimulatedDecision): DenialLayer | undefined {
 /**
  * The layer an AccessDenied message names. Since 2021 AWS adds the policy type to the message of a
  * request in the same account or organization ("with an explicit deny in a service control policy",
- * "because no identity-based policy allows the … action").
+ * "… in a resource control policy", "… in a resource-based policy", "because no identity-based
+ * policy allows the … action"), and lately the denying policy's ARN after it; when several types
+ * deny, it names one (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html).
  */
 export function layerOfAccessDenied(message: string): DenialLayer {
   const text = message.toLowerCase();
   if (text.includes('explicit deny in a service control policy')) return 'scp-deny';
   if (text.includes('no service control policy allows')) return 'scp-no-allow';
+  if (text.includes('explicit deny in a resource control policy')) return 'rcp-deny';
+  if (text.includes('explicit deny in a resource-based policy')) return 'resource-policy-deny';
   if (text.includes('explicit deny in a permissions boundary')) return 'boundary-deny';
   if (text.includes('no permissions boundary allows')) return 'boundary-no-allow';
   if (text.includes('explicit deny in an identity-based policy')) return 'identity-deny';
@@ -60,6 +73,14 @@ export const LAYER_WORDS: Record<DenialLayer, { denial: string; fix: (role: stri
   'scp-no-allow': {
     denial: "not allowed by this account's service control policies",
     fix: (role) => `ask your AWS administrator to allow it for role ${role}`,
+  },
+  'rcp-deny': {
+    denial: 'denied by a resource control policy of your organization',
+    fix: (role) => `ask your AWS administrator to allow it for role ${role} in the resource control policy`,
+  },
+  'resource-policy-deny': {
+    denial: "denied by the resource's own resource-based policy",
+    fix: (role) => `remove that Deny for role ${role} from the resource's policy`,
   },
   'boundary-deny': {
     denial: "denied by the role's permissions boundary",

@@ -4,6 +4,8 @@
  * needs. One SimulatePrincipalPolicy call (paged) covers every action: the identity policies, the
  * permissions boundary and the organization's service control policies as AWS evaluates them for
  * the role. The template grants iam:SimulatePrincipalPolicy on the role itself and nothing more.
+ * Then each action the config marks as a probe, and the simulator allowed, is tried with one real
+ * read-only call (probes.ts), which also sees resource control and resource-based policies.
  */
 import {
   type ContextEntry,
@@ -13,8 +15,10 @@ import {
 } from '@aws-sdk/client-iam';
 import type { Credentials } from '@aws-sdk/client-sts';
 import { ROLE_ARN_PATTERN } from '../domain/sts-limits.ts';
-import { type PermissionCheck, resolveResources } from './checks.ts';
-import { type DenialLayer, LAYER_WORDS, layerOf, layerOfAccessDenied } from './denial.ts';
+import { type PermissionCheck, resolveResource, resolveResources } from './checks.ts';
+import { type DenialLayer, LAYER_WORDS, layerOf, layerOfAccessDenied, UNSIMULATED_LAYERS } from './denial.ts';
+import { isProbeAction, type ProbeAction } from './probe-catalogue.ts';
+import { PROBE_CALLS, type ProbeCall, type ProbeOutcome, runProbe } from './probes.ts';
 
 export interface PermissionFinding {
   action: string;
@@ -30,6 +34,8 @@ export interface PermissionReport {
   optionalMissing: PermissionFinding[];
   /** Set when the simulator could not be asked (the role may not call it): nothing was checked. */
   unchecked?: string;
+  /** Probed actions whose one call told nothing (throttled, the network): their findings stand as before. */
+  unprobed?: string[];
 }
 
 export type IamClientFor = (credentials: Credentials) => IAMClient;
@@ -40,6 +46,8 @@ export interface PermissionCheckerOptions {
   region: string;
   /** Where self-made clients point (the local endpoint); the SDK's regional endpoint when undefined. */
   endpoint?: string | undefined;
+  /** The probe calls, by action (tests replace them); the catalogue's by default. */
+  probeCalls?: Partial<Record<ProbeAction, ProbeCall>>;
   now?: () => Date;
 }
 
@@ -102,6 +110,7 @@ export function createPermissionChecker({
   iamFor,
   region,
   endpoint,
+  probeCalls = PROBE_CALLS,
   now = () => new Date(),
 }: PermissionCheckerOptions) {
   const clientFor: IamClientFor =
@@ -116,6 +125,23 @@ export function createPermissionChecker({
           sessionToken: credentials.SessionToken!,
         },
       }));
+
+  /** The one call of an action's probe, if the config marks one. */
+  async function probe(
+    check: PermissionCheck,
+    place: { partition: string; accountId: string; credentials: Credentials },
+  ): Promise<ProbeOutcome | undefined> {
+    if (!check.probe) return undefined;
+    const call = isProbeAction(check.action) ? probeCalls[check.action] : undefined;
+    if (!call) return { kind: 'inconclusive', reason: `no probe for ${check.action}` };
+    const resource = resolveResource(check.probe.resource, { ...place, region });
+    return runProbe(call, {
+      resource,
+      region: resource.split(':')[3] || region,
+      credentials: place.credentials,
+      endpoint,
+    });
+  }
 
   return {
     /** Whether there is anything to check (a config may grant only wildcard actions or managed policies). */
@@ -174,16 +200,65 @@ export function createPermissionChecker({
       }
       const missing: PermissionFinding[] = [];
       const optionalMissing: PermissionFinding[] = [];
+      const allowed: PermissionCheck[] = [];
       for (const check of checks) {
         const result = results.find((r) => r.EvalActionName === check.action);
         const layer = result ? layerOf(decisionFor(result, resourcesOf.get(check.action)!)) : 'unknown';
-        if (layer === undefined) continue;
-        (check.optional ? optionalMissing : missing).push({ action: check.action, layer });
+        if (layer === undefined) allowed.push(check);
+        else (check.optional ? optionalMissing : missing).push({ action: check.action, layer });
       }
-      return { checkedAt, missing, optionalMissing };
+      // One call per probed action the simulator allowed: what it denied, a probe need not repeat.
+      const unprobed: string[] = [];
+      const probed = await Promise.all(
+        allowed.map(async (check) => ({
+          check,
+          outcome: await probe(check, { partition, accountId, credentials }),
+        })),
+      );
+      for (const { check, outcome } of probed) {
+        if (!outcome) continue;
+        if (outcome.kind === 'inconclusive') unprobed.push(check.action);
+        const layer = outcome.kind === 'denied' ? outcome.layer : undefined;
+        // A probe on a resource that does not exist cannot satisfy what the grant names about its
+        // resource (its name, its tags): the simulator judged those; only layers it cannot see count.
+        if (layer && (check.probe?.named || UNSIMULATED_LAYERS.has(layer)))
+          (check.optional ? optionalMissing : missing).push({ action: check.action, layer });
+      }
+      return { checkedAt, missing, optionalMissing, ...(unprobed.length > 0 ? { unprobed } : {}) };
     },
   };
 }
+
+/**
+ * A new report with what its unprobed actions' probes found last time carried over (the layers only
+ * a probe sees): a throttled probe tells nothing, so the last finding stands and no drift is announced.
+ */
+export function withUnprobedFindings(
+  previous: { missing: readonly RecordedFinding[]; optionalMissing: readonly RecordedFinding[] } | undefined,
+  report: PermissionReport,
+): PermissionReport {
+  const carried = new Set(report.unprobed ?? []);
+  if (!previous || carried.size === 0) return report;
+  const carry = (now: PermissionFinding[], before: readonly RecordedFinding[]) => [
+    ...now,
+    ...before
+      .filter(
+        (finding) =>
+          carried.has(finding.action) &&
+          UNSIMULATED_LAYERS.has(finding.layer as DenialLayer) &&
+          !now.some((f) => f.action === finding.action),
+      )
+      .map((finding) => finding as PermissionFinding),
+  ];
+  return {
+    ...report,
+    missing: carry(report.missing, previous.missing),
+    optionalMissing: carry(report.optionalMissing, previous.optionalMissing),
+  };
+}
+
+/** A finding as a connection recorded it (its layer read back as a string). */
+type RecordedFinding = { action: string; layer: string };
 
 export type PermissionChecker = ReturnType<typeof createPermissionChecker>;
 

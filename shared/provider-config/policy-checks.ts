@@ -46,6 +46,7 @@ async function expand(pattern: string): Promise<string[] | undefined> {
 }
 
 async function checkSet(name: 'ongoing' | 'setupPhase', set: PermissionSet, result: PolicyCheckResult) {
+  const probed = new Set<string>();
   for (const [index, statement] of set.statements.entries()) {
     const at = formatPath(['permissions', name, 'statements', index]);
     const actions = actionsOf(statement);
@@ -78,6 +79,40 @@ async function checkSet(name: 'ongoing' | 'setupPhase', set: PermissionSet, resu
         result.errors.push(`${at}.OptionalActions: ${optional} is not one of this statement's actions`);
       }
     }
+    checkProbes(name, at, statement, actions, probed, result);
+  }
+}
+
+/**
+ * Probes (docs/architecture.md §9.4) run for the ongoing permissions only, each for an action its
+ * own Allow statement names, once per action.
+ */
+function checkProbes(
+  name: 'ongoing' | 'setupPhase',
+  at: string,
+  statement: ProviderStatement,
+  actions: readonly string[],
+  probed: Set<string>,
+  result: PolicyCheckResult,
+) {
+  for (const [index, probe] of (statement.Probes ?? []).entries()) {
+    const where = `${at}.Probes[${index}]`;
+    if (name !== 'ongoing') {
+      result.errors.push(
+        `${where}: probes run for permissions.ongoing only (the setup phase is not checked); move it there or remove it`,
+      );
+    } else if (statement.Effect !== 'Allow') {
+      result.errors.push(
+        `${where}: a Deny statement grants nothing to probe; probe an action of an Allow statement`,
+      );
+    } else if (!actions.includes(probe.Action)) {
+      result.errors.push(
+        `${where}.Action: ${probe.Action} is not one of this statement's actions; probe an action the statement grants, written as it is there`,
+      );
+    } else if (probed.has(probe.Action)) {
+      result.errors.push(`${where}.Action: ${probe.Action} is probed twice; one probe per action`);
+    }
+    probed.add(probe.Action);
   }
 }
 

@@ -14,6 +14,11 @@ import {
   STAGE_MESSAGE,
   STAGE_PATTERN,
 } from '../domain/identifiers.ts';
+import {
+  MIN_VALIDATOR_RESERVED_CONCURRENCY,
+  validatorConcurrencyProblem,
+} from '../onboarding/pending-caps.ts';
+import { PROBE_ACTIONS, PROBE_CATALOGUE } from '../permissions/probe-catalogue.ts';
 
 /** `service:Action`, with wildcards inside a service (`s3:Get*`); never a lone `*`. */
 export const ACTION_PATTERN = /^[a-z0-9-]+:[A-Za-z0-9*?]+$/;
@@ -26,6 +31,28 @@ const action = z
     ACTION_PATTERN,
     'must be written service:Action (wildcards inside a service, such as s3:Get*, are fine)',
   );
+
+/**
+ * An action of the statement the permission check also probes with one real read-only call
+ * (docs/architecture.md §9.4): on `Resource`, a resource the provider knows exists in every
+ * customer account, or without it on one that does not exist.
+ */
+const probeSchema = z
+  .strictObject({
+    Action: z.enum(PROBE_ACTIONS, {
+      error: `must be an action Keyless can probe: ${PROBE_ACTIONS.join(', ')}`,
+    }),
+    Resource: z.string().optional(),
+  })
+  .superRefine((probe, context) => {
+    const kind = PROBE_CATALOGUE[probe.Action];
+    if (!kind || probe.Resource === undefined || kind.resourcePattern.test(probe.Resource)) return;
+    context.addIssue({
+      code: 'custom',
+      path: ['Resource'],
+      message: `must be one resource of ${probe.Action} in the customer's own account, written ${kind.resourceExample} (no wildcard), or left out to probe a resource that does not exist`,
+    });
+  });
 
 const statementSchema = z.strictObject({
   Sid: z
@@ -45,11 +72,21 @@ const statementSchema = z.strictObject({
    * missing without failing the connection. Keyless's own key, never part of the IAM policy.
    */
   OptionalActions: z.array(action).optional(),
+  /**
+   * Actions of this statement the permission check also tries for real, with one cheap read-only
+   * call each, to see what IAM's policy simulator cannot (resource control policies, resource-based
+   * policies). Keyless's own key, never part of the IAM policy.
+   */
+  Probes: z.array(probeSchema).optional(),
 });
 export type ProviderStatement = z.output<typeof statementSchema>;
 
-/** The IAM policy statement a provider statement becomes: Keyless's own OptionalActions key removed. */
-export function iamStatement({ OptionalActions: _optional, ...statement }: ProviderStatement) {
+/** The IAM policy statement a provider statement becomes: Keyless's own keys (OptionalActions, Probes) removed. */
+export function iamStatement({
+  OptionalActions: _optional,
+  Probes: _probes,
+  ...statement
+}: ProviderStatement) {
   return statement;
 }
 
@@ -84,7 +121,13 @@ export const deploymentSettingsSchema = z.strictObject({
   allowedCustomerAccounts: z.array(z.string().regex(ACCOUNT_ID_PATTERN, ACCOUNT_ID_MESSAGE)).optional(),
   acceptForwardedStackEvents: z.boolean().optional(),
   callbackReservedConcurrency: z.number().int().min(1).max(1000).optional(),
-  validatorReservedConcurrency: z.number().int().min(1).max(1000).optional(),
+  /** Large enough to prove an organization's accounts (docs/architecture.md §9.7, invariant 10). */
+  validatorReservedConcurrency: z
+    .number()
+    .int()
+    .min(MIN_VALIDATOR_RESERVED_CONCURRENCY, validatorConcurrencyProblem(0))
+    .max(1000)
+    .optional(),
   logRetentionDays: z.number().int().positive().optional(),
   logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).optional(),
   serviceTimeoutSeconds: z.number().int().min(60).max(3600).optional(),

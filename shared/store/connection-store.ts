@@ -77,6 +77,12 @@ export function createConnectionStore({
      */
     updateConnection: connections.updateConnection,
 
+    /**
+     * Deletes a registration never proven, keeping only its audit entry: an account proven outside
+     * an organization setup's organization (docs/architecture.md §9.7).
+     */
+    discardUnproven: connections.discardUnproven,
+
     /** Records a legacy access-key connection (ACTIVE), indexed in the sparse legacy GSI. */
     createLegacyConnection: legacy.createLegacyConnection,
 
@@ -110,6 +116,12 @@ export function createConnectionStore({
      * here frees itself at its deadline.
      */
     releaseValidationSlot: setups.releaseValidationSlot,
+
+    /** Gives the head of an organization setup's queue its validation slot (docs/architecture.md §9.7). */
+    promoteQueued: setups.promoteQueued,
+
+    /** Takes a request that no longer waits out of a setup's queue. */
+    dropQueued: setups.dropQueued,
 
     /** Binds an organization setup to its first proven member's organization (docs/architecture.md §9.7). */
     bindSetupOrganization: setups.bindSetupOrganization,

@@ -388,6 +388,63 @@ export function createConnections(table: StoreTable, links: ReturnType<typeof cr
       return decodeConnection(next, itemKeys.connection(connection.customerId, connection.accountId));
     },
 
+    /**
+     * Deletes a connection that was never proven and leaves only its audit entry (`to` FAILED, with
+     * the reason): an account proven outside an organization setup's organization
+     * (docs/architecture.md §9.7). Conditional on the version and status as read, so a newer
+     * registration, or a proof, that won a race is never deleted; and on the connection carrying no
+     * revocation time (`offersValidAfter`), which invariant 9 needs kept. A lost race is a
+     * ConflictError.
+     */
+    async discardUnproven({
+      connection,
+      audit,
+      now = new Date(),
+    }: {
+      connection: Connection;
+      audit: AuditInput;
+      now?: Date;
+    }): Promise<void> {
+      if (connection.status !== 'REGISTERED' || connection.authMethod !== 'ROLE') {
+        throw new Error('Only a registration never proven can be discarded.');
+      }
+      const conflict = (current: StoredItem | undefined, options: ErrorOptions) =>
+        new ConflictError(
+          `Connection ${connection.customerId}/${connection.accountId} changed since it was read.`,
+          conflictState(current),
+          options,
+        );
+      await transactWrite(table, [
+        {
+          item: {
+            Delete: {
+              TableName: tableName,
+              Key: itemKeys.connection(connection.customerId, connection.accountId),
+              ConditionExpression:
+                '#version = :expected AND #status = :registered AND attribute_not_exists(offersValidAfter)',
+              ExpressionAttributeNames: { '#version': 'version', '#status': 'status' },
+              ExpressionAttributeValues: { ':expected': connection.version, ':registered': 'REGISTERED' },
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            },
+          },
+          onConditionFailed: conflict,
+        },
+        {
+          item: auditItem(
+            tableName,
+            connection.customerId,
+            connection.accountId,
+            'REGISTERED',
+            'FAILED',
+            connection.version + 1,
+            audit,
+            now,
+          ),
+          onConditionFailed: conflict,
+        },
+      ]);
+    },
+
     async *connectionsByStatus(statuses: readonly ConnectionStatus[]): AsyncGenerator<Connection> {
       for (const status of statuses) {
         const pages = paginateQuery(

@@ -210,15 +210,17 @@ function assertSetup(item: StoredItem, keySource: StoredItem): asserts item is S
   }
   if (item.scope !== undefined) oneOf(item, 'scope', SETUP_SCOPES, keySource);
   if (item.slotVersion !== undefined) integer(item, 'slotVersion', keySource);
-  const slots = item.pendingValidations;
-  if (
-    slots !== undefined &&
-    (slots === null ||
-      typeof slots !== 'object' ||
-      Array.isArray(slots) ||
-      !Object.values(slots).every((until) => typeof until === 'number'))
-  ) {
-    fail(keySource, 'pendingValidations', 'is not a map of account ids to epoch milliseconds');
+  for (const field of ['pendingValidations', 'queuedValidations']) {
+    const slots = item[field];
+    if (
+      slots !== undefined &&
+      (slots === null ||
+        typeof slots !== 'object' ||
+        Array.isArray(slots) ||
+        !Object.values(slots).every((until) => typeof until === 'number'))
+    ) {
+      fail(keySource, field, 'is not a map of account ids to epoch milliseconds');
+    }
   }
 }
 

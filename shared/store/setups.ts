@@ -22,9 +22,54 @@ export interface ValidationSlotClaim {
   /** When the slot frees itself if no verdict frees it first: the pending answer's deadline. */
   until: number;
   /** The setup as read. */
-  seen: Pick<Setup, 'slotVersion' | 'pendingValidations'>;
+  seen: Pick<Setup, 'slotVersion' | 'pendingValidations' | 'queuedValidations'>;
   /** Slots of the setup that have expired by now: removed by the same write. */
   expired: readonly string[];
+  /** Queue entries of the setup whose deadline has passed: removed by the same write. */
+  expiredQueue?: readonly string[];
+  /**
+   * An organization setup whose slots are all taken: the registration takes a place in its queue
+   * instead (docs/architecture.md §9.7). Without it, the claim takes a slot, and leaves the queue
+   * when it was waiting there.
+   */
+  queued?: boolean;
+}
+
+/**
+ * The SET and REMOVE clauses that put `entry` into a map attribute of the setup and take `drop`
+ * out of it, given the map as read: a map not yet there is written whole (DynamoDB cannot set a
+ * path inside a missing map), and only keys that were there are removed.
+ */
+function mapWrites(
+  alias: string,
+  attribute: string,
+  seen: Record<string, number> | undefined,
+  { entry, drop }: { entry?: [string, number]; drop: readonly string[] },
+  expression: {
+    sets: string[];
+    removes: string[];
+    names: Record<string, string>;
+    values: Record<string, unknown>;
+  },
+) {
+  const { sets, removes, names, values } = expression;
+  const dropped = drop.filter((key) => seen !== undefined && key in seen && key !== entry?.[0]);
+  if (!entry && dropped.length === 0) return;
+  names[`#${alias}`] = attribute;
+  if (entry && seen === undefined) {
+    values[`:${alias}`] = { [entry[0]]: entry[1] };
+    sets.push(`#${alias} = :${alias}`);
+    return;
+  }
+  if (entry) {
+    names[`#${alias}Key`] = entry[0];
+    values[`:${alias}Value`] = entry[1];
+    sets.push(`#${alias}.#${alias}Key = :${alias}Value`);
+  }
+  dropped.forEach((key, index) => {
+    names[`#${alias}Drop${index}`] = key;
+    removes.push(`#${alias}.#${alias}Drop${index}`);
+  });
 }
 
 /**
@@ -65,8 +110,11 @@ export function setupUpdateItem(
       );
     }
   }
-  if (slot) {
-    names['#slots'] = 'pendingValidations';
+  // A place in an existing queue needs no exact count (the queue's cap is a bound on the setup
+  // item's size, not on work): it is written without the slot version, so the accounts of an
+  // organization arriving at once do not race each other for it. Whoever queues drains after.
+  const exactClaim = slot !== undefined && !(slot.queued && slot.seen.queuedValidations !== undefined);
+  if (slot && exactClaim) {
     names['#slotVersion'] = 'slotVersion';
     values[':nextSlotVersion'] = (slot.seen.slotVersion ?? 0) + 1;
     sets.push('#slotVersion = :nextSlotVersion');
@@ -76,20 +124,29 @@ export function setupUpdateItem(
       values[':seenSlotVersion'] = slot.seen.slotVersion;
       conditions.push('#slotVersion = :seenSlotVersion');
     }
-    if (slot.seen.pendingValidations === undefined) {
-      values[':slots'] = { [slot.accountId]: slot.until };
-      sets.push('#slots = :slots');
-    } else {
-      names['#slotAccount'] = slot.accountId;
-      values[':slotUntil'] = slot.until;
-      sets.push('#slots.#slotAccount = :slotUntil');
-      slot.expired
-        .filter((accountId) => accountId !== slot.accountId)
-        .forEach((accountId, index) => {
-          names[`#expiredSlot${index}`] = accountId;
-          removes.push(`#slots.#expiredSlot${index}`);
-        });
-    }
+  }
+  if (slot) {
+    const entry: [string, number] = [slot.accountId, slot.until];
+    const expression = { sets, removes, names, values };
+    // A slot, or a place in the queue: the account holds one of the two, never both.
+    mapWrites(
+      'slots',
+      'pendingValidations',
+      slot.seen.pendingValidations,
+      slot.queued
+        ? { drop: exactClaim ? [...slot.expired, slot.accountId] : [slot.accountId] }
+        : { entry, drop: slot.expired },
+      expression,
+    );
+    mapWrites(
+      'queue',
+      'queuedValidations',
+      slot.seen.queuedValidations,
+      slot.queued
+        ? { entry, drop: slot.expiredQueue ?? [] }
+        : { drop: [...(slot.expiredQueue ?? []), slot.accountId] },
+      expression,
+    );
   }
   return {
     Update: {
@@ -125,6 +182,9 @@ export function createSetups(table: StoreTable) {
               Item: {
                 ...itemKeys.setup(setup.customerId, setup.setupId),
                 type: 'SETUP',
+                // An organization setup's queue exists from the start, so a place in it can be
+                // written without a race on the whole map (setupUpdateItem).
+                ...(setup.scope === 'organization' ? { queuedValidations: {} } : {}),
                 ...setup,
                 ...expiry,
               },
@@ -201,6 +261,75 @@ export function createSetups(table: StoreTable) {
         ConditionExpression: '#slots.#account = :until',
         ExpressionAttributeNames: { '#slots': 'pendingValidations', '#account': slot.accountId },
         ExpressionAttributeValues: { ':until': slot.until },
+      });
+    },
+
+    /**
+     * Gives the head of an organization setup's queue its slot (`claim`, conditional on the slot
+     * version as read) and marks its pending request no longer queued, in one transaction:
+     * `promoted`; `raced` when another claim changed the slots first; `gone` when the request no
+     * longer waits (answered, superseded, revoked).
+     */
+    async promoteQueued(
+      claim: ValidationSlotClaim,
+      { customerId, requestId }: { customerId: string; requestId: string },
+      now: Date,
+    ): Promise<'promoted' | 'raced' | 'gone'> {
+      const raced = new ConflictError('The validation slots changed since they were read.');
+      const gone = new ConflictError('The request no longer waits in the queue.');
+      try {
+        await transactWrite(table, [
+          {
+            item: setupUpdateItem(tableName, { customerId, setupId: claim.setupId }, { slot: claim, now }),
+            onConditionFailed: () => raced,
+          },
+          {
+            item: {
+              Update: {
+                TableName: tableName,
+                Key: itemKeys.connection(customerId, claim.accountId),
+                UpdateExpression: 'REMOVE #pending.#queued',
+                ConditionExpression:
+                  '#pending.#requestId = :requestId AND #pending.#queued = :true AND #pending.#slotSetupId = :setupId AND #pending.#deadline = :until',
+                ExpressionAttributeNames: {
+                  '#pending': 'pendingAnswer',
+                  '#queued': 'queued',
+                  '#requestId': 'requestId',
+                  '#slotSetupId': 'slotSetupId',
+                  '#deadline': 'deadline',
+                },
+                ExpressionAttributeValues: {
+                  ':requestId': requestId,
+                  ':true': true,
+                  ':setupId': claim.setupId,
+                  ':until': claim.until,
+                },
+              },
+            },
+            onConditionFailed: () => gone,
+          },
+        ]);
+        return 'promoted';
+      } catch (error) {
+        if (error === raced) return 'raced';
+        if (error === gone) return 'gone';
+        throw error;
+      }
+    },
+
+    /** Takes an account out of a setup's queue, if it still waits there with this deadline. */
+    async dropQueued(entry: {
+      customerId: string;
+      setupId: string;
+      accountId: string;
+      until: number;
+    }): Promise<boolean> {
+      return updateIfCondition(table, {
+        Key: itemKeys.setup(entry.customerId, entry.setupId),
+        UpdateExpression: 'REMOVE #queue.#account',
+        ConditionExpression: '#queue.#account = :until',
+        ExpressionAttributeNames: { '#queue': 'queuedValidations', '#account': entry.accountId },
+        ExpressionAttributeValues: { ':until': entry.until },
       });
     },
 

@@ -22,9 +22,15 @@ export interface FunctionSpec {
   table: 'read' | 'read-write';
   /**
    * dynamodb:DeleteItem, only on items under these partition keys (dynamodb:LeadingKeys): the
-   * reminder job's run marker, the setup API's idempotency records. Nothing deletes connections.
+   * reminder job's run marker, the setup API's idempotency records. A connection is deleted only as `deletesUnprovenConnections` says.
    */
   deletesItemsUnder?: readonly string[];
+  /**
+   * dynamodb:DeleteItem on customers' items (`CUSTOMER#…` partitions): the validator deletes a
+   * registration proven outside its organization setup's organization, conditionally, keeping its
+   * audit line (docs/architecture.md §9.7).
+   */
+  deletesUnprovenConnections?: boolean;
   publishesEvents: boolean;
   /** sts:AssumeRole (+ SetSourceIdentity, TagSession) on customer roles, by name pattern only. */
   assumesCustomerRoles: boolean;
@@ -66,6 +72,7 @@ export const FUNCTIONS = {
       'REGISTRATION_TOPIC_ARNS',
       'SETUP_TTL_DAYS',
       'CUSTOMER_STACK_NAME_PREFIX',
+      'VALIDATOR_RESERVED_CONCURRENCY',
     ],
     bundled: ['TEMPLATE_CATALOGUE'],
     table: 'read-write',
@@ -80,7 +87,8 @@ export const FUNCTIONS = {
   'registration-callback': {
     description: 'Records custom-resource requests from customer stacks (via SNS); never assumes roles.',
     invocation: 'async',
-    environment: [...CORE_ENV, 'SETUP_TTL_DAYS'],
+    // The validator's reserved concurrency sizes the organization setups' caps (invariant 10).
+    environment: [...CORE_ENV, 'SETUP_TTL_DAYS', 'VALIDATOR_RESERVED_CONCURRENCY'],
     table: 'read-write',
     publishesEvents: true,
     assumesCustomerRoles: false,
@@ -93,7 +101,8 @@ export const FUNCTIONS = {
   'role-validator': {
     description: 'Proves a customer role (with and without the External ID) and answers CloudFormation.',
     invocation: 'async',
-    environment: [...CORE_ENV],
+    // Its own reserved concurrency sizes the organization queues it drains (invariant 10).
+    environment: [...CORE_ENV, 'VALIDATOR_RESERVED_CONCURRENCY'],
     // The daily re-validation tells customers on older templates of the upgrade; every validation
     // checks the role's permissions.
     bundled: ['TEMPLATE_CATALOGUE', 'PERMISSION_CHECKS'],
@@ -105,6 +114,7 @@ export const FUNCTIONS = {
     timeoutSeconds: 300,
     memoryMiB: 512,
     trustedRole: 'validator',
+    deletesUnprovenConnections: true,
     // Unproven work is bounded (docs/architecture.md §6, invariant 10): validations beyond this wait
     // in Lambda's async queue instead of spending the account's concurrency and STS quota.
     reservedConcurrency: 'validatorReservedConcurrency',
@@ -160,7 +170,7 @@ export const FUNCTIONS = {
       "Registers and revokes a role for the customer's Terraform module (aws_lambda_invocation, CRUD lifecycle).",
     // Terraform waits for the answer: a synchronous invocation, from the customer's account.
     invocation: 'api',
-    environment: [...CORE_ENV],
+    environment: [...CORE_ENV, 'VALIDATOR_RESERVED_CONCURRENCY'],
     table: 'read-write',
     publishesEvents: true,
     assumesCustomerRoles: false,

@@ -105,6 +105,17 @@ describe('an organization onboarded through one setup', { timeout: 120_000 }, ()
         `Account ${STRANGER} is not a member of organization ${ORGANIZATION} \\(it belongs to o-globex00001\\)`,
       ),
     );
-    expect(await settledConnection(STRANGER)).toMatchObject({ status: 'FAILED' });
+    // Nothing is kept of it but the audit line.
+    const { body } = await api<{ connections: Connection[] }>('GET', `/customers/${CUSTOMER}/connections`);
+    expect(body.connections.map((c) => c.accountId)).not.toContain(STRANGER);
+    const audit = await api<{ entries: { accountId: string; from: string; to: string; reason: string }[] }>(
+      'GET',
+      `/customers/${CUSTOMER}/audit?accountId=${STRANGER}`,
+    );
+    expect(audit.body.entries[0]).toMatchObject({
+      from: 'REGISTERED',
+      to: 'FAILED',
+      reason: expect.stringContaining(`Account ${STRANGER} is not a member of organization ${ORGANIZATION}`),
+    });
   });
 });

@@ -2,7 +2,8 @@
  * Effective permissions, end to end on the local system (docs/architecture.md §9.4), driven by the
  * commands the README gives: a deploy into an account whose SCP denies a required action fails
  * naming the action and the layer; an SCP added later, and a customer's hand edit, show as drift
- * after the daily re-validation, once, and are restored once removed.
+ * after the daily re-validation, once, and are restored once removed; a resource control policy on
+ * an action the config probes, which the policy simulator cannot see, shows the same way.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -138,5 +139,48 @@ describe('effective permissions on the local system', () => {
       permissions: { missing: [{ action: 'dynamodb:DescribeTable', layer: 'identity-no-allow' }] },
     });
     expect(await events('Permissions Drifted')).toBe(drifted + 1);
+  }, 120_000);
+
+  it('shows a resource control policy on a probed action as drift in its layer, once, and its removal as restored', async () => {
+    await onboard('rcp-later', '787878787878');
+    const drifted = await events('Permissions Drifted');
+    const restored = await events('Permissions Restored');
+
+    // SSM is not under RCPs: an RCP could never deny it, and the local one says so.
+    const refused = await customer([
+      'set-rcp',
+      '--account',
+      '787878787878',
+      '--deny-actions',
+      'ssm:GetParameter',
+    ]);
+    expect(refused.code).toBe(1);
+    expect(refused.output).toMatch(/Resource control policies do not apply to ssm:GetParameter/);
+
+    // keyless.config.json probes dynamodb:DescribeTable: the simulator allows it, the probe is refused.
+    const set = await customer([
+      'set-rcp',
+      '--account',
+      '787878787878',
+      '--deny-actions',
+      'dynamodb:DescribeTable',
+    ]);
+    expect(set.code, set.output).toBe(0);
+    await revalidate();
+    await revalidate();
+    expect(await connection('rcp-later', '787878787878')).toMatchObject({
+      status: 'ACTIVE',
+      permissions: { missing: [{ action: 'dynamodb:DescribeTable', layer: 'rcp-deny' }] },
+    });
+    expect(await events('Permissions Drifted')).toBe(drifted + 1);
+
+    const removed = await customer(['set-rcp', '--account', '787878787878', '--deny-actions', '']);
+    expect(removed.code, removed.output).toBe(0);
+    await revalidate();
+    expect(await connection('rcp-later', '787878787878')).toMatchObject({
+      status: 'ACTIVE',
+      permissions: { missing: [] },
+    });
+    expect(await events('Permissions Restored')).toBe(restored + 1);
   }, 120_000);
 });

@@ -115,7 +115,7 @@ describe('the Keyless stack', () => {
     });
 
     it('caps the role validator with reserved concurrency, so unproven work cannot spend the account', () => {
-      expect(functionNamed('role-validator').Properties.ReservedConcurrentExecutions).toBe(10);
+      expect(functionNamed('role-validator').Properties.ReservedConcurrentExecutions).toBe(50);
     });
 
     it('leaves the other functions without reserved concurrency', () => {
@@ -200,8 +200,21 @@ describe('the Keyless stack', () => {
       ]);
     });
 
+    it('lets the validator delete only customers’ items, for the registrations it proves outside their organization', () => {
+      const deletes = statementsOf(core, roleOf('role-validator')).filter((s) =>
+        JSON.stringify(s.Action).includes('DeleteItem'),
+      );
+      expect(deletes).toEqual([
+        expect.objectContaining({
+          Action: 'dynamodb:DeleteItem',
+          Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['CUSTOMER#*'] } },
+        }),
+      ]);
+    });
+
     it('lets no other function delete anything', () => {
-      for (const name of FUNCTION_NAMES.filter((n) => n !== 'migration-reminder' && n !== 'setup-api')) {
+      const deleters = ['migration-reminder', 'setup-api', 'role-validator'];
+      for (const name of FUNCTION_NAMES.filter((n) => !deleters.includes(n))) {
         expect(JSON.stringify(statementsOf(core, roleOf(name)))).not.toContain('DeleteItem');
       }
     });

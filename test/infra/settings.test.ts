@@ -12,7 +12,7 @@ describe('readSettings', () => {
       ingressRegions: [],
       allowedCustomerAccounts: [],
       callbackReservedConcurrency: 10,
-      validatorReservedConcurrency: 10,
+      validatorReservedConcurrency: 50,
       serviceTimeoutSeconds: 900,
     });
   });

@@ -15,6 +15,8 @@ import {
   TemplateHistoryError,
 } from '#shared/customer-template/version-history.ts';
 import { templateContentRecord } from '#shared/customer-template/versions.ts';
+import { permissionChecksOf } from '#shared/permissions/checks.ts';
+import { isProbeAction } from '#shared/permissions/probe-catalogue.ts';
 import { ProviderConfigError, parseProviderConfig } from '#shared/provider-config/load.ts';
 import { checkPermissions } from '#shared/provider-config/policy-checks.ts';
 import { createFigures } from './support/figures.ts';
@@ -29,7 +31,15 @@ const valid = {
   permissions: {
     ongoing: {
       managedPolicyArns: [],
-      statements: [{ Effect: 'Allow', Action: ['s3:GetObject'], Resource: '*' }],
+      statements: [
+        { Effect: 'Allow', Action: ['s3:GetObject'], Resource: '*' },
+        {
+          Effect: 'Allow',
+          Action: ['dynamodb:DescribeTable'],
+          Resource: '*',
+          Probes: [{ Action: 'dynamodb:DescribeTable' }],
+        },
+      ],
     },
   },
   deployment: { stage: 'prod' },
@@ -47,6 +57,13 @@ const broken = fc
       ['permissions', 'ongoing', 'statements', 0],
       ['permissions', 'ongoing', 'statements', 0, 'Action'],
       ['permissions', 'ongoing', 'statements', 0, 'Resource'],
+      // Probes (docs/architecture.md §9.4): an unknown action, a resource, a second probe, the list.
+      ['permissions', 'ongoing', 'statements', 1, 'Probes'],
+      ['permissions', 'ongoing', 'statements', 1, 'Probes', 0],
+      ['permissions', 'ongoing', 'statements', 1, 'Probes', 0, 'Action'],
+      ['permissions', 'ongoing', 'statements', 1, 'Probes', 0, 'Resource'],
+      ['permissions', 'ongoing', 'statements', 1, 'Probes', 1],
+      ['permissions', 'ongoing', 'statements', 0, 'Probes'],
       ['permissions', 'ongoing', 'managedPolicyArns'],
       ['deployment'],
       ['deployment', 'stage'],
@@ -81,6 +98,10 @@ describe('the provider config under hostile input', () => {
         }
         const { errors, warnings } = await checkPermissions(config);
         expect(Array.isArray(errors) && Array.isArray(warnings)).toBe(true);
+        // What ships: every probe of an accepted config is one Keyless knows how to make.
+        if (errors.length === 0)
+          for (const check of permissionChecksOf(config.permissions.ongoing))
+            if (check.probe) expect(isProbeAction(check.action)).toBe(true);
       }),
       { numRuns: RUNS, ...(FUZZ_SEED === undefined ? {} : { seed: FUZZ_SEED }) },
     );

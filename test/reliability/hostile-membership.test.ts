@@ -4,7 +4,8 @@
  * ask, or whose answer is an outage, and registrations whose StackId names a member account while
  * the role is a non-member's. The real validator proves each on a real table (STS and
  * Organizations faked, keyed by the session's own account); only a member of the setup's
- * organization ends ACTIVE, and every other is answered FAILED with a reason naming why.
+ * organization ends ACTIVE, and every other is answered FAILED with a reason naming why; an
+ * account proven outside the organization leaves nothing but the audit line.
  */
 import { randomUUID } from 'node:crypto';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
@@ -186,9 +187,17 @@ describe('registrations through an organization setup under hostile accounts', (
             kind === 'other organization' || kind === 'no organization'
               ? `Account ${account} is not a member of organization ${ORGANIZATION}`
               : `Keyless could not confirm that account ${account} is a member of organization ${ORGANIZATION}`;
-          expect(outcome, kind).toMatchObject({ kind: 'rejected', reason: expect.stringContaining(reason) });
+          // A proven non-member leaves nothing but the audit line; an unconfirmed one stays FAILED.
+          const nonMember = kind === 'other organization' || kind === 'no organization';
+          expect(outcome, kind).toMatchObject({
+            kind: nonMember ? 'refused' : 'rejected',
+            reason: expect.stringContaining(reason),
+          });
           expect(answers).toMatchObject([{ Status: 'FAILED', Reason: expect.stringContaining(reason) }]);
           expect(outcome).not.toHaveProperty('connection.organizationId');
+          const stored = await store.getConnection(setup.customerId, account);
+          if (nonMember) expect(stored, kind).toBeUndefined();
+          else expect(stored, kind).toMatchObject({ status: 'FAILED' });
         }),
         { numRuns: RUNS, ...(FUZZ_SEED === undefined ? {} : { seed: FUZZ_SEED }) },
       );
@@ -210,8 +219,9 @@ describe('registrations through an organization setup under hostile accounts', (
     const { outcome } = await registered(setup, member, stranger);
 
     expect(outcome).toMatchObject({
-      kind: 'rejected',
+      kind: 'refused',
       reason: expect.stringContaining(`Account ${stranger} is not a member of organization ${ORGANIZATION}`),
     });
+    expect(await store.getConnection(setup.customerId, member)).toBeUndefined();
   });
 });

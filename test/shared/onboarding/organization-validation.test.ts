@@ -137,7 +137,7 @@ describe('the proof of membership of an organization setup', () => {
     expect(server.answersFor(requestId)).toMatchObject([{ Status: 'SUCCESS' }]);
   });
 
-  it('answers an account of another organization FAILED, naming the membership', async () => {
+  it('answers an account of another organization FAILED, naming the membership, and keeps only the audit line', async () => {
     const setup = await organizationSetup(uniqueCustomer(), 'o-acme000001');
     const { validator } = validatorAnswering(() => ({ kind: 'member', organizationId: 'o-globex00001' }));
     const { detail, requestId } = await registeredThrough(setup, '444455556666');
@@ -146,22 +146,62 @@ describe('the proof of membership of an organization setup', () => {
 
     const reason =
       'Account 444455556666 is not a member of organization o-acme000001 (it belongs to o-globex00001)';
-    expect(outcome).toMatchObject({ kind: 'rejected', reason: expect.stringContaining(reason) });
-    expect(outcome).not.toHaveProperty('connection.organizationId');
+    expect(outcome).toMatchObject({ kind: 'refused', reason: expect.stringContaining(reason) });
     expect(server.answersFor(requestId)).toMatchObject([
       { Status: 'FAILED', Reason: expect.stringContaining(reason) },
     ]);
+    expect(await store.getConnection(setup.customerId, '444455556666')).toBeUndefined();
+    const audit = await store.listAllAudit(setup.customerId);
+    expect(audit.filter((entry) => entry.accountId === '444455556666').at(-1)).toMatchObject({
+      from: 'REGISTERED',
+      to: 'FAILED',
+      actor: 'role-validator',
+      reason: expect.stringContaining(reason),
+    });
   });
 
-  it('answers an account in no organization FAILED', async () => {
+  it('keeps a non-member FAILED when its record holds a revocation time (invariant 9)', async () => {
+    const setup = await organizationSetup(uniqueCustomer(), 'o-acme000001');
+    const { validator } = validatorAnswering(() => ({ kind: 'not-in-organization' }));
+    const { detail, connection } = await registeredThrough(setup, '444455557777');
+    await store.updateConnection({
+      connection,
+      set: { offersValidAfter: '2026-01-01T00:00:00.000Z' },
+      now: new Date(),
+    });
+
+    expect(await run(validator, { ...detail, version: connection.version + 1 })).toMatchObject({
+      kind: 'rejected',
+    });
+    expect(await store.getConnection(setup.customerId, '444455557777')).toMatchObject({
+      status: 'FAILED',
+      offersValidAfter: '2026-01-01T00:00:00.000Z',
+    });
+  });
+
+  it('never deletes a registration that a newer one replaced meanwhile', async () => {
+    const setup = await organizationSetup(uniqueCustomer(), 'o-acme000001');
+    const { connection } = await registeredThrough(setup, '444455558888');
+    await store.updateConnection({ connection, set: { lastError: 'newer write' }, now: new Date() });
+
+    await expect(
+      store.discardUnproven({ connection, audit: { actor: 'test', reason: 'x' } }),
+    ).rejects.toThrow(/changed since it was read/);
+    expect(await store.getConnection(setup.customerId, '444455558888')).toMatchObject({
+      status: 'REGISTERED',
+    });
+  });
+
+  it('answers an account in no organization FAILED, and keeps only the audit line', async () => {
     const setup = await organizationSetup(uniqueCustomer(), 'o-acme000001');
     const { validator } = validatorAnswering(() => ({ kind: 'not-in-organization' }));
     const { detail } = await registeredThrough(setup, '555566667777');
 
     expect(await run(validator, detail)).toMatchObject({
-      kind: 'rejected',
+      kind: 'refused',
       reason: expect.stringMatching(/^Account 555566667777 is not a member of organization o-acme000001/),
     });
+    expect(await store.getConnection(setup.customerId, '555566667777')).toBeUndefined();
   });
 
   it('binds an unbound setup to its first member, then refuses a member of another organization', async () => {
@@ -177,7 +217,7 @@ describe('the proof of membership of an organization setup', () => {
     expect(first).toMatchObject({ kind: 'validated' });
     expect((await store.getSetup(customerId, setup.setupId))?.organizationId).toBe('o-acme000001');
     expect(second).toMatchObject({
-      kind: 'rejected',
+      kind: 'refused',
       reason: expect.stringContaining(
         'Account 666677778888 is not a member of organization o-acme000001 (it belongs to o-globex00001)',
       ),

@@ -312,17 +312,17 @@ describe('decideRegistration through an organization setup (docs/architecture.md
     });
   });
 
-  it('keeps the caps on registrations awaiting validation after the expiry', () => {
+  it('keeps the organization cap on registrations awaiting validation after the expiry: the excess waits', () => {
     const slots = Object.fromEntries(
-      Array.from({ length: DEFAULT_PENDING_CAPS.perSetup }, (_, i) => [
+      Array.from({ length: DEFAULT_PENDING_CAPS.perOrganization }, (_, i) => [
         `5${String(i).padStart(11, '0')}`,
         PAST_TTL.getTime() + 60_000,
       ]),
     );
     const full = organization({ pendingValidations: slots, slotVersion: 5 });
     expect(decideRegistration(facts({ setups: [full], now: PAST_TTL }))).toMatchObject({
-      kind: 'refuse',
-      reason: expect.stringMatching(/already has 5 registrations awaiting validation/),
+      kind: 'create',
+      slot: { setupId: 'setup-1', queued: true },
     });
   });
 

@@ -1,0 +1,87 @@
+/**
+ * The services of the simulated customer accounts, as far as the permission check's probes call
+ * them (docs/architecture.md §9.4): DynamoDB DescribeTable in the session of a customer role. Each call is authorized by the local IAM like a real call — identity
+ * policies, permissions boundary, SCPs and RCPs — and refused with AWS's AccessDeniedException
+ * naming the layer. A simulated account holds no tables, so an authorized call is
+ * answered ResourceNotFoundException, as AWS answers it only after authorizing the caller.
+ */
+import type { LocalIam } from './iam.ts';
+import { type StsCaller, StsError } from './sts.ts';
+
+/** An answer in the JSON protocols' shape: a body, or an error's `__type` and message. */
+export type ServiceAnswer =
+  | { ok: true; body: Record<string, unknown> }
+  | { ok: false; status: number; type: string; message: string };
+
+type Operation = (
+  caller: StsCaller,
+  input: Record<string, unknown>,
+  region: string,
+) => Promise<ServiceAnswer>;
+
+const text = (value: unknown) => (typeof value === 'string' ? value : '');
+
+export type LocalCustomerServices = ReturnType<typeof createCustomerServices>;
+
+export function createCustomerServices({ iam }: { iam: LocalIam }) {
+  let calls = 0;
+
+  /** Authorizes the call; AccessDenied becomes the service's AccessDeniedException. */
+  async function authorized(
+    caller: StsCaller,
+    action: string,
+    resource: string,
+  ): Promise<ServiceAnswer | undefined> {
+    try {
+      await iam.authorize(caller, action, resource);
+      return undefined;
+    } catch (error) {
+      if (error instanceof StsError && error.code === 'AccessDenied')
+        return { ok: false, status: 400, type: 'AccessDeniedException', message: error.message };
+      throw error;
+    }
+  }
+
+  const operations: Record<string, Operation> = {
+    /** DescribeTable takes a table name or its ARN. */
+    'DynamoDB_20120810.DescribeTable': async (caller, input, region) => {
+      const table = text(input.TableName);
+      if (!/^(arn:[^:]+:dynamodb:[^:]*:\d{12}:table\/)?[A-Za-z0-9_.-]{3,255}$/.test(table))
+        return {
+          ok: false,
+          status: 400,
+          type: 'ValidationException',
+          message: `1 validation error detected: Value '${table.slice(0, 300)}' at 'tableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+`,
+        };
+      const arn = table.startsWith('arn:')
+        ? table
+        : `arn:aws:dynamodb:${region}:${caller.accountId}:table/${table}`;
+      const denied = await authorized(caller, 'dynamodb:DescribeTable', arn);
+      if (denied) return denied;
+      return {
+        ok: false,
+        status: 400,
+        type: 'ResourceNotFoundException',
+        message: `Requested resource not found: Table: ${arn.split('/').pop()} not found`,
+      };
+    },
+  };
+
+  return {
+    /** Answers one JSON-protocol call (`X-Amz-Target`) of a customer account's session. */
+    async call(caller: StsCaller, target: string, input: Record<string, unknown>, region: string) {
+      const operation = operations[target];
+      if (!operation)
+        return {
+          ok: false,
+          status: 400,
+          type: 'UnknownOperationException',
+          message: `${target} is not served locally for customer accounts; only the permission probes' calls (${Object.keys(operations).join(', ')}).`,
+        } satisfies ServiceAnswer;
+      calls += 1;
+      return operation(caller, input, region);
+    },
+    /** How many probe calls were answered (a check makes one per probe). */
+    calls: () => calls,
+  };
+}
