@@ -14,7 +14,7 @@ import {
   type RevocationSetting,
 } from '@keyless/broker';
 import middy from '@middy/core';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { countingVends } from '#shared/broker-metrics.ts';
 import type { FunctionConfig } from '#shared/config.ts';
 import { accountIdSchema, customerIdSchema } from '#shared/domain/identifiers.ts';

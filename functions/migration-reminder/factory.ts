@@ -8,7 +8,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { FunctionConfig } from '#shared/config.ts';
 import { createEventPublisher } from '#shared/events/publisher.ts';
 import { parseInput } from '#shared/onboarding/parse-input.ts';
@@ -24,7 +24,7 @@ import type { Platform } from '#shared/wiring/platform.ts';
 
 /** The EventBridge scheduled event (only its id is used). */
 export const scheduledEventSchema = z.looseObject({
-  id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
   source: z.literal('aws.events'),
   'detail-type': z.literal('Scheduled Event'),
   time: z.string(),

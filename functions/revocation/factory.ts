@@ -8,7 +8,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { createAnswerSender } from '#shared/cloudformation/answer.ts';
 import type { FunctionConfig } from '#shared/config.ts';
 import { DETAIL_TYPES, eventBridgeEnvelope, stackStatusChangeSchema } from '#shared/events/catalog.ts';

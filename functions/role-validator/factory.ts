@@ -8,7 +8,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { createDescribeOrganization } from '#shared/clients/organizations.ts';
 import { createAnswerSender } from '#shared/cloudformation/answer.ts';
 import type { FunctionConfig } from '#shared/config.ts';
@@ -29,14 +29,16 @@ export const validatorInputSchema = z.union([
   z
     .strictObject({
       mode: z.literal('revalidate'),
-      customerId: customerIdSchema.optional(),
-      accountId: accountIdSchema.optional(),
+      customerId: z.optional(customerIdSchema),
+      accountId: z.optional(accountIdSchema),
     })
     // An account alone would silently widen to every connection: it needs its customer.
-    .refine((input) => !input.accountId || input.customerId, {
-      message: 'accountId needs its customerId',
-      path: ['customerId'],
-    }),
+    .check(
+      z.refine((input) => !input.accountId || input.customerId, {
+        message: 'accountId needs its customerId',
+        path: ['customerId'],
+      }),
+    ),
 ]);
 export type ValidatorInput = z.input<typeof validatorInputSchema>;
 

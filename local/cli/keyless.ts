@@ -11,6 +11,8 @@ import { pathToFileURL } from 'node:url';
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ACCOUNT_ID_MESSAGE, ACCOUNT_ID_PATTERN } from '#shared/domain/identifiers.ts';
 import { FUNCTION_NAMES } from '#shared/wiring/function-catalogue.ts';
+// messageOf shows zod's issues: English, which zod/mini does not load by itself.
+import '#shared/zod-locale.ts';
 import { TAMPERS, type Tamper } from '../emulator/simulated-stack.ts';
 
 /** Where the CLI reads and writes, so tests run it in-process. */

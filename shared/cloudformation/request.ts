@@ -4,25 +4,26 @@
  * parsed in two layers, so a request that can be answered (allow-listed ResponseURL, bounded
  * identifiers) always gets an answer, FAILED with the reason when its properties are invalid.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { TEMPLATE_VERSION_PATTERN } from '../customer-template/catalogue.ts';
 import { customerIdSchema, externalIdSchema, roleArnSchema } from '../domain/identifiers.ts';
+import '../zod-locale.ts';
 
 /** What is needed to answer at all; bounded so an answer always fits CloudFormation's 4096 bytes. */
 export const answerableRequestSchema = z.object({
-  ResponseURL: z.string().min(1).max(4096),
-  StackId: z.string().min(1).max(1024),
-  RequestId: z.string().min(1).max(256),
-  LogicalResourceId: z.string().min(1).max(256),
+  ResponseURL: z.string().check(z.minLength(1), z.maxLength(4096)),
+  StackId: z.string().check(z.minLength(1), z.maxLength(1024)),
+  RequestId: z.string().check(z.minLength(1), z.maxLength(256)),
+  LogicalResourceId: z.string().check(z.minLength(1), z.maxLength(256)),
 });
 
-export const customResourceRequestSchema = answerableRequestSchema.extend({
+export const customResourceRequestSchema = z.extend(answerableRequestSchema, {
   RequestType: z.enum(['Create', 'Update', 'Delete']),
-  ResourceType: z.string().max(256).optional(),
-  ServiceToken: z.string().max(2048).optional(),
-  PhysicalResourceId: z.string().min(1).max(1024).optional(),
-  ResourceProperties: z.record(z.string(), z.unknown()).optional(),
-  OldResourceProperties: z.record(z.string(), z.unknown()).optional(),
+  ResourceType: z.optional(z.string().check(z.maxLength(256))),
+  ServiceToken: z.optional(z.string().check(z.maxLength(2048))),
+  PhysicalResourceId: z.optional(z.string().check(z.minLength(1), z.maxLength(1024))),
+  ResourceProperties: z.optional(z.record(z.string(), z.unknown())),
+  OldResourceProperties: z.optional(z.record(z.string(), z.unknown())),
 });
 export type CustomResourceRequest = z.output<typeof customResourceRequestSchema>;
 
@@ -31,10 +32,11 @@ export const registrationPropertiesSchema = z.object({
   CustomerId: customerIdSchema,
   ExternalId: externalIdSchema,
   RoleArn: roleArnSchema,
-  TemplateVersion: z
-    .string({ error: 'must be a string' })
-    .regex(TEMPLATE_VERSION_PATTERN, 'must be the template version number, such as "3"')
-    .optional(),
+  TemplateVersion: z.optional(
+    z
+      .string({ error: 'must be a string' })
+      .check(z.regex(TEMPLATE_VERSION_PATTERN, 'must be the template version number, such as "3"')),
+  ),
 });
 export type RegistrationProperties = z.output<typeof registrationPropertiesSchema>;
 
@@ -47,11 +49,11 @@ export const snsEventSchema = z.object({
         Sns: z.object({
           MessageId: z.string(),
           TopicArn: z.string(),
-          Message: z.string().max(262_144),
+          Message: z.string().check(z.maxLength(262_144)),
         }),
       }),
     )
-    .min(1),
+    .check(z.minLength(1)),
 });
 export type CustomResourceSnsEvent = z.output<typeof snsEventSchema>;
 
@@ -104,7 +106,7 @@ function parseJson(text: string): unknown {
 }
 
 /** Turns zod issues into one sentence naming each field and what is wrong with it. */
-export function describeIssues(error: z.ZodError, prefix = ''): string {
+export function describeIssues(error: z.core.$ZodError, prefix = ''): string {
   return error.issues
     .map((issue) => {
       const path = issue.path.map(String).join('.');

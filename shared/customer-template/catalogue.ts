@@ -4,14 +4,14 @@
  * from it changes. Built at synth from the version history (versions.ts); it travels in the bundle,
  * not in Lambda's 4 KB environment (docs/architecture.md §9.3).
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
 export const templateCatalogueSchema = z.strictObject({
-  current: z.number().int().min(1),
+  current: z.int().check(z.gte(1)),
   /** The current template's parameters. */
   parameters: z.array(z.string()),
   upgrades: z.record(
-    z.string().regex(/^[1-9]\d*$/),
+    z.string().check(z.regex(/^[1-9]\d*$/)),
     z.strictObject({
       /** What updating from this version to `current` changes, in plain words. */
       changes: z.array(z.string()),

@@ -12,13 +12,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
-import { ZodError } from 'zod';
+import * as z from 'zod/mini';
 import { loadProviderConfig, providerConfigPath } from '../provider-config/load.ts';
 import { assertPermissions } from '../provider-config/policy-checks.ts';
 import type { ProviderConfig } from '../provider-config/schema.ts';
 import { buildCustomerTemplate } from './template.ts';
 import { buildTerraformModule } from './terraform.ts';
 import { describeRecorded, providerTemplateVersion, templateConfigOf } from './version-history.ts';
+import '../zod-locale.ts';
 
 const USAGE =
   'Usage: npm run -s template -- --format json|yaml|terraform --account <provider account id> ' +
@@ -107,7 +108,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.stdout.write(renderTemplate(process.argv.slice(2), process.env, provider, version.version));
   } catch (error) {
     const message =
-      error instanceof ZodError
+      error instanceof z.core.$ZodError
         ? error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')
         : error instanceof Error
           ? error.message

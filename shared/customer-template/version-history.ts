@@ -8,7 +8,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { ProviderConfig } from '../provider-config/schema.ts';
 import type { TemplateCatalogue } from './catalogue.ts';
 import {
@@ -19,6 +19,7 @@ import {
   templateContentRecord,
   withTemplateVersion,
 } from './versions.ts';
+import '../zod-locale.ts';
 
 export class TemplateHistoryError extends Error {
   override readonly name = 'TemplateHistoryError';
@@ -56,20 +57,22 @@ const grantedSchema = z.object({
   ),
 });
 const recordSchema = z.object({
-  version: z.number().int().min(1),
-  fingerprint: z.string().min(1),
-  trustFingerprint: z.string().min(1),
-  recordedAt: z.string().min(1),
+  version: z.int().check(z.gte(1)),
+  fingerprint: z.string().check(z.minLength(1)),
+  trustFingerprint: z.string().check(z.minLength(1)),
+  recordedAt: z.string().check(z.minLength(1)),
   permissions: z.object({ ongoing: grantedSchema, setupPhase: grantedSchema }),
   parameters: z.record(z.string(), z.string()),
 });
 const historyFileSchema = z.object({
-  $comment: z.string().optional(),
+  $comment: z.optional(z.string()),
   versions: z
     .array(recordSchema)
-    .refine(
-      (versions) => versions.every((record, index) => record.version === index + 1),
-      'must number the versions 1, 2, 3… in order',
+    .check(
+      z.refine(
+        (versions) => versions.every((record, index) => record.version === index + 1),
+        'must number the versions 1, 2, 3… in order',
+      ),
     ),
 });
 

@@ -5,7 +5,7 @@
  * (docs/architecture.md §6, invariant 8). Patterns for plain checks, schemas with messages a
  * caller can act on.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { EXTERNAL_ID_PATTERN, ROLE_ARN_PATTERN } from './sts-limits.ts';
 
 /** A 12-digit AWS account id. */
@@ -41,40 +41,43 @@ export const STAGE_MESSAGE = 'must be 1–20 lower-case letters, digits or dashe
 export const requiredString = () =>
   z.string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') });
 
-export const customerIdSchema = requiredString()
-  .min(1, 'must not be empty')
-  .max(128, 'must be at most 128 characters')
-  .regex(CUSTOMER_ID_PATTERN, CUSTOMER_ID_MESSAGE);
-
-export const accountIdSchema = requiredString().regex(ACCOUNT_ID_PATTERN, ACCOUNT_ID_MESSAGE);
-
-export const setupIdSchema = requiredString().regex(
-  SETUP_ID_PATTERN,
-  'must be the setupId POST /setups gave',
+export const customerIdSchema = requiredString().check(
+  z.minLength(1, 'must not be empty'),
+  z.maxLength(128, 'must be at most 128 characters'),
+  z.regex(CUSTOMER_ID_PATTERN, CUSTOMER_ID_MESSAGE),
 );
 
-export const regionSchema = requiredString().regex(REGION_PATTERN, REGION_MESSAGE);
+export const accountIdSchema = requiredString().check(z.regex(ACCOUNT_ID_PATTERN, ACCOUNT_ID_MESSAGE));
 
-export const stageSchema = requiredString().regex(STAGE_PATTERN, STAGE_MESSAGE);
+export const setupIdSchema = requiredString().check(
+  z.regex(SETUP_ID_PATTERN, 'must be the setupId POST /setups gave'),
+);
 
-export const organizationIdSchema = requiredString().regex(
-  ORGANIZATION_ID_PATTERN,
-  'must be an AWS Organizations id: o- and 10–32 lower-case letters or digits',
+export const regionSchema = requiredString().check(z.regex(REGION_PATTERN, REGION_MESSAGE));
+
+export const stageSchema = requiredString().check(z.regex(STAGE_PATTERN, STAGE_MESSAGE));
+
+export const organizationIdSchema = requiredString().check(
+  z.regex(
+    ORGANIZATION_ID_PATTERN,
+    'must be an AWS Organizations id: o- and 10–32 lower-case letters or digits',
+  ),
 );
 
 /** Where a StackSet deploys: the organization's root (`r-…`) or an organizational unit (`ou-…`). */
-export const organizationTargetSchema = requiredString().regex(
-  ORGANIZATION_TARGET_PATTERN,
-  'must be a root id (r-…) or an organizational unit id (ou-…-…)',
+export const organizationTargetSchema = requiredString().check(
+  z.regex(ORGANIZATION_TARGET_PATTERN, 'must be a root id (r-…) or an organizational unit id (ou-…-…)'),
 );
 
-export const externalIdSchema = requiredString()
-  .max(1224, 'must be at most 1224 characters')
-  .regex(EXTERNAL_ID_PATTERN, 'must be 2–1224 characters of letters, digits and + = , . @ : / - _');
+export const externalIdSchema = requiredString().check(
+  z.maxLength(1224, 'must be at most 1224 characters'),
+  z.regex(EXTERNAL_ID_PATTERN, 'must be 2–1224 characters of letters, digits and + = , . @ : / - _'),
+);
 
-export const roleArnSchema = requiredString()
-  .max(2048, 'must be at most 2048 characters')
-  .regex(ROLE_ARN_PATTERN, 'must be an IAM role ARN (arn:<partition>:iam::<12-digit account>:role/<name>)');
+export const roleArnSchema = requiredString().check(
+  z.maxLength(2048, 'must be at most 2048 characters'),
+  z.regex(ROLE_ARN_PATTERN, 'must be an IAM role ARN (arn:<partition>:iam::<12-digit account>:role/<name>)'),
+);
 
 /** The key of one connection: a customer and one of its AWS accounts. */
 export const connectionKeySchema = z.object({ customerId: customerIdSchema, accountId: accountIdSchema });

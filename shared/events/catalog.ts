@@ -2,7 +2,7 @@
  * The Keyless events on EventBridge: source, detail-types and detail schemas in one place,
  * validated by the publisher before PutEvents and by every consumer on receipt.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { accountIdSchema, customerIdSchema } from '../domain/identifiers.ts';
 
 export const EVENT_SOURCE = 'keyless';
@@ -25,8 +25,8 @@ const base = z.object({
   customerId: customerIdSchema,
   accountId: accountIdSchema,
   /** The connection version the event describes. */
-  version: z.number().int().nonnegative(),
-  correlationId: z.string().min(1).max(256),
+  version: z.int().check(z.nonnegative()),
+  correlationId: z.string().check(z.minLength(1), z.maxLength(256)),
 });
 
 const finding = z.object({ action: z.string(), layer: z.string() });
@@ -38,23 +38,23 @@ const permissionFindings = {
 };
 
 export const detailSchemas = {
-  [DETAIL_TYPES.roleRegistered]: base.extend({
+  [DETAIL_TYPES.roleRegistered]: z.extend(base, {
     roleArn: z.string(),
     /** Why validation is needed: a new connection, an Update of role/External ID, or a migration off keys. */
     reason: z.enum(['create', 'update', 'upgrade', 'rotation', 'migration', 'revalidation']),
   }),
-  [DETAIL_TYPES.roleValidated]: base.extend({ roleArn: z.string() }),
-  [DETAIL_TYPES.roleValidationFailed]: base.extend({ roleArn: z.string(), reason: z.string() }),
-  [DETAIL_TYPES.integrationStackDeleted]: base.extend({ stackId: z.string() }),
-  [DETAIL_TYPES.accessRevoked]: base.extend({ reason: z.string() }),
-  [DETAIL_TYPES.migrationReminderDue]: base.extend({
-    daysOnAccessKeys: z.number().int().nonnegative(),
+  [DETAIL_TYPES.roleValidated]: z.extend(base, { roleArn: z.string() }),
+  [DETAIL_TYPES.roleValidationFailed]: z.extend(base, { roleArn: z.string(), reason: z.string() }),
+  [DETAIL_TYPES.integrationStackDeleted]: z.extend(base, { stackId: z.string() }),
+  [DETAIL_TYPES.accessRevoked]: z.extend(base, { reason: z.string() }),
+  [DETAIL_TYPES.migrationReminderDue]: z.extend(base, {
+    daysOnAccessKeys: z.int().check(z.nonnegative()),
     createdAt: z.string(),
     /** Makes the event id of one reminder stable across retries of one run. */
     reminderId: z.string(),
   }),
   /** A connection's stack runs an older template than the current one (once per connection and version). */
-  [DETAIL_TYPES.templateUpgradeAvailable]: base.extend({
+  [DETAIL_TYPES.templateUpgradeAvailable]: z.extend(base, {
     stackId: z.string(),
     fromVersion: z.string(),
     toVersion: z.string(),
@@ -62,10 +62,10 @@ export const detailSchemas = {
     changes: z.array(z.string()),
   }),
   /** The daily check found the role missing actions it had (or others than before); status unchanged. */
-  [DETAIL_TYPES.permissionsDrifted]: base.extend(permissionFindings),
+  [DETAIL_TYPES.permissionsDrifted]: z.extend(base, permissionFindings),
   /** The role can again do all the provider needs. */
-  [DETAIL_TYPES.permissionsRestored]: base.extend(permissionFindings),
-} as const satisfies Record<DetailType, z.ZodType>;
+  [DETAIL_TYPES.permissionsRestored]: z.extend(base, permissionFindings),
+} as const satisfies Record<DetailType, z.ZodMiniType>;
 
 export type DetailOf<T extends DetailType> = z.output<(typeof detailSchemas)[T]>;
 
@@ -78,9 +78,9 @@ export function eventBridgeEnvelope<T extends DetailType>(detailType: T) {
     id: z.string(),
     source: z.literal(EVENT_SOURCE),
     'detail-type': z.literal(detailType),
-    time: z.string().optional(),
-    account: z.string().optional(),
-    region: z.string().optional(),
+    time: z.optional(z.string()),
+    account: z.optional(z.string()),
+    region: z.optional(z.string()),
     detail: detailSchemas[detailType],
   });
 }
@@ -92,9 +92,9 @@ export const stackStatusChangeSchema = z.object({
   'detail-type': z.literal('CloudFormation Stack Status Change'),
   account: accountIdSchema,
   region: z.string(),
-  resources: z.array(z.string()).optional(),
+  resources: z.optional(z.array(z.string())),
   detail: z.object({
     'stack-id': z.string(),
-    'status-details': z.object({ status: z.string(), 'status-reason': z.string().optional() }),
+    'status-details': z.object({ status: z.string(), 'status-reason': z.optional(z.string()) }),
   }),
 });

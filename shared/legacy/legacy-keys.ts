@@ -6,7 +6,7 @@
  * quotes the beginning of the value) and a bad shape is reported by field name only.
  */
 import type { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
 export interface LegacyKeys {
   accessKeyId: string;
@@ -26,9 +26,9 @@ export class LegacySecretError extends Error {
 
 /** Access key ids are upper-case letters and digits (AKIA…/ASIA…), 16–128 characters. */
 export const legacyKeysSchema = z.object({
-  accessKeyId: z.string().regex(/^[A-Z0-9]{16,128}$/),
-  secretAccessKey: z.string().min(16).max(1024),
-  sessionToken: z.string().min(1).optional(),
+  accessKeyId: z.string().check(z.regex(/^[A-Z0-9]{16,128}$/)),
+  secretAccessKey: z.string().check(z.minLength(16), z.maxLength(1024)),
+  sessionToken: z.optional(z.string().check(z.minLength(1))),
 });
 
 /** Default cache lifetime; a rotated key is picked up within this many seconds. */

@@ -12,13 +12,14 @@ import {
   ResourceNotFoundException,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { LegacyConnection } from '../domain/connection.ts';
 import { externalIdCustomerPart } from '../domain/external-id.ts';
 import { accountIdSchema, customerIdSchema } from '../domain/identifiers.ts';
 import { ConflictError, ValidationError } from '../errors.ts';
 import type { ConnectionStore } from '../store/connection-store.ts';
 import { legacyKeysSchema } from './legacy-keys.ts';
+import '../zod-locale.ts';
 
 export const LEGACY_SECRET_PREFIX = 'keyless/legacy';
 
@@ -27,7 +28,7 @@ const inputSchema = z.object({
   accountId: accountIdSchema,
   keys: legacyKeysSchema,
   /** When the customer started on keys, if earlier than today: the grace period counts from it. */
-  createdAt: z.iso.datetime().optional(),
+  createdAt: z.optional(z.iso.datetime()),
 });
 
 export type RegisterLegacyInput = z.input<typeof inputSchema>;

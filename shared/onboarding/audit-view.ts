@@ -4,27 +4,33 @@
  * §3.1, §10). A customer of whom nothing is stored is a 404; a known customer without changes
  * gets an empty page.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { AuditEntry } from '../domain/audit.ts';
 import { accountIdSchema } from '../domain/identifiers.ts';
 import { NotFoundError } from '../errors.ts';
 import type { OperatorReads } from '../store/operator-reads.ts';
 
 /** A page size as the API reads it from a query string. */
-export const pageLimitSchema = z.coerce
-  .number({ error: 'must be a number' })
-  .int('must be a whole number')
-  .min(1, 'must be at least 1')
-  .max(100, 'must be at most 100')
-  .default(50);
+export const pageLimitSchema = z._default(
+  z.coerce
+    .number({ error: 'must be a number' })
+    .check(
+      z.int('must be a whole number'),
+      z.gte(1, 'must be at least 1'),
+      z.lte(100, 'must be at most 100'),
+    ),
+  50,
+);
 
-export const cursorSchema = z.string().min(1, 'must not be empty').max(2048, 'is too long');
+export const cursorSchema = z
+  .string()
+  .check(z.minLength(1, 'must not be empty'), z.maxLength(2048, 'is too long'));
 
 /** Strict: a misspelt parameter (`acount=`) is refused by name instead of silently widening the answer. */
 export const auditQuerySchema = z.strictObject({
-  accountId: accountIdSchema.optional(),
+  accountId: z.optional(accountIdSchema),
   limit: pageLimitSchema,
-  cursor: cursorSchema.optional(),
+  cursor: z.optional(cursorSchema),
 });
 
 /** What the API shows of one audit entry. */

@@ -5,7 +5,7 @@
  * on keys now, oldest first) and the migration ledger (reminders and migrations by day); it never
  * scans the table, so its cost grows with legacy customers and ledger days, not with all customers.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { ValidationError } from '../errors.ts';
 import { type LedgerEntry, utcDay } from '../store/migration-ledger.ts';
 import type { OperatorReads } from '../store/operator-reads.ts';
@@ -15,26 +15,28 @@ const DAY_MS = 86_400_000;
 export const MAX_REPORT_DAYS = 366;
 export const DEFAULT_REPORT_DAYS = 30;
 
-const isoDay = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a UTC day, yyyy-mm-dd')
-  .refine(
+const isoDay = z.string().check(
+  z.regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a UTC day, yyyy-mm-dd'),
+  z.refine(
     (day) => !Number.isNaN(Date.parse(`${day}T00:00:00Z`)) && utcDay(new Date(`${day}T00:00:00Z`)) === day,
-    {
-      message: 'is not a calendar day',
-    },
-  );
+    { message: 'is not a calendar day' },
+  ),
+);
 
 export const migrationQuerySchema = z.strictObject({
-  from: isoDay.optional(),
-  to: isoDay.optional(),
+  from: z.optional(isoDay),
+  to: z.optional(isoDay),
   /** How many of the connections on keys the longest to list. */
-  oldest: z.coerce
-    .number({ error: 'must be a number' })
-    .int('must be a whole number')
-    .min(0, 'must be at least 0')
-    .max(100, 'must be at most 100')
-    .default(10),
+  oldest: z._default(
+    z.coerce
+      .number({ error: 'must be a number' })
+      .check(
+        z.int('must be a whole number'),
+        z.gte(0, 'must be at least 0'),
+        z.lte(100, 'must be at most 100'),
+      ),
+    10,
+  ),
 });
 
 export interface MigrationDay {

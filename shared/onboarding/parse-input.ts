@@ -1,9 +1,10 @@
-import type * as z from 'zod';
+import * as z from 'zod/mini';
+import '../zod-locale.ts';
 import { ValidationError } from '../errors.ts';
 
 /** Parses with a schema; on failure a ValidationError listing each field and why. */
-export function parseInput<S extends z.ZodType>(schema: S, input: unknown, where = ''): z.output<S> {
-  const result = schema.safeParse(input);
+export function parseInput<S extends z.core.$ZodType>(schema: S, input: unknown, where = ''): z.output<S> {
+  const result = z.safeParse(schema, input);
   if (result.success) return result.data;
   const issues = result.error.issues.flatMap((issue) => {
     const at = (extra: string[]) =>

@@ -6,7 +6,7 @@
  */
 
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import { sleep } from '../backoff.ts';
 import { type AnswerSender, failedAnswer } from '../cloudformation/answer.ts';
 import { parseStackArn } from '../cloudformation/stack-arn.ts';

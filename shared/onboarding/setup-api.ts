@@ -5,7 +5,7 @@
  * typed errors into 4xx answers.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { TemplateCatalogue } from '../customer-template/catalogue.ts';
 import {
   accountIdSchema,
@@ -55,7 +55,7 @@ export interface SetupApiDependencies {
   now?: () => Date;
 }
 
-const idempotencyHeaders = z.object({ [IDEMPOTENCY_KEY_HEADER]: idempotencyKeySchema.optional() });
+const idempotencyHeaders = z.object({ [IDEMPOTENCY_KEY_HEADER]: z.optional(idempotencyKeySchema) });
 const customerParams = z.object({ customerId: customerIdSchema });
 const setupParams = z.object({ setupId: setupIdSchema });
 const registrationBodySchema = z.strictObject({ roleArn: roleArnSchema });
@@ -64,13 +64,17 @@ const organizationParams = z.object({ customerId: customerIdSchema, organization
 const noQuery = z.strictObject({});
 const ORGANIZATION_REVOKE_CONCURRENCY = 10;
 const listQuery = z.object({
-  limit: z.coerce
-    .number({ error: 'must be a number' })
-    .int('must be a whole number')
-    .min(1, 'must be at least 1')
-    .max(100, 'must be at most 100')
-    .default(50),
-  cursor: z.string().max(2048, 'is too long').optional(),
+  limit: z._default(
+    z.coerce
+      .number({ error: 'must be a number' })
+      .check(
+        z.int('must be a whole number'),
+        z.gte(1, 'must be at least 1'),
+        z.lte(100, 'must be at most 100'),
+      ),
+    50,
+  ),
+  cursor: z.optional(z.string().check(z.maxLength(2048, 'is too long'))),
 });
 
 export function setupApiRoutes({

@@ -17,7 +17,7 @@ import {
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { HttpError } from '../http/router.ts';
 import { SETUP_IDEMPOTENCY_PARTITION, TABLE_KEYS, TTL_ATTRIBUTE } from '../store/table-definition.ts';
 import type { CreateSetupRequest, SetupOffer } from './setups.ts';
@@ -29,9 +29,11 @@ export const SETUP_IDEMPOTENCY_SECONDS = 86_400;
 /** 1–128 visible ASCII characters (a UUID, a ULID, a hash…). */
 export const idempotencyKeySchema = z
   .string()
-  .min(1, 'must not be empty')
-  .max(128, 'must be at most 128 characters')
-  .regex(/^[\x21-\x7e]+$/, 'must be visible ASCII characters without spaces');
+  .check(
+    z.minLength(1, 'must not be empty'),
+    z.maxLength(128, 'must be at most 128 characters'),
+    z.regex(/^[\x21-\x7e]+$/, 'must be visible ASCII characters without spaces'),
+  );
 
 export interface SetupIdempotencyOptions {
   tableName: string;

@@ -4,7 +4,7 @@
  * pre-filled. Also: finding the setup a callback's External ID belongs to, in constant time.
  */
 import { randomUUID } from 'node:crypto';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { parseStackArn } from '../cloudformation/stack-arn.ts';
 import { PARAMETERS } from '../customer-template/template.ts';
 import type { RoleConnection } from '../domain/connection.ts';
@@ -34,36 +34,42 @@ export interface SetupSettings {
 export const createSetupRequestSchema = z
   .strictObject({
     customerId: customerIdSchema,
-    customerName: z
-      .string({ error: 'must be a string' })
-      .trim()
-      .min(1, 'must not be empty')
-      .max(256, 'must be at most 256 characters')
-      .optional(),
-    region: regionSchema.optional(),
-    setupPhase: z.boolean({ error: 'must be true or false' }).optional(),
-    scope: z.enum(SETUP_SCOPES, { error: 'must be "account" or "organization"' }).optional(),
+    customerName: z.optional(
+      z
+        .string({ error: 'must be a string' })
+        .check(
+          z.trim(),
+          z.minLength(1, 'must not be empty'),
+          z.maxLength(256, 'must be at most 256 characters'),
+        ),
+    ),
+    region: z.optional(regionSchema),
+    setupPhase: z.optional(z.boolean({ error: 'must be true or false' })),
+    scope: z.optional(z.enum(SETUP_SCOPES, { error: 'must be "account" or "organization"' })),
     /** Organization setups: the organization every account must be proven a member of. */
-    organizationId: organizationIdSchema.optional(),
+    organizationId: z.optional(organizationIdSchema),
     /** Organization setups: the OUs (or the root) the StackSet deploys to; the root by default. */
-    organizationalUnitIds: z
-      .array(organizationTargetSchema, { error: 'must be a list of root or OU ids' })
-      .min(1, 'must name at least one root or OU id')
-      // CreateStackInstances takes at most 50 OUs per call.
-      .max(50, 'must name at most 50 ids')
-      .optional(),
+    organizationalUnitIds: z.optional(
+      z.array(organizationTargetSchema, { error: 'must be a list of root or OU ids' }).check(
+        z.minLength(1, 'must name at least one root or OU id'),
+        // CreateStackInstances takes at most 50 OUs per call.
+        z.maxLength(50, 'must name at most 50 ids'),
+      ),
+    ),
   })
-  .superRefine((input, context) => {
-    if (input.scope === 'organization') return;
-    for (const field of ['organizationId', 'organizationalUnitIds'] as const) {
-      if (input[field] !== undefined)
-        context.addIssue({
-          code: 'custom',
-          path: [field],
-          message: 'is only allowed with scope "organization"',
-        });
-    }
-  });
+  .check(
+    z.superRefine((input, context) => {
+      if (input.scope === 'organization') return;
+      for (const field of ['organizationId', 'organizationalUnitIds'] as const) {
+        if (input[field] !== undefined)
+          context.addIssue({
+            code: 'custom',
+            path: [field],
+            message: 'is only allowed with scope "organization"',
+          });
+      }
+    }),
+  );
 export type CreateSetupRequest = z.output<typeof createSetupRequestSchema>;
 
 /** What an organization's management account runs to onboard every member account (§9.7). */

@@ -8,7 +8,7 @@
  * with any payload, `tf` included. The schema only says what is well formed; the handler decides
  * what a payload may change.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { TEMPLATE_VERSION_PATTERN } from '../customer-template/catalogue.ts';
 import { customerIdSchema, externalIdSchema, roleArnSchema, setupIdSchema } from '../domain/identifiers.ts';
 
@@ -21,21 +21,22 @@ export const terraformRegistrationInputSchema = z.strictObject({
   setupId: setupIdSchema,
   externalId: externalIdSchema,
   roleArn: roleArnSchema,
-  templateVersion: z
-    .string({ error: 'must be a string' })
-    .regex(TEMPLATE_VERSION_PATTERN, 'must be the template version number, such as "3"')
-    .optional(),
+  templateVersion: z.optional(
+    z
+      .string({ error: 'must be a string' })
+      .check(z.regex(TEMPLATE_VERSION_PATTERN, 'must be the template version number, such as "3"')),
+  ),
 });
 export type TerraformRegistrationInput = z.output<typeof terraformRegistrationInputSchema>;
 
-export const terraformRegistrationPayloadSchema = terraformRegistrationInputSchema.extend({
-  tf: z
-    .strictObject({
+export const terraformRegistrationPayloadSchema = z.extend(terraformRegistrationInputSchema, {
+  tf: z.optional(
+    z.strictObject({
       action: z.enum(TERRAFORM_ACTIONS, { error: 'must be create, update or delete' }),
       // The provider sends null on create (no invocation before this one).
-      prev_input: terraformRegistrationInputSchema.nullable().optional(),
-    })
-    .optional(),
+      prev_input: z.optional(z.nullable(terraformRegistrationInputSchema)),
+    }),
+  ),
 });
 export type TerraformRegistrationPayload = z.output<typeof terraformRegistrationPayloadSchema>;
 

@@ -5,7 +5,7 @@
  * condition requires), not about `*`. Built at synth from the provider config and compiled into the
  * validator's bundle (`PERMISSION_CHECKS`), like the template catalogue.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { isProbeAction, PROBE_CATALOGUE } from './probe-catalogue.ts';
 
 /** A statement as the provider config or the built-in example writes it. */
@@ -19,9 +19,9 @@ interface CheckedStatement {
 }
 
 export const permissionCheckSchema = z.strictObject({
-  action: z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9]+$/),
+  action: z.string().check(z.regex(/^[a-z0-9-]+:[A-Za-z0-9]+$/)),
   /** Resource ARNs, with `${AWS::Partition}`, `${AWS::AccountId}` and `${AWS::Region}` still to resolve. */
-  resources: z.array(z.string().min(1)).min(1),
+  resources: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
   /** Condition values the grant depends on, as simulator context entries (key → values). */
   context: z.record(z.string(), z.array(z.string())),
   /** Optional actions are reported missing without failing the connection. */
@@ -30,12 +30,12 @@ export const permissionCheckSchema = z.strictObject({
    * The real call that also tries the action (probes.ts): on `resource` (placeholders still to
    * resolve), one the provider named (`named`), or one that does not exist.
    */
-  probe: z
-    .strictObject({
-      resource: z.string().min(1),
+  probe: z.optional(
+    z.strictObject({
+      resource: z.string().check(z.minLength(1)),
       named: z.boolean(),
-    })
-    .optional(),
+    }),
+  ),
 });
 export type PermissionCheck = z.output<typeof permissionCheckSchema>;
 export const permissionChecksSchema = z.array(permissionCheckSchema);

@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { describeRecorded, providerTemplateVersion } from '../customer-template/version-history.ts';
 import { loadProviderConfig, providerConfigPath } from './load.ts';
 import { checkPermissions } from './policy-checks.ts';

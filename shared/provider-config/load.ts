@@ -5,7 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
+import '../zod-locale.ts';
 import { type ProviderConfig, providerConfigSchema } from './schema.ts';
 
 export const DEFAULT_CONFIG_FILE = 'keyless.config.json';
@@ -32,7 +33,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
     .join('');
 }
 
-export function describeConfigIssues(error: z.ZodError): string[] {
+export function describeConfigIssues(error: z.core.$ZodError): string[] {
   return error.issues.flatMap((issue) => {
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map(

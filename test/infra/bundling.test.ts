@@ -106,6 +106,15 @@ describe('function bundles', () => {
     },
   );
 
+  it.each(landed)('validate in %s with zod/mini and its English messages alone', (name) => {
+    const zod = bundledSources(name).filter((source) => /node_modules\/zod\//.test(source));
+    // The classic API cannot be tree-shaken, and each locale but English is dead weight (zod-locale.ts).
+    expect(zod.filter((source) => /\/zod\/v4\/classic\//.test(source))).toEqual([]);
+    expect(zod.filter((source) => /\/zod\/v4\/locales\/(?!(en|index)\.js$)/.test(source))).toEqual([]);
+    expect(zod.some((source) => source.endsWith('/zod/v4/mini/schemas.js'))).toBe(true);
+    expect(zod.some((source) => source.endsWith('/zod/v4/locales/en.js'))).toBe(true);
+  });
+
   it.each(landed)('bundle into %s only the AWS clients its factory is built with', (name) => {
     const clients = new Set(
       bundledSources(name).flatMap((source) => /@aws-sdk\/client-([a-z-]+)\//.exec(source)?.[1] ?? []),
