@@ -1,9 +1,11 @@
 /**
  * An organization onboarded all at once through the local system (issue 15; docs/architecture.md
- * §9.7): 1,000 member accounts whose stack instances the simulated StackSet deploys 250 at a time
- * (far beyond every cap: the callback reserves 10, an organization's share of the validator is 34;
- * more would exhaust the simulating process's sockets, not Keyless), as automatic deployment
- * deploys accounts that join together, against the functions' reserved concurrency. Reports the
+ * §9.7): 1,000 member accounts whose stack instances the simulated StackSet deploys all at once
+ * (far beyond every cap: the callback reserves 10, an organization's share of the validator is 34),
+ * as automatic deployment deploys accounts that join together, against the functions' reserved
+ * concurrency. One process holds both ends of a thousand stacks' connections: it needs about
+ * 2,500 open files (`ulimit -n`, checked by the worker), and the endpoint's listen backlog and the
+ * simulated stacks' retried connections absorb the burst (docs/architecture.md §8). Reports the
  * time until every account is ACTIVE, callbacks and AssumeRole calls per account and the peak
  * concurrency of the callback and the validator; the baseline is 20 accounts of another
  * organization deployed one at a time, in the same run.
@@ -23,7 +25,7 @@ export async function runOrganizationRollout({
 }: BenchOptions): Promise<{ result: RolloutOutput; report: string }> {
   const input: RolloutInput = quick
     ? { accounts: 200, concurrency: 200, baselineAccounts: 10 }
-    : { accounts: 1_000, concurrency: 250, baselineAccounts: 20 };
+    : { accounts: 1_000, concurrency: 1_000, baselineAccounts: 20 };
   const result = await runInChild<RolloutInput, RolloutOutput>(WORKER, input, {
     env: { POWERTOOLS_LOG_LEVEL: 'WARN' },
     quiet: !verbose,

@@ -9,7 +9,11 @@
  */
 import { pathToFileURL } from 'node:url';
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { ACCOUNT_ID_MESSAGE, ACCOUNT_ID_PATTERN } from '#shared/domain/identifiers.ts';
+import {
+  ACCOUNT_ID_MESSAGE,
+  ACCOUNT_ID_PATTERN,
+  ORGANIZATION_TARGET_PATTERN,
+} from '#shared/domain/identifiers.ts';
 import { FUNCTION_NAMES } from '#shared/wiring/function-catalogue.ts';
 // messageOf shows zod's issues: English, which zod/mini does not load by itself.
 import '#shared/zod-locale.ts';
@@ -72,6 +76,35 @@ function organizationId(value: string): string {
       'must be an AWS Organizations id: o- and 10–32 lower-case letters or digits.',
     );
   return value;
+}
+
+const ORGANIZATION_TARGET_MESSAGE =
+  'a root id (r- and 4–32 lower-case letters or digits) or an OU id (ou-<root part>-<8–32 more>)';
+
+/** One root or OU id, or `root` (the organization's root, whatever its id). */
+function organizationParent(value: string): string {
+  if (value !== 'root' && !ORGANIZATION_TARGET_PATTERN.test(value))
+    throw new InvalidArgumentError(`must be 'root' or ${ORGANIZATION_TARGET_MESSAGE}.`);
+  return value;
+}
+
+/** An OU id, as Organizations writes it. */
+function organizationalUnitId(value: string): string {
+  if (!value.startsWith('ou-') || !ORGANIZATION_TARGET_PATTERN.test(value))
+    throw new InvalidArgumentError('must be an OU id: ou-<root part>-<8–32 lower-case letters or digits>.');
+  return value;
+}
+
+/** StackSets' deployment targets: 1–50 comma-separated root or OU ids (CreateStackInstances takes 50). */
+function organizationTargets(value: string): string[] {
+  const ids = value
+    .split(',')
+    .map((id) => id.trim())
+    .filter(Boolean);
+  const bad = ids.find((id) => !ORGANIZATION_TARGET_PATTERN.test(id));
+  if (bad !== undefined) throw new InvalidArgumentError(`"${bad}" is not ${ORGANIZATION_TARGET_MESSAGE}.`);
+  if (ids.length < 1 || ids.length > 50) throw new InvalidArgumentError('must name 1–50 root or OU ids.');
+  return ids;
 }
 
 function portNumber(value: string): number {
@@ -320,23 +353,30 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome) => void): Comma
     .command('deploy-org')
     .description(
       'Create a service-managed StackSet with automatic deployment: new simulated member accounts of the ' +
-        'organization, each with its stack instance (5 at a time); the management account by the launch link.',
+        'organization in the targeted OUs, each with its stack instance (5 at a time); the management account ' +
+        'by the launch link.',
     )
     .requiredOption('--launch-url <url>', 'the launchUrl of the organization setup (POST /setups)')
     .requiredOption('--org <id>', 'the organization id (o-…)', organizationId)
     .option('--accounts <n>', 'how many member accounts', wholeNumber(1, 1000, 'accounts'), 20)
     .option('--management-account <id>', "the organization's management account, 12 digits", accountId)
+    .option(
+      '--ou <ids>',
+      "the deployment targets, comma-separated OU ids (the setup's organizationalUnitIds; default: the root, every account); the new accounts are placed in them",
+      organizationTargets,
+    )
     .addOption(stateDir)
     .action(async (options) => {
       const stackSets = await simulatedStackSet(options);
-      const { management, instances } = await stackSets.deployOrganization({
+      const { management, instances, record } = await stackSets.deployOrganization({
         launchUrl: options.launchUrl,
         organizationId: options.org,
         accountCount: options.accounts,
         managementAccountId: options.managementAccount,
+        organizationalUnitIds: options.ou as string[] | undefined,
       });
       if (management) io.out(`management account ${options.managementAccount}: ${management.status}\n`);
-      io.out(`StackSet instances in ${options.org}:\n`);
+      io.out(`StackSet instances in ${options.org} (targets ${record.targets?.join(', ')}):\n`);
       const failed = reportInstances(instances);
       const complete = instances.filter(({ outcome }) => outcome.status === 'CREATE_COMPLETE').length;
       io.out(`${complete} of ${instances.length} instances CREATE_COMPLETE.\n`);
@@ -345,7 +385,8 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome) => void): Comma
   customer
     .command('org-join')
     .description(
-      'An account joins the organization: automatic deployment gives it its stack instance, which calls back.',
+      'An account joins the organization, in its root: when the StackSet targets the root, automatic deployment ' +
+        'gives it its stack instance, which calls back.',
     )
     .requiredOption('--org <id>', 'the organization id (o-…)', organizationId)
     .requiredOption('--account <id>', 'the joining account, 12 digits', accountId)
@@ -359,8 +400,67 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome) => void): Comma
       const stackSets = await simulatedStackSet(options);
       if (options.daysLater)
         io.out(`(the local system's clock now reads ${await stackSets.advanceClock(options.daysLater)})\n`);
-      const { outcome } = await stackSets.join({ organizationId: options.org, accountId: options.account });
-      done(report(outcome));
+      const joined = await stackSets.join({ organizationId: options.org, accountId: options.account });
+      if (joined) done(report(joined.outcome));
+      else {
+        io.out(
+          `Account ${options.account} joined ${options.org} in its root, which the StackSet does not target: no stack instance (org-move puts it in an OU).\n`,
+        );
+        done(0);
+      }
+    });
+  customer
+    .command('org-create-ou')
+    .description(
+      'Create an organizational unit (AWS generates its id; here it is given) under the root or another OU.',
+    )
+    .requiredOption('--org <id>', 'the organization id (o-…)', organizationId)
+    .requiredOption(
+      '--ou <id>',
+      'the new OU id, ou-<root part>-<8–32 lower-case letters or digits>',
+      organizationalUnitId,
+    )
+    .option('--parent <id>', "the parent: 'root' or an OU id", organizationParent, 'root')
+    .addOption(stateDir)
+    .action(async (options) => {
+      const stackSets = await simulatedStackSet(options);
+      const tree = stackSets.createOrganizationalUnit({
+        organizationId: options.org,
+        ouId: options.ou,
+        parentId: options.parent,
+      });
+      io.out(`${options.ou} created in ${options.org} under ${tree.organizationalUnits[options.ou]}.\n`);
+      done(0);
+    });
+  customer
+    .command('org-move')
+    .description(
+      'Move an account to another OU (Organizations MoveAccount): out of every targeted OU, StackSets deletes its ' +
+        'instance (that connection REVOKED); into a targeted OU, StackSets deploys one.',
+    )
+    .requiredOption('--org <id>', 'the organization id (o-…)', organizationId)
+    .requiredOption('--account <id>', 'the account, 12 digits', accountId)
+    .requiredOption('--ou <id>', "the destination: an OU id, or 'root'", organizationParent)
+    .addOption(stateDir)
+    .action(async (options) => {
+      const stackSets = await simulatedStackSet(options);
+      const { from, to, effect } = await stackSets.move({
+        organizationId: options.org,
+        accountId: options.account,
+        destination: options.ou,
+      });
+      io.out(`Account ${options.account} moved from ${from} to ${to}.\n`);
+      if (effect.kind === 'none') {
+        io.out(`No stack instance change: ${effect.why}.\n`);
+        done(0);
+      } else {
+        io.out(
+          effect.kind === 'deleted'
+            ? 'Out of every targeted OU: StackSets deletes its stack instance.\n'
+            : 'Under a targeted OU: StackSets deploys its stack instance.\n',
+        );
+        done(report(effect.instance.outcome));
+      }
     });
   customer
     .command('org-leave')

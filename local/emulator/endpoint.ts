@@ -61,6 +61,15 @@ export interface LocalEndpointDependencies {
   onError?: (error: unknown, request: IncomingMessage) => void;
 }
 
+/**
+ * The endpoint's listen backlog: connections the kernel completes before the one event loop
+ * accepts them. Node's default (511) is smaller than a StackSet rolled out at high concurrency
+ * opens at once (a thousand simulated stacks, each with its own connections, in the same
+ * process as the endpoint); beyond the backlog the kernel drops connection attempts, and a
+ * client's connect times out. Linux caps it at net.core.somaxconn (docs/architecture.md §8).
+ */
+export const LISTEN_BACKLOG = 4096;
+
 export interface LocalEndpoint {
   server: Server;
   url: string;
@@ -84,7 +93,7 @@ export async function startLocalEndpoint(
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => resolve());
+    server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => resolve());
   });
   const actualPort = (server.address() as AddressInfo).port;
   return {

@@ -5,7 +5,8 @@
  * ResponseURL, the answer awaited within the template's ServiceTimeout — and deletes it again.
  *
  * It reaches the local system only through its endpoint: SNS Publish and PutEvents with the AWS
- * SDK, and the `/_local/` routes for what is IAM and CloudFormation in a real account.
+ * SDK, and the `/_local/` routes for what is IAM and CloudFormation in a real account, through
+ * ./local-fetch.ts (a request that got no answer is tried again, as the SDK retries its own).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +19,7 @@ import {
 } from '#local/emulator/instantiate.ts';
 import type { CloudFormationTemplate } from '#shared/customer-template/template.ts';
 import { LOGICAL_IDS } from '#shared/customer-template/template.ts';
+import { fetchLocal } from './local-fetch.ts';
 
 /** Realistic ways a customer can get the role wrong, to watch the validator reject them. */
 export const TAMPERS = {
@@ -161,7 +163,7 @@ export function createSimulatedAccounts({
   const stackFile = (accountId: string, stackName: string) => join(stateDir, accountId, `${stackName}.json`);
 
   async function local(method: string, path: string, body?: unknown): Promise<Response> {
-    return fetch(`${endpoint}${path}`, {
+    return fetchLocal(`${endpoint}${path}`, {
       method,
       ...(body === undefined
         ? {}
@@ -286,7 +288,7 @@ export function createSimulatedAccounts({
     roleName?: string | undefined;
     tamper?: Tamper | undefined;
   }): Promise<string> {
-    const templateResponse = await fetch(`${endpoint}/_local/templates/latest.json`);
+    const templateResponse = await fetchLocal(`${endpoint}/_local/templates/latest.json`);
     if (!templateResponse.ok) throw new Error(`Cannot fetch the template: HTTP ${templateResponse.status}`);
     const template = (await templateResponse.json()) as CloudFormationTemplate;
     const resolved = instantiateCustomerTemplate(template, {
@@ -327,7 +329,7 @@ export function createSimulatedAccounts({
     }
     const parsed = parseLaunchUrl(launchUrl);
     const launch = stackName ? { ...parsed, stackName } : parsed;
-    const templateResponse = await fetch(launch.templateUrl);
+    const templateResponse = await fetchLocal(launch.templateUrl);
     if (!templateResponse.ok)
       throw new Error(`Cannot fetch the template at ${launch.templateUrl}: HTTP ${templateResponse.status}`);
     const template = (await templateResponse.json()) as CloudFormationTemplate;
@@ -456,7 +458,7 @@ export function createSimulatedAccounts({
   }): Promise<StackOutcome> {
     const events: string[] = [];
     const stack = load(accountId, stackName);
-    const templateResponse = await fetch(templateUrl);
+    const templateResponse = await fetchLocal(templateUrl);
     if (!templateResponse.ok)
       throw new Error(`Cannot fetch the template at ${templateUrl}: HTTP ${templateResponse.status}`);
     const template = (await templateResponse.json()) as CloudFormationTemplate;

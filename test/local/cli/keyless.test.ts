@@ -46,6 +46,8 @@ const VALID: Record<string, string[]> = {
   'keyless customer deploy-org': ['--launch-url', 'https://example.com/#/stacks', '--org', 'o-acme000001'],
   'keyless customer org-join': ['--org', 'o-acme000001', '--account', '111122223333'],
   'keyless customer org-leave': ['--org', 'o-acme000001', '--account', '111122223333'],
+  'keyless customer org-create-ou': ['--org', 'o-acme000001', '--ou', 'ou-acme-workloads'],
+  'keyless customer org-move': ['--org', 'o-acme000001', '--account', '111122223333', '--ou', 'root'],
   'keyless customer delete-org': ['--org', 'o-acme000001'],
   'keyless customer edit-role-policy': [
     '--account',
@@ -81,6 +83,8 @@ const MISSING: Record<string, RegExp> = {
   'keyless customer deploy-org': /required option '--launch-url <url>'/,
   'keyless customer org-join': /required option '--org <id>'/,
   'keyless customer org-leave': /required option '--org <id>'/,
+  'keyless customer org-create-ou': /required option '--org <id>'/,
+  'keyless customer org-move': /required option '--org <id>'/,
   'keyless customer delete-org': /required option '--org <id>'/,
   'keyless customer edit-role-policy': /required option '--account <id>'/,
   'keyless customer terraform': /Usage: keyless customer terraform/,
@@ -164,6 +168,21 @@ describe('keyless', () => {
       /must be a whole number of accounts, 1–1000/,
     ],
     [['customer', 'delete-org', '--org', 'acme'], /must be an AWS Organizations id/],
+    [
+      [
+        'customer',
+        'deploy-org',
+        ...(VALID['keyless customer deploy-org'] ?? []),
+        '--ou',
+        'ou-acme-workloads,ou-x',
+      ],
+      /"ou-x" is not a root id \(r- and 4–32 lower-case letters or digits\) or an OU id/,
+    ],
+    [
+      ['customer', 'org-move', '--org', 'o-acme000001', '--account', '111122223333', '--ou', 'Workloads'],
+      /'--ou <id>' argument 'Workloads' is invalid. must be 'root' or a root id/,
+    ],
+    [['customer', 'org-create-ou', '--org', 'o-acme000001', '--ou', 'r-acme'], /must be an OU id/],
     [
       ['customer', 'org-join', ...(VALID['keyless customer org-join'] ?? []), '--days-later', '-3'],
       /must be a whole number of days/,
