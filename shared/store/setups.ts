@@ -162,6 +162,23 @@ export function setupUpdateItem(
 
 export function createSetups(table: StoreTable) {
   const { client, tableName } = table;
+
+  /**
+   * Removes an account's entry from one of a setup's maps (its validation slots, its queue), only
+   * while it still holds `until`: a newer request of the account holds another deadline.
+   */
+  const removeAccountEntry = (
+    map: 'pendingValidations' | 'queuedValidations',
+    entry: { customerId: string; setupId: string; accountId: string; until: number },
+  ): Promise<boolean> =>
+    updateIfCondition(table, {
+      Key: itemKeys.setup(entry.customerId, entry.setupId),
+      UpdateExpression: 'REMOVE #map.#account',
+      ConditionExpression: '#map.#account = :until',
+      ExpressionAttributeNames: { '#map': map, '#account': entry.accountId },
+      ExpressionAttributeValues: { ':until': entry.until },
+    });
+
   return {
     async putSetup(setup: Setup): Promise<Setup> {
       // Keep expired setups a day for diagnosis ("your setup expired"), then let TTL remove them.
@@ -254,14 +271,7 @@ export function createSetups(table: StoreTable) {
       accountId: string;
       until: number;
     }): Promise<boolean> {
-      return updateIfCondition(table, {
-        Key: itemKeys.setup(slot.customerId, slot.setupId),
-        UpdateExpression: 'REMOVE #slots.#account',
-        // Only the request's own slot: a newer request of the account holds another deadline.
-        ConditionExpression: '#slots.#account = :until',
-        ExpressionAttributeNames: { '#slots': 'pendingValidations', '#account': slot.accountId },
-        ExpressionAttributeValues: { ':until': slot.until },
-      });
+      return removeAccountEntry('pendingValidations', slot);
     },
 
     /**
@@ -324,13 +334,7 @@ export function createSetups(table: StoreTable) {
       accountId: string;
       until: number;
     }): Promise<boolean> {
-      return updateIfCondition(table, {
-        Key: itemKeys.setup(entry.customerId, entry.setupId),
-        UpdateExpression: 'REMOVE #queue.#account',
-        ConditionExpression: '#queue.#account = :until',
-        ExpressionAttributeNames: { '#queue': 'queuedValidations', '#account': entry.accountId },
-        ExpressionAttributeValues: { ':until': entry.until },
-      });
+      return removeAccountEntry('queuedValidations', entry);
     },
 
     /**

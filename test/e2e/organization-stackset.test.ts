@@ -9,8 +9,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runKeyless } from '#local/cli/keyless.ts';
-import { callLocalApi, type RunningLocalSystem, startLocalSystemProcess } from '../support/local-system.ts';
+import {
+  callLocalApi,
+  type RunningLocalSystem,
+  readUntil,
+  runCustomerCli,
+  startLocalSystemProcess,
+} from '../support/local-system.ts';
 
 const CUSTOMER = 'umbrella-stackset-e2e';
 const ORGANIZATION = 'o-umbrella0001';
@@ -34,21 +39,7 @@ const api = <T>(method: string, path: string, body?: unknown) =>
   callLocalApi<T>(system.endpoint, method, path, body);
 
 /** `npm run customer -- <args>`, in-process, against the local system. */
-async function customer(...args: string[]) {
-  let out = '';
-  let err = '';
-  const code = await runKeyless(['customer', ...args, '--state-dir', stateDir], {
-    out: (text) => {
-      out += text;
-    },
-    err: (text) => {
-      err += text;
-    },
-    env: { KEYLESS_ENDPOINT: system.endpoint },
-    readStdin: async () => '',
-  });
-  return { code, out, err, all: `${out}${err}\n${system.output()}` };
-}
+const customer = (...args: string[]) => runCustomerCli(system, stateDir, args);
 
 type Connection = { accountId: string; status: string; validatedAt?: string };
 async function connections(): Promise<Map<string, Connection>> {
@@ -60,14 +51,8 @@ async function connections(): Promise<Map<string, Connection>> {
 }
 const statuses = async () => Object.fromEntries([...(await connections())].map(([id, c]) => [id, c.status]));
 /** The statuses once `done` holds (revocation follows the Delete by an event), or at the deadline. */
-async function statusesOnce(done: (s: Record<string, string>) => boolean, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const current = await statuses();
-    if (done(current) || Date.now() > deadline) return current;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+const statusesOnce = (done: (s: Record<string, string>) => boolean, timeoutMs?: number) =>
+  readUntil(statuses, done, timeoutMs);
 
 describe('an organization through a simulated StackSet', { timeout: 180_000 }, () => {
   let launchUrl: string;

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
+import { runKeyless } from '#local/cli/keyless.ts';
 import type { LocalInfo } from '#local/emulator/system.ts';
 
 export interface RunningLocalSystem {
@@ -138,4 +139,38 @@ export async function callLocalApi<T>(
       : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
   });
   return { status: response.status, body: (await response.json()) as T };
+}
+
+/**
+ * `npm run customer -- <args> --state-dir <dir>`, in-process, against a running local system: its
+ * exit code, what it printed, and all of it with the system's own output (for failure messages).
+ */
+export async function runCustomerCli(
+  system: RunningLocalSystem,
+  stateDir: string,
+  args: readonly string[],
+): Promise<{ code: number | 'running'; out: string; err: string; all: string }> {
+  let out = '';
+  let err = '';
+  const code = await runKeyless(['customer', ...args, '--state-dir', stateDir], {
+    out: (text) => {
+      out += text;
+    },
+    err: (text) => {
+      err += text;
+    },
+    env: { KEYLESS_ENDPOINT: system.endpoint },
+    readStdin: async () => '',
+  });
+  return { code, out, err, all: `${out}${err}\n${system.output()}` };
+}
+
+/** `read()` once `done` holds of it (an event-driven change lands a moment later), or at the deadline. */
+export async function readUntil<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const current = await read();
+    if (done(current) || Date.now() > deadline) return current;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
