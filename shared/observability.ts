@@ -3,8 +3,8 @@
  * POWERTOOLS_* environment (service name, log level, metrics namespace).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { search } from '@aws-lambda-powertools/logger/correlationId';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { MiddlewareObj } from '@middy/core';
 
 /**
  * Attribute names whose values are credentials (an AssumeRole result, a legacy key, a secret).
@@ -22,8 +22,39 @@ export function loggerOptions(serviceName: string) {
   return {
     serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? serviceName,
     jsonReplacerFn: redactSecrets,
-    // Lets each handler's `correlationIdPath` (a JMESPath expression) pick its correlation id.
-    correlationIdSearchFn: search,
+  };
+}
+
+/** Where in an event a value is: property names and array indexes, outermost first. */
+export type EventPath = readonly (string | number)[];
+
+function valueAt(event: unknown, path: EventPath): unknown {
+  let value = event;
+  for (const step of path) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<string | number, unknown>)[step];
+  }
+  return value;
+}
+
+/**
+ * A middy middleware that sets the invocation's correlation id (the logger's `correlation_id`) to the
+ * first non-empty string at one of `paths` of the event, as it arrives, before any validation. Used
+ * after `injectLambdaContext(logger, { resetKeys: true })`, which clears it when the invocation ends.
+ * Plain paths rather than Powertools' JMESPath search, which would add its 23 KB interpreter to every
+ * bundle (docs/architecture.md §8, *Bundles*).
+ */
+export function correlationIdFrom(logger: Logger, ...paths: EventPath[]): MiddlewareObj {
+  return {
+    before(request) {
+      for (const path of paths) {
+        const value = valueAt(request.event, path);
+        if (typeof value === 'string' && value) {
+          logger.setCorrelationId(value);
+          return;
+        }
+      }
+    },
   };
 }
 

@@ -1,16 +1,18 @@
 /**
- * X-Ray tracing through Powertools Tracer (docs/architecture.md §11): one tracer per function,
- * built with the platform; every AWS SDK client of the platform is captured by it, every handler
- * wrapped by `captureLambdaHandler`, and the broker's AssumeRole becomes a subsegment of its own.
- * Off outside Lambda (the tracer disables itself there) and wherever POWERTOOLS_TRACE_ENABLED=false,
- * as the local runtime and the tests set it.
+ * X-Ray tracing (docs/architecture.md §11): one tracer per function, built with the platform; every
+ * AWS SDK client of the platform is captured by it, every handler runs in its `## <handler>`
+ * subsegment, and the broker's AssumeRole becomes a subsegment of its own. Off outside Lambda (there
+ * is no X-Ray daemon address there) and wherever it is built disabled, as the local runtime and the
+ * tests build it.
  */
-import { Tracer } from '@aws-lambda-powertools/tracer';
 import { countWithDimension, DIMENSIONS, METRIC_NAMES } from './metrics.ts';
 import type { MetricSink } from './onboarding/dependencies.ts';
+import { createTracer as createXRayTracer, type Tracer } from './xray/tracer.ts';
+
+export type { Tracer } from './xray/tracer.ts';
 
 export function createTracer(serviceName: string, options: { enabled?: boolean } = {}): Tracer {
-  return new Tracer({
+  return createXRayTracer({
     serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? serviceName,
     ...(options.enabled === false ? { enabled: false } : {}),
   });
@@ -48,15 +50,7 @@ export function observeAssumeRole({ tracer, metrics }: { tracer: Tracer; metrics
       );
   };
   return async function observedAssumeRole<T>(call: AssumeRoleCall, assume: () => Promise<T>): Promise<T> {
-    if (!tracer.isTracingEnabled()) {
-      try {
-        return await assume();
-      } catch (error) {
-        countFailure(error);
-        throw error;
-      }
-    }
-    return (await tracer.provider.captureAsyncFunc('### AssumeRole', async (subsegment) => {
+    return tracer.captureAsyncFunc('### AssumeRole', async (subsegment) => {
       subsegment?.addAnnotation('customerId', call.customerId);
       subsegment?.addAnnotation('accountId', call.accountId);
       try {
@@ -65,9 +59,7 @@ export function observeAssumeRole({ tracer, metrics }: { tracer: Tracer; metrics
         subsegment?.addAnnotation('stsErrorCode', stsErrorCodeOf(error));
         countFailure(error);
         throw error;
-      } finally {
-        subsegment?.close();
       }
-    })) as T;
+    });
   };
 }

@@ -6,7 +6,6 @@
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import {
   type BrokerSettings,
   createBroker,
@@ -82,26 +81,28 @@ export function createExampleWorkerHandler(
   const broker = countingVends(traced, metrics);
   const { region, awsEndpoint: endpoint } = platform;
 
-  return middy<unknown, ExampleWorkerResult>()
-    .use(captureLambdaHandler(platform.tracer))
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(logMetrics(metrics))
-    .handler(async function exampleWorker(event) {
-      const { customerId, accountId } = parseInput(exampleWorkerInputSchema, event);
-      logger.appendKeys({ customerId, accountId });
-      try {
-        const identity = await getCustomerCallerIdentity(broker, {
-          customerId,
-          accountId,
-          region,
-          endpoint,
-        });
-        logger.info('Reached the customer account', { arn: identity.arn });
-        return { status: 'done', ...identity };
-      } catch (error) {
-        if (!isPermanentRefusal(error)) throw error;
-        logger.warn('Customer account not reachable; dropping the work', { reason: error.name });
-        return { status: 'skipped', reason: error.name };
-      }
-    });
+  // The tracer wraps the whole chain: every middleware runs inside the invocation's subsegment.
+  return platform.tracer.traceHandler(
+    middy<unknown, ExampleWorkerResult>()
+      .use(injectLambdaContext(logger, { resetKeys: true }))
+      .use(logMetrics(metrics))
+      .handler(async function exampleWorker(event) {
+        const { customerId, accountId } = parseInput(exampleWorkerInputSchema, event);
+        logger.appendKeys({ customerId, accountId });
+        try {
+          const identity = await getCustomerCallerIdentity(broker, {
+            customerId,
+            accountId,
+            region,
+            endpoint,
+          });
+          logger.info('Reached the customer account', { arn: identity.arn });
+          return { status: 'done', ...identity };
+        } catch (error) {
+          if (!isPermanentRefusal(error)) throw error;
+          logger.warn('Customer account not reachable; dropping the work', { reason: error.name });
+          return { status: 'skipped', reason: error.name };
+        }
+      }),
+  );
 }

@@ -6,11 +6,11 @@
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import * as z from 'zod/mini';
 import type { FunctionConfig } from '#shared/config.ts';
 import { createEventPublisher } from '#shared/events/publisher.ts';
+import { correlationIdFrom } from '#shared/observability.ts';
 import { parseInput } from '#shared/onboarding/parse-input.ts';
 import {
   type MigrationReminderSummary,
@@ -50,17 +50,20 @@ export function createMigrationReminderHandler(
     metrics,
   };
 
-  return middy<unknown, MigrationReminderSummary>()
-    .use(captureLambdaHandler(platform.tracer))
-    .use(injectLambdaContext(logger, { correlationIdPath: 'id', resetKeys: true }))
-    .use(logMetrics(metrics))
-    .handler(async function migrationReminder(event, context) {
-      const scheduled = parseInput(scheduledEventSchema, event);
-      return runMigrationReminders(dependencies, {
-        runId: scheduled.id,
-        graceDays: config.LEGACY_GRACE_DAYS,
-        intervalDays: config.REMINDER_INTERVAL_DAYS,
-        remainingTimeMs: () => context.getRemainingTimeInMillis(),
-      });
-    });
+  // The tracer wraps the whole chain: every middleware runs inside the invocation's subsegment.
+  return platform.tracer.traceHandler(
+    middy<unknown, MigrationReminderSummary>()
+      .use(injectLambdaContext(logger, { resetKeys: true }))
+      .use(correlationIdFrom(logger, ['id']))
+      .use(logMetrics(metrics))
+      .handler(async function migrationReminder(event, context) {
+        const scheduled = parseInput(scheduledEventSchema, event);
+        return runMigrationReminders(dependencies, {
+          runId: scheduled.id,
+          graceDays: config.LEGACY_GRACE_DAYS,
+          intervalDays: config.REMINDER_INTERVAL_DAYS,
+          remainingTimeMs: () => context.getRemainingTimeInMillis(),
+        });
+      }),
+  );
 }

@@ -6,12 +6,12 @@
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { createAnswerSender } from '#shared/cloudformation/answer.ts';
 import { type RegistrationEvent, toDeliveries } from '#shared/cloudformation/request.ts';
 import type { FunctionConfig } from '#shared/config.ts';
 import { createEventPublisher } from '#shared/events/publisher.ts';
+import { correlationIdFrom } from '#shared/observability.ts';
 import { pendingCapsFor } from '#shared/onboarding/pending-caps.ts';
 import { createRegistrationHandler, type RegistrationOutcome } from '#shared/onboarding/registration.ts';
 import { createConnectionStore } from '#shared/store/connection-store.ts';
@@ -35,18 +35,16 @@ export function createRegistrationCallbackHandler(
     ...(platform.now ? { now: platform.now } : {}),
   });
 
-  return middy<RegistrationEvent, { outcomes: RegistrationOutcome['kind'][] }>()
-    .use(captureLambdaHandler(platform.tracer))
-    .use(
-      injectLambdaContext(logger, {
-        correlationIdPath: 'Records[0].Sns.MessageId || RequestId',
-        resetKeys: true,
+  // The tracer wraps the whole chain: every middleware runs inside the invocation's subsegment.
+  return platform.tracer.traceHandler(
+    middy<RegistrationEvent, { outcomes: RegistrationOutcome['kind'][] }>()
+      .use(injectLambdaContext(logger, { resetKeys: true }))
+      .use(correlationIdFrom(logger, ['Records', 0, 'Sns', 'MessageId'], ['RequestId']))
+      .use(logMetrics(metrics))
+      .handler(async function registrationCallback(event) {
+        const outcomes: RegistrationOutcome['kind'][] = [];
+        for (const delivery of toDeliveries(event)) outcomes.push((await registration.handle(delivery)).kind);
+        return { outcomes };
       }),
-    )
-    .use(logMetrics(metrics))
-    .handler(async function registrationCallback(event) {
-      const outcomes: RegistrationOutcome['kind'][] = [];
-      for (const delivery of toDeliveries(event)) outcomes.push((await registration.handle(delivery)).kind);
-      return { outcomes };
-    });
+  );
 }

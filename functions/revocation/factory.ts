@@ -3,16 +3,15 @@
  * callback, or a forwarded "CloudFormation Stack Status Change" with a DELETE status (the rule is
  * RULES.stackDeleted in shared/events/rules.ts). Wiring only: shared/onboarding/revocation.ts.
  */
-import { correlationPaths } from '@aws-lambda-powertools/logger/correlationId';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import * as z from 'zod/mini';
 import { createAnswerSender } from '#shared/cloudformation/answer.ts';
 import type { FunctionConfig } from '#shared/config.ts';
 import { DETAIL_TYPES, eventBridgeEnvelope, stackStatusChangeSchema } from '#shared/events/catalog.ts';
 import { createEventPublisher } from '#shared/events/publisher.ts';
+import { correlationIdFrom } from '#shared/observability.ts';
 import { parseInput } from '#shared/onboarding/parse-input.ts';
 import { createRevoker } from '#shared/onboarding/revocation.ts';
 import { createConnectionStore } from '#shared/store/connection-store.ts';
@@ -40,20 +39,23 @@ export function createRevocationHandler(
     ...(platform.now ? { now: platform.now } : {}),
   });
 
-  return middy<RevocationInput>()
-    .use(captureLambdaHandler(platform.tracer))
-    .use(injectLambdaContext(logger, { correlationIdPath: correlationPaths.EVENT_BRIDGE, resetKeys: true }))
-    .use(logMetrics(metrics))
-    .handler(async function revocation(event) {
-      const input = parseInput(revocationInputSchema, event);
-      const outcome =
-        input.source === 'aws.cloudformation'
-          ? await revoker.onStackStatusChange(input)
-          : await revoker.onIntegrationStackDeleted(input.detail, input.id);
-      logger.info('Revocation outcome', {
-        outcome: outcome.kind,
-        ...(outcome.kind === 'unchanged' ? { reason: outcome.reason } : {}),
-      });
-      return { outcome: outcome.kind };
-    });
+  // The tracer wraps the whole chain: every middleware runs inside the invocation's subsegment.
+  return platform.tracer.traceHandler(
+    middy<RevocationInput>()
+      .use(injectLambdaContext(logger, { resetKeys: true }))
+      .use(correlationIdFrom(logger, ['id']))
+      .use(logMetrics(metrics))
+      .handler(async function revocation(event) {
+        const input = parseInput(revocationInputSchema, event);
+        const outcome =
+          input.source === 'aws.cloudformation'
+            ? await revoker.onStackStatusChange(input)
+            : await revoker.onIntegrationStackDeleted(input.detail, input.id);
+        logger.info('Revocation outcome', {
+          outcome: outcome.kind,
+          ...(outcome.kind === 'unchanged' ? { reason: outcome.reason } : {}),
+        });
+        return { outcome: outcome.kind };
+      }),
+  );
 }

@@ -5,7 +5,6 @@
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
@@ -15,6 +14,7 @@ import type { FunctionConfig } from '#shared/config.ts';
 import { accountIdSchema, customerIdSchema } from '#shared/domain/identifiers.ts';
 import { DETAIL_TYPES, eventBridgeEnvelope } from '#shared/events/catalog.ts';
 import { createEventPublisher } from '#shared/events/publisher.ts';
+import { correlationIdFrom } from '#shared/observability.ts';
 import { createMembershipChecker } from '#shared/onboarding/organization-membership.ts';
 import { parseInput } from '#shared/onboarding/parse-input.ts';
 import { pendingCapsFor } from '#shared/onboarding/pending-caps.ts';
@@ -75,22 +75,25 @@ export function createRoleValidatorHandler(
     ...(platform.now ? { now: platform.now } : {}),
   });
 
-  return middy<ValidatorInput, unknown, Error, Context>()
-    .use(captureLambdaHandler(platform.tracer))
-    .use(injectLambdaContext(logger, { correlationIdPath: 'id || detail.correlationId', resetKeys: true }))
-    .use(logMetrics(metrics))
-    .handler(async function roleValidator(event, context) {
-      const input = parseInput(validatorInputSchema, event);
-      const remainingMs = () => context.getRemainingTimeInMillis();
-      if ('mode' in input) {
-        return validator.revalidate(
-          {
-            ...(input.customerId ? { customerId: input.customerId } : {}),
-            ...(input.accountId ? { accountId: input.accountId } : {}),
-          },
-          { remainingMs, eventId: context.awsRequestId },
-        );
-      }
-      return validator.validateRegistration(input.detail, { remainingMs, eventId: input.id });
-    });
+  // The tracer wraps the whole chain: every middleware runs inside the invocation's subsegment.
+  return platform.tracer.traceHandler(
+    middy<ValidatorInput, unknown, Error, Context>()
+      .use(injectLambdaContext(logger, { resetKeys: true }))
+      .use(correlationIdFrom(logger, ['id'], ['detail', 'correlationId']))
+      .use(logMetrics(metrics))
+      .handler(async function roleValidator(event, context) {
+        const input = parseInput(validatorInputSchema, event);
+        const remainingMs = () => context.getRemainingTimeInMillis();
+        if ('mode' in input) {
+          return validator.revalidate(
+            {
+              ...(input.customerId ? { customerId: input.customerId } : {}),
+              ...(input.accountId ? { accountId: input.accountId } : {}),
+            },
+            { remainingMs, eventId: context.awsRequestId },
+          );
+        }
+        return validator.validateRegistration(input.detail, { remainingMs, eventId: input.id });
+      }),
+  );
 }

@@ -5,10 +5,8 @@
  * (GET /setups/{setupId}, POST /setups/{setupId}/registrations). Wiring only: the routes
  * live in shared/onboarding/setup-api.ts, errors become 4xx/500 answers in shared/http.
  */
-import { correlationPaths } from '@aws-lambda-powertools/logger/correlationId';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { createAnswerSender } from '#shared/cloudformation/answer.ts';
@@ -17,6 +15,7 @@ import { createEventPublisher } from '#shared/events/publisher.ts';
 import { apiErrorHandler } from '#shared/http/error-handler.ts';
 import { type ApiGatewayEvent, toApiRequest } from '#shared/http/request.ts';
 import { type ApiResponse, createRouter } from '#shared/http/router.ts';
+import { correlationIdFrom } from '#shared/observability.ts';
 import { createApiRegistrations } from '#shared/onboarding/api-registration.ts';
 import { pendingCapsFor } from '#shared/onboarding/pending-caps.ts';
 import { createRevoker } from '#shared/onboarding/revocation.ts';
@@ -70,18 +69,16 @@ export function createSetupApiHandler(
     }),
   );
 
-  return middy<ApiGatewayEvent, ApiResponse, Error, Context>()
-    .use(captureLambdaHandler(platform.tracer))
-    .use(
-      injectLambdaContext(logger, {
-        correlationIdPath: correlationPaths.API_GATEWAY_HTTP,
-        resetKeys: true,
+  // The tracer wraps the whole chain: every middleware runs inside the invocation's subsegment.
+  return platform.tracer.traceHandler(
+    middy<ApiGatewayEvent, ApiResponse, Error, Context>()
+      .use(injectLambdaContext(logger, { resetKeys: true }))
+      .use(correlationIdFrom(logger, ['requestContext', 'requestId']))
+      .use(logMetrics(metrics))
+      .use(apiErrorHandler({ logger }))
+      .handler(async function setupApi(event, context) {
+        idempotency.registerLambdaContext(context);
+        return route(toApiRequest(event));
       }),
-    )
-    .use(logMetrics(metrics))
-    .use(apiErrorHandler({ logger }))
-    .handler(async function setupApi(event, context) {
-      idempotency.registerLambdaContext(context);
-      return route(toApiRequest(event));
-    });
+  );
 }

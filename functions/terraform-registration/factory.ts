@@ -5,7 +5,6 @@
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { createAnswerSender } from '#shared/cloudformation/answer.ts';
@@ -46,11 +45,13 @@ export function createTerraformRegistrationHandler(
     revoker: createRevoker({ store, publisher, answers, logger, metrics, ...clock }),
   });
 
-  return middy<unknown, unknown, Error, Context>()
-    .use(captureLambdaHandler(platform.tracer))
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(logMetrics(metrics))
-    .handler(async function terraformRegistration(event, context) {
-      return terraform.handle(event, context.awsRequestId);
-    });
+  // The tracer wraps the whole chain: every middleware runs inside the invocation's subsegment.
+  return platform.tracer.traceHandler(
+    middy<unknown, unknown, Error, Context>()
+      .use(injectLambdaContext(logger, { resetKeys: true }))
+      .use(logMetrics(metrics))
+      .handler(async function terraformRegistration(event, context) {
+        return terraform.handle(event, context.awsRequestId);
+      }),
+  );
 }

@@ -18,13 +18,11 @@ export const BUNDLE_MAIN_FIELDS = ['module', 'main'] as const;
 
 /**
  * Modules the bundles replace, each by what of it runs in Lambda (docs/architecture.md §8): the SDK's
- * default credential chain by the environment's credentials (shared/clients/lambda-credentials.ts),
- * and `semver` by the one function the tracer's dependencies call (infra/bundle-substitutes/semver.ts).
+ * default credential chain by the environment's credentials (shared/clients/lambda-credentials.ts).
  * esbuild resolves an alias from the working directory, so each replacement is an absolute path.
  */
 export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
   '@aws-sdk/credential-provider-node': fileURLToPath(
     new URL('../../shared/clients/lambda-credentials.ts', import.meta.url),
   ),
-  semver: fileURLToPath(new URL('../bundle-substitutes/semver.ts', import.meta.url)),
 };

@@ -17,7 +17,6 @@ const verbose = process.argv.includes('--verbose');
 process.env.KEYLESS_LOG_FORMAT ??= 'pretty';
 process.env.POWERTOOLS_LOG_LEVEL ??= verbose ? 'INFO' : 'ERROR';
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';
 
 const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
 const { InvokeCommand, LambdaClient } = await import('@aws-sdk/client-lambda');

@@ -28,11 +28,10 @@ export interface StartValues {
 /** Starts the local system and keeps it running until SIGINT or SIGTERM; exits 1 if it cannot start. */
 export async function startLocal(values: StartValues): Promise<void> {
   // Pretty, one-line logs for people; the handlers keep Powertools JSON in Lambda. Set before the
-  // functions' modules load, as their loggers, metrics and tracer read them once.
+  // functions' modules load, as their loggers and metrics read them once.
   process.env.KEYLESS_LOG_FORMAT ??= 'pretty';
   process.env.POWERTOOLS_LOG_LEVEL ??= 'INFO';
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-  process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';
 
   const { FUNCTION_NAMES } = await import('#shared/wiring/function-catalogue.ts');
   const { startLocalSystem } = await import('../emulator/system.ts');

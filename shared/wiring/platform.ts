@@ -7,7 +7,6 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import type { Tracer } from '@aws-lambda-powertools/tracer';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
@@ -16,7 +15,7 @@ import type { STSClient } from '@aws-sdk/client-sts';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createResponseUrlPolicy, type ResponseUrlPolicy } from '../cloudformation/response-url.ts';
 import { createLogger, createMetrics } from '../observability.ts';
-import { createTracer } from '../tracing.ts';
+import { createTracer, type Tracer } from '../tracing.ts';
 
 /** The AWS clients a function may be built with; each function is handed only those it calls. */
 export interface AwsClients {
@@ -44,8 +43,8 @@ export interface PlatformBase {
   createLogger(serviceName: string): Logger;
   createMetrics(serviceName: string): Metrics;
   /**
-   * The function's X-Ray tracer, which has captured every client of the platform: a factory wraps its
-   * handler with it (captureLambdaHandler) and hands it to what makes calls of its own
+   * The function's X-Ray tracer, which has captured every client of the platform: a factory runs its
+   * handler in it (`tracer.traceHandler`) and hands it to what makes calls of its own
    * (docs/architecture.md §11).
    */
   tracer: Tracer;

@@ -2,7 +2,7 @@
  * The one test that really bundles: every landed function (`functions/<name>/handler.ts`) is in the stack,
  * bundles with the local esbuild (no Docker), and its bundle exports what the function's Handler names.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTIONS_ROOT, KeylessFunction } from '#infra/constructs/keyless-function.ts';
@@ -87,22 +87,42 @@ describe('function bundles', () => {
     },
   );
 
+  it.each(landed)("bundle %s from the SDK's ES modules, without the default credential chain", (name) => {
+    const sources = bundledSources(name);
+    // CommonJS builds cannot be tree-shaken: the `module` condition picks the ES ones (bundle-options.ts).
+    expect(sources.filter((source) => /@(smithy|aws-sdk)\/core\/dist-cjs\//.test(source))).toEqual([]);
+    // The environment's credentials stand in for the chain, and with it its SSO and STS clients.
+    expect(
+      sources.filter((source) =>
+        /@aws-sdk\/(credential-provider-(node|sso|ini|web-identity|process|login)|nested-clients|token-providers)\//.test(
+          source,
+        ),
+      ),
+    ).toEqual([]);
+    expect(sources.some((source) => source.endsWith('shared/clients/lambda-credentials.ts'))).toBe(true);
+  });
+
+  it.each(landed)('keep %s within 500 KB minified, the AWS SDK inside', (name) => {
+    const fn = functions.find((f) => f.Properties.FunctionName === `keyless-test-${name}`)!;
+    const [file] = fn.Properties.Handler.split('.');
+    const asset = path.join(assemblyDir, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}`);
+    expect(statSync(path.join(asset, `${file}.mjs`)).size).toBeLessThanOrEqual(500 * 1024);
+    expect(bundledSources(name).some((source) => /node_modules\/@aws-sdk\/client-/.test(source))).toBe(true);
+  });
+
   it.each(landed)(
-    "bundle %s from the SDK's ES modules, without the default credential chain or the whole of semver",
+    "trace %s with Keyless's X-Ray subsegments, without the X-Ray SDK; JMESPath only for the setup API's idempotency",
     (name) => {
       const sources = bundledSources(name);
-      // CommonJS builds cannot be tree-shaken: the `module` condition picks the ES ones (bundle-options.ts).
-      expect(sources.filter((source) => /@(smithy|aws-sdk)\/core\/dist-cjs\//.test(source))).toEqual([]);
-      // The environment's credentials stand in for the chain, and with it its SSO and STS clients.
+      // docs/architecture.md §11: the X-Ray SDK (and the Powertools tracer over it) is not bundled.
       expect(
-        sources.filter((source) =>
-          /@aws-sdk\/(credential-provider-(node|sso|ini|web-identity|process|login)|nested-clients|token-providers)\//.test(
-            source,
-          ),
-        ),
+        sources.filter((source) => /node_modules\/(aws-xray-sdk-core|cls-hooked|semver)\//.test(source)),
       ).toEqual([]);
-      expect(sources.some((source) => source.endsWith('shared/clients/lambda-credentials.ts'))).toBe(true);
-      expect(sources.filter((source) => /node_modules\/semver\//.test(source))).toEqual([]);
+      expect(sources.some((source) => source.endsWith('shared/xray/tracer.ts'))).toBe(true);
+      // Correlation ids are read by plain paths (shared/observability.ts).
+      expect(sources.some((source) => /node_modules\/@aws-lambda-powertools\/jmespath\//.test(source))).toBe(
+        name === 'setup-api',
+      );
     },
   );
 

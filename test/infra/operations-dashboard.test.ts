@@ -3,7 +3,7 @@
  * emits — its name found in an `addMetric` (or countWithDimension) call of a module that function's
  * factory reaches, in the namespace the functions publish to, with exactly the dimensions that call
  * carries. A renamed metric, a moved call or a dropped dimension breaks this test. And every
- * function is traced: X-Ray active tracing in the stack, Powertools' tracer in the handler.
+ * function is traced: X-Ray active tracing in the stack, Keyless's X-Ray tracer around the handler.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -231,10 +231,10 @@ describe('tracing', () => {
     for (const fn of lambdas) expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
   });
 
-  it("wraps every handler in Powertools' tracer, first (the platform's capture of the clients: test/shared/wiring/platform.test.ts)", () => {
+  it("wraps every handler's whole middleware chain in the platform's tracer (its capture of the clients: test/shared/wiring/platform.test.ts)", () => {
     for (const name of FUNCTION_NAMES) {
       const factory = source.get(path.join('functions', name, 'factory.ts')) ?? '';
-      expect(factory, name).toMatch(/middy<[^\n]*>\(\)\s*\.use\(captureLambdaHandler\(platform\.tracer\)\)/);
+      expect(factory, name).toMatch(/return platform\.tracer\.traceHandler\(\s*middy</);
     }
   });
 });

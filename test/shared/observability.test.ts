@@ -1,31 +1,47 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { describe, expect, it, vi } from 'vitest';
-import { createLogger, createMetrics } from '#shared/observability.ts';
+import { correlationIdFrom, createLogger, createMetrics } from '#shared/observability.ts';
 import { createContext } from '../support/lambda-context.ts';
 
-describe('createLogger', () => {
-  it("takes the correlation id from the event with the handler's JMESPath expression", async () => {
-    // Prepare
+describe('correlationIdFrom', () => {
+  /** The correlation id a handler sees, with the middleware chain every factory uses. */
+  function correlatedHandler(...paths: Parameters<typeof correlationIdFrom>[1][]) {
     const logger = createLogger('observability-test');
-    let seen: unknown;
+    const seen: unknown[] = [];
     const handler = middy()
-      .use(
-        injectLambdaContext(logger, {
-          correlationIdPath: 'Records[0].Sns.MessageId || RequestId',
-          resetKeys: true,
-        }),
-      )
+      .use(injectLambdaContext(logger, { resetKeys: true }))
+      .use(correlationIdFrom(logger, ...paths))
       .handler(async () => {
-        seen = logger.getCorrelationId();
+        seen.push(logger.getCorrelationId());
       });
-    // Act
+    return { handler, seen };
+  }
+
+  it('takes the first non-empty string among its paths, as the callback reads SNS and direct deliveries', async () => {
+    const { handler, seen } = correlatedHandler(['Records', 0, 'Sns', 'MessageId'], ['RequestId']);
     await handler({ Records: [{ Sns: { MessageId: 'sns-message-1' } }] }, createContext());
-    const fromSns = seen;
     await handler({ RequestId: 'cfn-request-1' }, createContext());
-    // Assess
-    expect(fromSns).toBe('sns-message-1');
-    expect(seen).toBe('cfn-request-1');
+    await handler({ Records: [{ Sns: { MessageId: '' } }], RequestId: 'cfn-request-2' }, createContext());
+    expect(seen).toEqual(['sns-message-1', 'cfn-request-1', 'cfn-request-2']);
+  });
+
+  it('sets none for an event without one, and carries none over from the invocation before', async () => {
+    const { handler, seen } = correlatedHandler(['id'], ['detail', 'correlationId']);
+    await handler({ id: 'event-1' }, createContext());
+    for (const event of [{}, null, 'text', { id: 42 }, { detail: 'x' }, { id: ['event-1'] }])
+      await handler(event, createContext());
+    await handler({ detail: { correlationId: 'request-7' } }, createContext());
+    expect(seen).toEqual([
+      'event-1',
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      'request-7',
+    ]);
   });
 });
 

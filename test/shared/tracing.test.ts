@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DIMENSIONS, METRIC_NAMES } from '#shared/metrics.ts';
 import { createTracer, observeAssumeRole } from '#shared/tracing.ts';
+import { createTracer as createXRayTracer } from '#shared/xray/tracer.ts';
 
 const CREDENTIALS = {
   AccessKeyId: 'ASIAEXAMPLE',
@@ -9,38 +10,15 @@ const CREDENTIALS = {
 };
 const CALL = { customerId: 'acme-corp', accountId: '111122223333' };
 
-/** A tracer whose subsegments record what they are given. */
+/** A traced invocation's tracer, recording the subsegment documents it sends. */
 function recordingTracer() {
-  const recorded: {
-    name: string;
-    annotations: Record<string, unknown>;
-    closed: boolean;
-    other: unknown[];
-  }[] = [];
-  const tracer = {
-    isTracingEnabled: () => true,
-    provider: {
-      captureAsyncFunc: (name: string, fn: (subsegment: unknown) => unknown) => {
-        const entry = {
-          name,
-          annotations: {} as Record<string, unknown>,
-          closed: false,
-          other: [] as unknown[],
-        };
-        recorded.push(entry);
-        return fn({
-          addAnnotation: (key: string, value: unknown) => {
-            entry.annotations[key] = value;
-          },
-          addMetadata: (...args: unknown[]) => entry.other.push(args),
-          close: () => {
-            entry.closed = true;
-          },
-        });
-      },
-    },
-  };
-  return { tracer: tracer as unknown as Parameters<typeof observeAssumeRole>[0]['tracer'], recorded };
+  const recorded: Record<string, unknown>[] = [];
+  const tracer = createXRayTracer({
+    serviceName: 'example-worker',
+    sink: { send: (document) => recorded.push(JSON.parse(JSON.stringify(document))) },
+    invocationHeader: () => 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
+  });
+  return { tracer, recorded };
 }
 
 function recordingMetrics() {
@@ -72,15 +50,14 @@ describe('observeAssumeRole', () => {
     const { tracer, recorded } = recordingTracer();
     const result = await observeAssumeRole({ tracer })(CALL, async () => CREDENTIALS);
     expect(result).toBe(CREDENTIALS);
-    expect(recorded).toEqual([
-      {
-        name: '### AssumeRole',
-        annotations: { customerId: 'acme-corp', accountId: '111122223333' },
-        closed: true,
-        other: [],
-      },
-    ]);
-    expect(JSON.stringify(recorded)).not.toContain('CANARY');
+    expect(recorded).toHaveLength(1);
+    expect(recorded[0]).toMatchObject({
+      name: '### AssumeRole',
+      parent_id: '53995c3f42cd8ad8',
+      annotations: { customerId: 'acme-corp', accountId: '111122223333' },
+    });
+    expect(Object.keys(recorded[0]?.annotations as object)).toEqual(['customerId', 'accountId']);
+    expect(JSON.stringify(recorded)).not.toMatch(/CANARY|ASIAEXAMPLE|tok/);
   });
 
   it('annotates a failure with its STS error code, counts it by code, and rethrows it', async () => {
@@ -92,7 +69,11 @@ describe('observeAssumeRole', () => {
         throw denied;
       }),
     ).rejects.toBe(denied);
-    expect(recorded[0]).toMatchObject({ annotations: { stsErrorCode: 'AccessDenied' }, closed: true });
+    expect(recorded[0]).toMatchObject({
+      annotations: { stsErrorCode: 'AccessDenied' },
+      fault: true,
+      cause: { exceptions: [{ type: 'AccessDenied', message: 'not authorized' }] },
+    });
     expect(counted).toEqual([
       { name: METRIC_NAMES.assumeRoleFailed, dimension: [DIMENSIONS.stsErrorCode, 'AccessDenied'] },
     ]);

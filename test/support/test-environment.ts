@@ -7,5 +7,4 @@ export function applyTestEnvironment(): void {
   process.env.POWERTOOLS_DEV ??= 'false';
   process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-  process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';
 }

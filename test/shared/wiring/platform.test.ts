@@ -8,19 +8,15 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createDocumentClient } from '#shared/clients/dynamodb.ts';
 import { awsPlatform } from '#shared/wiring/platform.ts';
-
-/** The middleware aws-xray-sdk-core's captureAWSv3Client adds. */
-const XRAY_MIDDLEWARE = 'XRaySDKInstrumentation';
+import { XRAY_MIDDLEWARE_NAME as XRAY_MIDDLEWARE } from '#shared/xray/tracer.ts';
 
 const xrayMiddlewareOf = (client: { middlewareStack: { identify(): string[] } }) =>
   client.middlewareStack.identify().filter((entry) => entry.startsWith(XRAY_MIDDLEWARE));
 
 describe('awsPlatform', () => {
   beforeEach(() => {
-    // Powertools traces only inside Lambda: what it looks for in the environment.
-    vi.stubEnv('AWS_EXECUTION_ENV', 'AWS_Lambda_nodejs22.x');
-    vi.stubEnv('AWS_LAMBDA_FUNCTION_NAME', 'keyless-test-fn');
-    vi.stubEnv('POWERTOOLS_TRACE_ENABLED', 'true');
+    // The tracer is on where Lambda names an X-Ray daemon (shared/xray/tracer.ts).
+    vi.stubEnv('AWS_XRAY_DAEMON_ADDRESS', '169.254.79.129:2000');
   });
   afterEach(() => vi.unstubAllEnvs());
 

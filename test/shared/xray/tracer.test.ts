@@ -1,0 +1,225 @@
+/**
+ * Keyless's X-Ray subsegments (shared/xray/tracer.ts, docs/architecture.md §11), recorded from real
+ * AWS SDK calls to DynamoDB Local: what each document says, how they nest under Lambda's segment,
+ * the trace header each call carries on, and nothing at all for an unsampled or untraced invocation.
+ */
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDocumentClient } from '#shared/clients/dynamodb.ts';
+import { createTracer, type Tracer, XRAY_MIDDLEWARE_NAME } from '#shared/xray/tracer.ts';
+import { createTestTable } from '../../support/dynamodb.ts';
+
+const TRACE_ID = '1-5759e988-bd862e3fe1be46a994272793';
+const LAMBDA_SEGMENT = '53995c3f42cd8ad8';
+const SAMPLED = `Root=${TRACE_ID};Parent=${LAMBDA_SEGMENT};Sampled=1;Lineage=a87bd80c:0`;
+const UNSAMPLED = `Root=${TRACE_ID};Parent=${LAMBDA_SEGMENT};Sampled=0`;
+
+type Document = Record<string, unknown> & { id: string; parent_id: string; name: string };
+
+let table: Awaited<ReturnType<typeof createTestTable>>;
+beforeAll(async () => {
+  table = await createTestTable('keyless-xray');
+});
+afterAll(() => table.drop());
+
+/** A tracer over the test table's client, recording its documents and the headers its calls send. */
+function tracedTable(header: string | undefined, env: Record<string, string | undefined> = {}) {
+  const documents: Document[] = [];
+  const sentHeaders: (string | undefined)[] = [];
+  const tracer = createTracer({
+    serviceName: 'role-validator',
+    sink: { send: (document) => documents.push(JSON.parse(JSON.stringify(document))) },
+    invocationHeader: () => header,
+    env,
+  });
+  // Each capture replaces the last one on the table's client (one middleware per stack, by name).
+  const { client } = table;
+  client.middlewareStack.remove('recordTraceHeader');
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      sentHeaders.push((args.request as { headers: Record<string, string> }).headers['X-Amzn-Trace-Id']);
+      return next(args);
+    },
+    { step: 'finalizeRequest', name: 'recordTraceHeader' },
+  );
+  tracer.captureAWSv3Client(client);
+  return { tracer, client, documents, sentHeaders };
+}
+
+const get = (key: string) =>
+  new GetItemCommand({ TableName: table.tableName, Key: { PK: { S: key }, SK: { S: key } } });
+
+describe('the X-Ray tracer', () => {
+  it("records each AWS call as an `aws` subsegment of the handler's, itself under Lambda's segment", async () => {
+    const { tracer, client, documents } = tracedTable(SAMPLED, { _HANDLER: 'index.handler' });
+    const handler = tracer.traceHandler(async () => client.send(get('nobody')));
+    await handler();
+    const [call, invocation] = documents;
+    expect(invocation).toMatchObject({
+      type: 'subsegment',
+      name: '## index.handler',
+      trace_id: TRACE_ID,
+      parent_id: LAMBDA_SEGMENT,
+      annotations: { ColdStart: true, Service: 'role-validator' },
+    });
+    expect(call).toMatchObject({
+      type: 'subsegment',
+      name: 'DynamoDB',
+      namespace: 'aws',
+      trace_id: TRACE_ID,
+      parent_id: invocation?.id,
+      aws: { operation: 'GetItem', region: 'us-east-1', table_name: table.tableName, retries: 0 },
+      http: { response: { status: 200 } },
+    });
+    expect((call?.aws as { request_id?: string } | undefined)?.request_id).toMatch(/.+/);
+    expect(call?.error ?? call?.fault).toBeUndefined();
+    for (const document of documents) {
+      expect(document.id).toMatch(/^[0-9a-f]{16}$/);
+      expect(document.end_time as number).toBeGreaterThanOrEqual(document.start_time as number);
+    }
+  });
+
+  it('annotates only the first invocation of the environment a cold start', async () => {
+    const { tracer, documents } = tracedTable(SAMPLED);
+    const handler = tracer.traceHandler(async () => 'done');
+    await handler();
+    await handler();
+    expect(documents.map((d) => (d.annotations as { ColdStart: boolean }).ColdStart)).toEqual([true, false]);
+  });
+
+  it("carries the trace on to each call, naming the call's own subsegment and keeping Lambda's lineage", async () => {
+    const { tracer, client, documents, sentHeaders } = tracedTable(SAMPLED);
+    await tracer.traceHandler(async () => client.send(get('nobody')))();
+    expect(sentHeaders).toEqual([`Root=${TRACE_ID};Parent=${documents[0]?.id};Sampled=1;Lineage=a87bd80c:0`]);
+  });
+
+  it('records a service error as an error with its exception, never a fault', async () => {
+    const { tracer, client, documents } = tracedTable(SAMPLED);
+    const put = new PutItemCommand({
+      TableName: table.tableName,
+      Item: { PK: { S: 'x' }, SK: { S: 'x' } },
+      ConditionExpression: 'attribute_exists(PK)',
+    });
+    await expect(tracer.traceHandler(async () => client.send(put))()).rejects.toThrow();
+    const [call, invocation] = documents;
+    expect(call).toMatchObject({
+      aws: { operation: 'PutItem' },
+      http: { response: { status: 400 } },
+      error: true,
+      cause: { exceptions: [{ type: 'ConditionalCheckFailedException', remote: true }] },
+    });
+    expect(call?.fault).toBeUndefined();
+    // The handler's subsegment failed with it: not a remote error, a fault of this invocation.
+    expect(invocation).toMatchObject({
+      fault: true,
+      cause: { exceptions: [{ type: 'ConditionalCheckFailedException' }] },
+    });
+  });
+
+  it('records an unreachable endpoint as a fault', async () => {
+    const { tracer, documents } = tracedTable(SAMPLED);
+    const unreachable = new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint: 'http://127.0.0.1:9',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      maxAttempts: 1,
+    });
+    tracer.captureAWSv3Client(unreachable);
+    await expect(tracer.traceHandler(async () => unreachable.send(get('nobody')))()).rejects.toThrow();
+    expect(documents[0]).toMatchObject({ name: 'DynamoDB', fault: true });
+    expect(documents[0]?.error).toBeUndefined();
+  });
+
+  it('traces document-client calls once, as the DynamoDB operation they send', async () => {
+    const { tracer, documents } = tracedTable(SAMPLED);
+    // The document client shares its DynamoDB client's middleware stack.
+    const documentClient = createDocumentClient(table.client);
+    tracer.captureAWSv3Client(documentClient);
+    await tracer.traceHandler(async () =>
+      documentClient.send(new GetCommand({ TableName: table.tableName, Key: { PK: 'a', SK: 'a' } })),
+    )();
+    const calls = documents.filter((d) => d.namespace === 'aws');
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatchObject({ aws: { operation: 'GetItem', table_name: table.tableName } });
+  });
+
+  it('nests a named subsegment, and the calls made in it, under the current one', async () => {
+    const { tracer, client, documents } = tracedTable(SAMPLED);
+    await tracer.traceHandler(async () =>
+      tracer.captureAsyncFunc('### AssumeRole', async (subsegment) => {
+        subsegment?.addAnnotation('customerId', 'acme-corp');
+        subsegment?.addAnnotation('not a valid key', 'dropped');
+        return client.send(get('nobody'));
+      }),
+    )();
+    const [call, named, invocation] = documents;
+    expect(named).toMatchObject({
+      name: '### AssumeRole',
+      parent_id: invocation?.id,
+      annotations: { customerId: 'acme-corp' },
+    });
+    expect(Object.keys(named?.annotations as object)).toEqual(['customerId']);
+    expect(call?.parent_id).toBe(named?.id);
+  });
+
+  it('keeps concurrent invocations apart: each call under its own invocation', async () => {
+    const { tracer, client, documents } = tracedTable(SAMPLED);
+    const handler = tracer.traceHandler(async (key: string) => {
+      await new Promise((resolve) => setTimeout(resolve, key === 'a' ? 20 : 0));
+      return client.send(get(key));
+    });
+    await Promise.all([handler('a'), handler('b')]);
+    const invocations = documents.filter((d) => d.name.startsWith('##'));
+    const calls = documents.filter((d) => d.namespace === 'aws');
+    expect(new Set(calls.map((c) => c.parent_id))).toEqual(new Set(invocations.map((i) => i.id)));
+  });
+
+  it('records nothing for an unsampled invocation, and tells the services it is unsampled', async () => {
+    const { tracer, client, documents, sentHeaders } = tracedTable(UNSAMPLED);
+    let inner: unknown = 'not called';
+    await tracer.traceHandler(async () => {
+      await tracer.captureAsyncFunc('### AssumeRole', async (subsegment) => {
+        inner = subsegment;
+      });
+      return client.send(get('nobody'));
+    })();
+    expect(documents).toEqual([]);
+    expect(inner).toBeUndefined();
+    expect(sentHeaders).toEqual([UNSAMPLED]);
+  });
+
+  it('outside Lambda (no trace header) records nothing and sends no header', async () => {
+    const { tracer, client, documents, sentHeaders } = tracedTable(undefined);
+    await tracer.traceHandler(async () => client.send(get('nobody')))();
+    expect(documents).toEqual([]);
+    expect(sentHeaders).toEqual([undefined]);
+  });
+
+  it('built disabled, or without a daemon address, is off and captures nothing', () => {
+    const disabled: Tracer = createTracer({
+      serviceName: 'x',
+      enabled: false,
+      invocationHeader: () => SAMPLED,
+    });
+    const noDaemon: Tracer = createTracer({ serviceName: 'x', env: {}, invocationHeader: () => SAMPLED });
+    const withDaemon: Tracer = createTracer({
+      serviceName: 'x',
+      env: { AWS_XRAY_DAEMON_ADDRESS: '169.254.79.129:2000' },
+    });
+    expect([disabled.isTracingEnabled(), noDaemon.isTracingEnabled(), withDaemon.isTracingEnabled()]).toEqual(
+      [false, false, true],
+    );
+    const client = new DynamoDBClient({ region: 'us-east-1' }).middlewareStack;
+    disabled.captureAWSv3Client({ middlewareStack: client, config: {} });
+    expect(client.identify().filter((entry) => entry.startsWith(XRAY_MIDDLEWARE_NAME))).toEqual([]);
+  });
+
+  it('captures a client once however often it is captured', () => {
+    const tracer = createTracer({ serviceName: 'x', sink: { send: () => {} } });
+    const stack = new DynamoDBClient({ region: 'us-east-1' }).middlewareStack;
+    tracer.captureAWSv3Client({ middlewareStack: stack, config: {} });
+    tracer.captureAWSv3Client({ middlewareStack: stack, config: {} });
+    expect(stack.identify().filter((entry) => entry.startsWith(XRAY_MIDDLEWARE_NAME))).toHaveLength(1);
+  });
+});
