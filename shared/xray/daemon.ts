@@ -12,6 +12,8 @@ export interface SegmentSink {
 }
 
 const PROTOCOL_HEADER = '{"format":"json","version":1}\n';
+/** X-Ray takes segment documents of at most 64 KB; a bigger one would only fail to send. */
+const MAX_DOCUMENT_BYTES = 64_000;
 
 /** The UDP host and port of an AWS_XRAY_DAEMON_ADDRESS value, or undefined for one X-Ray would refuse. */
 export function parseDaemonAddress(address: string | undefined): { host: string; port: number } | undefined {
@@ -35,10 +37,13 @@ export function createDaemonSink(
     send(document) {
       if (!socket) {
         socket = createSocket('udp4');
-        // A pending send must not keep a finished process (a test, a local run) alive.
+        // A pending send must not keep a finished process (a test, a local run) alive, and a socket
+        // error must not end it.
         socket.unref();
+        socket.on('error', () => {});
       }
       const message = Buffer.from(PROTOCOL_HEADER + JSON.stringify(document));
+      if (message.length > MAX_DOCUMENT_BYTES) return;
       socket.send(message, daemon.port, daemon.host, () => {});
     },
   };

@@ -67,6 +67,16 @@ export interface TracerOptions {
 export const XRAY_MIDDLEWARE_NAME = 'KeylessXRayTracing';
 
 const ANNOTATION_KEY = /^[A-Za-z0-9_]{1,500}$/;
+/** Exception messages are cut here: a document must stay within X-Ray's 64 KB. */
+const MAX_MESSAGE = 2048;
+
+function safeString(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return 'unprintable';
+  }
+}
 
 /**
  * Lambda's trace header for the current invocation: from the runtime's per-invocation store when the
@@ -142,14 +152,15 @@ export function createTracer(options: TracerOptions): Tracer {
       document,
       position: { ...parent, parentId: document.id },
       addAnnotation(key, value) {
-        if (!ANNOTATION_KEY.test(key)) return;
+        if (!ANNOTATION_KEY.test(key) || (typeof value === 'number' && !Number.isFinite(value))) return;
         if (typeof value === 'string') value = value.slice(0, 1000);
         document.annotations = { ...document.annotations, [key]: value };
       },
       addError(error, { remote = false } = {}) {
-        const { name, message } = error instanceof Error ? error : { name: 'Error', message: String(error) };
+        const type = error instanceof Error ? safeString(error.name) : 'Error';
+        const message = safeString(error instanceof Error ? error.message : error).slice(0, MAX_MESSAGE);
         document.cause = {
-          exceptions: [{ id: newSegmentId(), message, type: name, ...(remote ? { remote } : {}) }],
+          exceptions: [{ id: newSegmentId(), message, type, ...(remote ? { remote } : {}) }],
         };
         if (!document.error && !document.throttle) document.fault = true;
       },
@@ -157,7 +168,11 @@ export function createTracer(options: TracerOptions): Tracer {
         if (closed) return;
         closed = true;
         document.end_time = now() / 1000;
-        target.send(document);
+        try {
+          target.send(document);
+        } catch {
+          // A trace is never worth an invocation: a document that cannot be sent is dropped.
+        }
       },
     };
   }
@@ -202,9 +217,12 @@ export function createTracer(options: TracerOptions): Tracer {
           if (headers) headers['X-Amzn-Trace-Id'] = formatTraceHeader(subsegment.position);
           const input = (args.input ?? {}) as { TableName?: unknown };
           const record = async (metadata: CallMetadata | undefined, contentLength?: string) => {
+            const regionName = await Promise.resolve()
+              .then(() => (typeof region === 'function' ? region() : region))
+              .catch(() => undefined);
             subsegment.document.aws = {
               operation: String(context.commandName ?? 'Unknown').replace(/Command$/, ''),
-              region: typeof region === 'function' ? await region() : (region ?? ''),
+              ...(typeof regionName === 'string' ? { region: regionName } : {}),
               ...(metadata?.requestId ? { request_id: metadata.requestId } : {}),
               ...(metadata?.extendedRequestId ? { id_2: metadata.extendedRequestId } : {}),
               retries: Math.max(0, (metadata?.attempts ?? 1) - 1),
@@ -231,13 +249,13 @@ export function createTracer(options: TracerOptions): Tracer {
             await record(output?.$metadata, response?.headers?.['content-length']);
             return result;
           } catch (error) {
-            const metadata = (error as { $metadata?: CallMetadata }).$metadata;
+            const metadata = (error as { $metadata?: CallMetadata } | null | undefined)?.$metadata;
             await record(metadata);
-            if (metadata?.httpStatusCode === 429 || isThrottlingError(error as never)) {
+            // The throttle flag beside the status's own error or fault, as X-Ray's SDK sets them.
+            if (error && typeof error === 'object' && isThrottlingError(error as never))
               subsegment.document.throttle = true;
-              subsegment.document.error = true;
-            }
-            subsegment.addError(error, { remote: metadata !== undefined });
+            // Remote: an answer of the service; a timeout or a refused connection is this side's.
+            subsegment.addError(error, { remote: metadata?.httpStatusCode !== undefined });
             throw error;
           } finally {
             subsegment.close();

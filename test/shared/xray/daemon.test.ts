@@ -22,6 +22,25 @@ describe('the X-Ray daemon sink', () => {
     expect(JSON.parse(body ?? '')).toEqual({ type: 'subsegment', name: 'DynamoDB' });
   });
 
+  it("drops a document over X-Ray's 64 KB rather than fail to send it, and goes on sending", async () => {
+    const daemon = createSocket('udp4');
+    await new Promise<void>((resolve) => daemon.bind(0, '127.0.0.1', resolve));
+    const received: string[] = [];
+    const second = new Promise<void>((resolve) =>
+      daemon.on('message', (message) => {
+        received.push(String(message));
+        resolve();
+      }),
+    );
+    const { port } = daemon.address() as AddressInfo;
+    const sink = createDaemonSink(`127.0.0.1:${port}`);
+    sink?.send({ name: 'big', padding: 'x'.repeat(70_000) });
+    sink?.send({ name: 'small' });
+    await second;
+    daemon.close();
+    expect(received.map((message) => JSON.parse(message.split('\n')[1] ?? '').name)).toEqual(['small']);
+  });
+
   it("reads both of X-Ray's address forms, and the UDP half of the pair", () => {
     expect(parseDaemonAddress('169.254.79.129:2000')).toEqual({ host: '169.254.79.129', port: 2000 });
     expect(parseDaemonAddress('tcp:127.0.0.1:2001 udp:127.0.0.1:2002')).toEqual({

@@ -3,6 +3,8 @@
  * AWS SDK calls to DynamoDB Local: what each document says, how they nest under Lambda's segment,
  * the trace header each call carries on, and nothing at all for an unsampled or untraced invocation.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -45,6 +47,12 @@ function tracedTable(header: string | undefined, env: Record<string, string | un
   );
   tracer.captureAWSv3Client(client);
   return { tracer, client, documents, sentHeaders };
+}
+
+/** The URL of the run's DynamoDB Local, as the table's client reaches it. */
+async function localEndpoint(): Promise<string> {
+  const endpoint = await table.client.config.endpoint?.();
+  return `${endpoint?.protocol}//${endpoint?.hostname}:${endpoint?.port}`;
 }
 
 const get = (key: string) =>
@@ -129,6 +137,80 @@ describe('the X-Ray tracer', () => {
     await expect(tracer.traceHandler(async () => unreachable.send(get('nobody')))()).rejects.toThrow();
     expect(documents[0]).toMatchObject({ name: 'DynamoDB', fault: true });
     expect(documents[0]?.error).toBeUndefined();
+  });
+
+  it('flags a throttled call as throttled beside its 4xx error, as DynamoDB answers a throttle', async () => {
+    // A DynamoDB endpoint answering every request with its documented throttling error.
+    const server = createServer((_request, response) => {
+      response.writeHead(400, {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amzn-requestid': 'throttled-1',
+      });
+      response.end(
+        JSON.stringify({
+          __type: 'com.amazonaws.dynamodb.v20120810#ThrottlingException',
+          message: 'Rate exceeded',
+        }),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const throttling = new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint: `http://127.0.0.1:${port}`,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      maxAttempts: 1,
+    });
+    const { tracer, documents } = tracedTable(SAMPLED);
+    tracer.captureAWSv3Client(throttling);
+    await expect(tracer.traceHandler(async () => throttling.send(get('nobody')))()).rejects.toThrow(
+      'Rate exceeded',
+    );
+    server.close();
+    expect(documents[0]).toMatchObject({
+      throttle: true,
+      error: true,
+      http: { response: { status: 400 } },
+      aws: { request_id: 'throttled-1' },
+      cause: { exceptions: [{ type: 'ThrottlingException', remote: true }] },
+    });
+    expect(documents[0]?.fault).toBeUndefined();
+  });
+
+  it('lets the call end as it would when tracing itself fails: a sink that throws, a region that cannot be read', async () => {
+    const client = new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint: await localEndpoint(),
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const tracer = createTracer({
+      serviceName: 'role-validator',
+      sink: {
+        send: () => {
+          throw new Error('sink down');
+        },
+      },
+      invocationHeader: () => SAMPLED,
+    });
+    tracer.captureAWSv3Client({
+      middlewareStack: client.middlewareStack,
+      config: { region: async () => Promise.reject(new Error('no region')) },
+    });
+    const answer = await tracer.traceHandler(async () => client.send(get('nobody')))();
+    expect(answer.$metadata.httpStatusCode).toBe(200);
+  });
+
+  it('passes on a rejection that is not an error object, recording it as a fault', async () => {
+    const { tracer, documents } = tracedTable(SAMPLED);
+    const step = tracer.captureAsyncFunc('### Step', async () => {
+      throw null;
+    });
+    await expect(tracer.traceHandler(async () => step)()).rejects.toBeNull();
+    expect(documents[0]).toMatchObject({
+      name: '### Step',
+      fault: true,
+      cause: { exceptions: [{ type: 'Error', message: 'null' }] },
+    });
   });
 
   it('traces document-client calls once, as the DynamoDB operation they send', async () => {
