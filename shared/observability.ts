@@ -42,7 +42,7 @@ function valueAt(event: unknown, path: EventPath): unknown {
  * first non-empty string at one of `paths` of the event, as it arrives, before any validation. Used
  * after `injectLambdaContext(logger, { resetKeys: true })`, which clears it when the invocation ends.
  * Plain paths rather than Powertools' JMESPath search, which would add its 23 KB interpreter to every
- * bundle (docs/architecture.md §8, *Bundles*).
+ * bundle (docs/architecture.md §9, *Bundles*).
  */
 export function correlationIdFrom(logger: Logger, ...paths: EventPath[]): MiddlewareObj {
   return {

@@ -1,6 +1,6 @@
 /**
  * The esbuild settings every function bundle shares, in one place so the CDK construct
- * (keyless-function.ts) and the cold-start benchmark build the same bundle (docs/architecture.md §8).
+ * (keyless-function.ts) and the cold-start benchmark build the same bundle (docs/architecture.md §9, *Bundles*).
  */
 import { fileURLToPath } from 'node:url';
 
@@ -17,7 +17,7 @@ export const BUNDLE_CONDITIONS = ['keyless-source', 'module'] as const;
 export const BUNDLE_MAIN_FIELDS = ['module', 'main'] as const;
 
 /**
- * Modules the bundles replace, each by what of it runs in Lambda (docs/architecture.md §8): the SDK's
+ * Modules the bundles replace, each by what of it runs in Lambda (docs/architecture.md §9, *Bundles*): the SDK's
  * default credential chain by the environment's credentials (shared/clients/lambda-credentials.ts).
  * esbuild resolves an alias from the working directory, so each replacement is an absolute path.
  */

@@ -123,7 +123,7 @@ export class KeylessFunction extends Construct {
       timeout: props.timeout,
       role: this.role,
       logGroup,
-      // X-Ray active tracing; the handler's Powertools tracer adds its subsegments (docs/architecture.md §11).
+      // X-Ray active tracing; the function's tracer (shared/xray/) adds its subsegments (docs/architecture.md §11).
       tracing: lambda.Tracing.ACTIVE,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       environment: {

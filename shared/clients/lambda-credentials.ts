@@ -6,7 +6,7 @@
  * (infra/constructs/bundle-options.ts): every client's runtime config imports that chain, and with it
  * the SSO, web-identity and profile providers and their nested clients, even when no chain link past
  * the environment can ever run in Lambda (aws/aws-sdk-js-v3#5516, #6087). About 90 KB less per
- * bundle (docs/architecture.md §8). The local runtime and the tests keep the SDK's own chain.
+ * bundle (docs/architecture.md §9, *Bundles*). The local runtime and the tests keep the SDK's own chain.
  */
 import { fromEnv } from '@aws-sdk/credential-provider-env';
 

@@ -54,7 +54,7 @@ export interface PlatformBase {
 /**
  * A platform with the clients `C`. A factory names the clients it calls (`Platform<'sts' | …>`), so
  * its Lambda entry imports only those: every client left out is about 15–70 KB less bundle
- * (docs/architecture.md §8). The local runtime and the tests hand every factory all of them.
+ * (docs/architecture.md §9, *Bundles*). The local runtime and the tests hand every factory all of them.
  */
 export type Platform<C extends keyof AwsClients = keyof AwsClients> = PlatformBase & Pick<AwsClients, C>;
 

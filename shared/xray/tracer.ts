@@ -12,7 +12,7 @@
  * independent subsegments (`type: "subsegment"` with `trace_id` and `parent_id`), which is how X-Ray's
  * SDKs stream subsegments in Lambda. This replaces Powertools' tracer, whose X-Ray SDK for Node.js is in
  * maintenance mode since 2026-02-25 and out of support from 2027-02-25, and which alone was about a
- * sixth of each bundle (§8, *Bundles*).
+ * sixth of each bundle (§9, *Bundles*).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
