@@ -23,6 +23,7 @@ import { createValidator } from '#shared/onboarding/validation.ts';
 import { createPermissionChecker } from '#shared/permissions/permission-check.ts';
 import { createConnectionStore } from '#shared/store/connection-store.ts';
 import type { Platform } from '#shared/wiring/platform.ts';
+import type { CaptureClient } from '#shared/xray/tracer.ts';
 
 export const validatorInputSchema = z.union([
   eventBridgeEnvelope(DETAIL_TYPES.roleRegistered),
@@ -50,21 +51,25 @@ export function createRoleValidatorHandler(
 ) {
   const logger = platform.createLogger('role-validator');
   const metrics = platform.createMetrics('role-validator');
+  // The clients made for each customer session are traced as the platform's are (§11).
+  const captureClient: CaptureClient = (client) => platform.tracer.captureAWSv3Client(client);
   const validator = createValidator({
     store: createConnectionStore({ client: platform.documentClient, tableName: config.TABLE_NAME }),
     publisher: createEventPublisher({ client: platform.eventBridge, busName: config.EVENT_BUS_NAME }),
     answers: createAnswerSender({ policy: platform.responseUrlPolicy }),
-    prover: createRoleProver({ sts: platform.sts, ...proverOptions }),
+    prover: createRoleProver({ sts: platform.sts, captureClient, ...proverOptions }),
     templateCatalogue: config.TEMPLATE_CATALOGUE,
     permissions: createPermissionChecker({
       checks: config.PERMISSION_CHECKS,
       region: platform.region,
       endpoint: platform.awsEndpoint,
+      captureClient,
     }),
     membership: createMembershipChecker({
       describeOrganization: createDescribeOrganization({
         region: platform.region,
         endpoint: platform.awsEndpoint,
+        captureClient,
       }),
       ...(proverOptions.sleep ? { sleep: proverOptions.sleep } : {}),
     }),

@@ -6,6 +6,7 @@
  */
 import { DescribeOrganizationCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { Credentials } from '@aws-sdk/client-sts';
+import type { CaptureClient } from '../xray/tracer.ts';
 
 export type OrganizationLookup =
   | { kind: 'member'; organizationId: string; managementAccountId?: string }
@@ -34,9 +35,12 @@ export function organizationsEndpointFor(region: string): { url: string; signing
 export function createDescribeOrganization({
   region,
   endpoint,
+  captureClient,
 }: {
   region: string;
   endpoint?: string | undefined;
+  /** Traces each session's client (docs/architecture.md §11). */
+  captureClient?: CaptureClient;
 }): DescribeOrganization {
   const target = endpoint ? { url: endpoint, signingRegion: region } : organizationsEndpointFor(region);
   return async function describeOrganization(credentials) {
@@ -50,6 +54,7 @@ export function createDescribeOrganization({
         ...(credentials.SessionToken ? { sessionToken: credentials.SessionToken } : {}),
       },
     });
+    captureClient?.(client);
     try {
       const { Organization } = await client.send(new DescribeOrganizationCommand({}));
       if (!Organization?.Id) throw new Error('DescribeOrganization answered no organization id.');

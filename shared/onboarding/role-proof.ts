@@ -18,6 +18,7 @@ import {
 import { buildSessionName } from '@keyless/broker';
 import { sleep as defaultSleep } from '../backoff.ts';
 import { ROLE_ARN_PATTERN } from '../domain/sts-limits.ts';
+import type { CaptureClient } from '../xray/tracer.ts';
 
 export type ProofResult =
   /** `credentials`: the session of the proof, for the permission check that follows it. */
@@ -75,6 +76,8 @@ export interface RoleProverOptions {
   maxDelayMs?: number;
   /** AssumeRole attempts per step at most (IAM propagation takes 10–60 s; 12 attempts span about a minute). */
   maxAttempts?: number;
+  /** Traces the client each GetCallerIdentity of a session is made with (docs/architecture.md §11). */
+  captureClient?: CaptureClient;
 }
 
 /** The retry budget of one step of a proof: with the default backoff, 35–71 s of waiting. */
@@ -115,6 +118,7 @@ export function createRoleProver({
   baseDelayMs = 1_000,
   maxDelayMs = 8_000,
   maxAttempts = DEFAULT_PROOF_ATTEMPTS,
+  captureClient,
 }: RoleProverOptions) {
   const readIdentity: CallerIdentityReader =
     callerIdentity ??
@@ -127,6 +131,7 @@ export function createRoleProver({
           sessionToken: credentials.SessionToken!,
         },
       });
+      captureClient?.(client);
       try {
         return await client.send(new GetCallerIdentityCommand({}));
       } finally {

@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-iam';
 import type { Credentials } from '@aws-sdk/client-sts';
 import { ROLE_ARN_PATTERN } from '../domain/sts-limits.ts';
+import type { CaptureClient } from '../xray/tracer.ts';
 import { type PermissionCheck, resolveResource, resolveResources } from './checks.ts';
 import { type DenialLayer, LAYER_WORDS, layerOf, layerOfAccessDenied, UNSIMULATED_LAYERS } from './denial.ts';
 import { isProbeAction, type ProbeAction } from './probe-catalogue.ts';
@@ -48,6 +49,8 @@ export interface PermissionCheckerOptions {
   endpoint?: string | undefined;
   /** The probe calls, by action (tests replace them); the catalogue's by default. */
   probeCalls?: Partial<Record<ProbeAction, ProbeCall>>;
+  /** Traces each IAM and probe client made for a session (docs/architecture.md §11). */
+  captureClient?: CaptureClient;
   now?: () => Date;
 }
 
@@ -111,12 +114,13 @@ export function createPermissionChecker({
   region,
   endpoint,
   probeCalls = PROBE_CALLS,
+  captureClient,
   now = () => new Date(),
 }: PermissionCheckerOptions) {
   const clientFor: IamClientFor =
     iamFor ??
-    ((credentials) =>
-      new IAMClient({
+    ((credentials) => {
+      const client = new IAMClient({
         region,
         ...(endpoint ? { endpoint } : {}),
         credentials: {
@@ -124,7 +128,10 @@ export function createPermissionChecker({
           secretAccessKey: credentials.SecretAccessKey!,
           sessionToken: credentials.SessionToken!,
         },
-      }));
+      });
+      captureClient?.(client);
+      return client;
+    });
 
   /** The one call of an action's probe, if the config marks one. */
   async function probe(
@@ -140,6 +147,7 @@ export function createPermissionChecker({
       region: resource.split(':')[3] || region,
       credentials: place.credentials,
       endpoint,
+      captureClient,
     });
   }
 

@@ -8,6 +8,7 @@
  */
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Credentials } from '@aws-sdk/client-sts';
+import type { CaptureClient } from '../xray/tracer.ts';
 import { type DenialLayer, layerOfAccessDenied } from './denial.ts';
 import type { ProbeAction } from './probe-catalogue.ts';
 
@@ -23,6 +24,8 @@ export interface ProbeTarget {
   region: string;
   credentials: Credentials;
   endpoint?: string | undefined;
+  /** Traces the call's client (docs/architecture.md §11). */
+  captureClient?: CaptureClient | undefined;
 }
 
 /** One call; it throws what the SDK throws. */
@@ -54,7 +57,7 @@ const sdkCredentials = (credentials: Credentials) => ({
 });
 
 /** A client for one call: the role's session, its own region, and no retry (one call per probe). */
-const clientOptions = ({ region, credentials, endpoint }: ProbeTarget) => ({
+const clientOptions = ({ region, credentials, endpoint }: Omit<ProbeTarget, 'captureClient'>) => ({
   region,
   ...(endpoint ? { endpoint } : {}),
   credentials: sdkCredentials(credentials),
@@ -67,6 +70,7 @@ const nameIn = (arn: string, type: string) => arn.slice(arn.indexOf(type) + type
 export const PROBE_CALLS: Record<ProbeAction, ProbeCall> = {
   'dynamodb:DescribeTable': async (target) => {
     const client = new DynamoDBClient(clientOptions(target));
+    target.captureClient?.(client);
     try {
       await client.send(new DescribeTableCommand({ TableName: nameIn(target.resource, ':table/') }));
     } finally {

@@ -40,6 +40,12 @@ export interface TraceableClient {
   config: { region?: string | Provider<string> | undefined };
 }
 
+/**
+ * Captures a client made for one customer's session (the validator's IAM, Organizations, STS and
+ * probe clients): `tracer.captureAWSv3Client`, handed to what makes such clients.
+ */
+export type CaptureClient = (client: TraceableClient) => void;
+
 export interface Tracer {
   isTracingEnabled(): boolean;
   /** Adds a subsegment, and the outgoing trace header, to every call of `client` (once per stack). */

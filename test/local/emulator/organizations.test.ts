@@ -18,6 +18,7 @@ import {
   trustedPrincipalArns,
 } from '#shared/customer-template/template.ts';
 import { createMembershipChecker } from '#shared/onboarding/organization-membership.ts';
+import { createTracer } from '#shared/xray/tracer.ts';
 
 const PROVIDER = '999988887777';
 const CUSTOMER = '111122223333';
@@ -83,6 +84,32 @@ const checker = createMembershipChecker({
 });
 
 describe('DescribeOrganization on the local endpoint', () => {
+  it("is traced as an Organizations subsegment when the validator's tracer captures its client", async () => {
+    const documents: Record<string, unknown>[] = [];
+    const tracer = createTracer({
+      serviceName: 'role-validator',
+      sink: { send: (document) => documents.push(JSON.parse(JSON.stringify(document))) },
+      invocationHeader: () => 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
+    });
+    const credentials = await session();
+    const lookup = await createDescribeOrganization({
+      region: 'us-east-1',
+      endpoint: endpoint.url,
+      captureClient: (client) => tracer.captureAWSv3Client(client),
+    })(credentials);
+    expect(lookup).toMatchObject({ kind: 'member' });
+    expect(documents).toEqual([
+      expect.objectContaining({
+        name: 'Organizations',
+        namespace: 'aws',
+        parent_id: '53995c3f42cd8ad8',
+        aws: expect.objectContaining({ operation: 'DescribeOrganization' }),
+        http: { response: expect.objectContaining({ status: 200 }) },
+      }),
+    ]);
+    expect(JSON.stringify(documents)).not.toContain(credentials.SecretAccessKey);
+  });
+
   it("answers a member account's session with its organization", async () => {
     expect(await describeOrganization()).toMatchObject({ kind: 'member', organizationId: ORGANIZATION });
   });

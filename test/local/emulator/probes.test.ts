@@ -21,6 +21,7 @@ import {
 import { createPermissionChecker, describeMissing } from '#shared/permissions/permission-check.ts';
 import { PROBE_CALLS, runProbe } from '#shared/permissions/probes.ts';
 import { permissionChecksOfTemplate } from '#shared/permissions/template-checks.ts';
+import { createTracer } from '#shared/xray/tracer.ts';
 
 const PROVIDER = '999988887777';
 const CUSTOMER = '111122223333';
@@ -147,6 +148,30 @@ async function check(checked = config) {
 }
 
 describe('probes on the local endpoint', () => {
+  it("traces the IAM call and the probe as subsegments when the validator's tracer captures their clients", async () => {
+    const documents: Record<string, unknown>[] = [];
+    const tracer = createTracer({
+      serviceName: 'role-validator',
+      sink: { send: (document) => documents.push(JSON.parse(JSON.stringify(document))) },
+      invocationHeader: () => 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
+    });
+    const credentials = await session();
+    const report = await createPermissionChecker({
+      checks: permissionChecksOfTemplate(config),
+      region: 'us-east-1',
+      endpoint: endpoint.url,
+      captureClient: (client) => tracer.captureAWSv3Client(client),
+    }).check({ roleArn: role.arn, credentials });
+    expect(report.missing).toEqual([]);
+    expect(documents.map((d) => [d.name, (d.aws as { operation: string }).operation])).toEqual([
+      ['IAM', 'SimulatePrincipalPolicy'],
+      ['DynamoDB', 'DescribeTable'],
+    ]);
+    // The probe's table does not exist: DynamoDB's authorized ResourceNotFoundException, a 400.
+    expect(documents[1]).toMatchObject({ error: true, http: { response: { status: 400 } } });
+    expect(JSON.stringify(documents)).not.toContain(credentials.SecretAccessKey);
+  });
+
   it('finds the probed action allowed with one IAM call and one probe call', async () => {
     const { report, simulatorCalls, probeCalls } = await check();
     expect(report).toEqual({ checkedAt: expect.any(String), missing: [], optionalMissing: [] });
