@@ -28,12 +28,16 @@ export function createValidationQueue(deps: ValidationQueueDependencies) {
   const caps = deps.caps ?? DEFAULT_PENDING_CAPS;
   const sleep = deps.sleep ?? defaultSleep;
 
-  /** `Role Registered` for a request that has just been given its slot. */
-  async function announce(connection: Connection, requestId: string, requestType: 'Create' | 'Update') {
+  /** `Role Registered` for a request that has just been given its slot: false when not published. */
+  async function announce(
+    connection: Connection,
+    requestId: string,
+    requestType: 'Create' | 'Update',
+  ): Promise<boolean> {
     const roleArn =
       ('pendingRoleArn' in connection ? connection.pendingRoleArn : undefined) ??
       (connection.authMethod === 'ROLE' ? connection.roleArn : undefined);
-    if (!roleArn) return;
+    if (!roleArn) return true;
     const { failed } = await publisher.publish([
       {
         detailType: DETAIL_TYPES.roleRegistered,
@@ -48,10 +52,11 @@ export function createValidationQueue(deps: ValidationQueueDependencies) {
       },
     ]);
     if (failed.length > 0) {
-      // The slot frees itself at the request's deadline; the stack is then answered by its timeout.
       logger.error('Role Registered of a dequeued request not published', { requestId, failed });
       metrics.addMetric('EventPublishFailed', MetricUnit.Count, failed.length);
+      return false;
     }
+    return true;
   }
 
   /**
@@ -84,15 +89,18 @@ export function createValidationQueue(deps: ValidationQueueDependencies) {
         await store.dropQueued({ customerId, setupId, accountId: claim.accountId, until: claim.until });
         continue;
       }
+      const request = { customerId, accountId: claim.accountId, setupId, requestId: pending.requestId };
+      if (!(await announce(connection, pending.requestId, pending.requestType))) {
+        // Unannounced, it would hold its slot unproven until its deadline: back to the head of the
+        // queue, for the next drain (any verdict or registration of the setup). EventBridge refused
+        // even after the publisher's retries, so this drain stops here.
+        const requeued = await store.requeuePromoted({ ...request, until: claim.until });
+        logger.warn('Dequeued registration put back in its queue', { ...request, requeued });
+        break;
+      }
       promoted++;
       metrics.addMetric('RegistrationDequeued', MetricUnit.Count, 1);
-      logger.info('Queued registration given its validation slot', {
-        customerId,
-        accountId: claim.accountId,
-        setupId,
-        requestId: pending.requestId,
-      });
-      await announce(connection, pending.requestId, pending.requestType);
+      logger.info('Queued registration given its validation slot', request);
     }
     return promoted;
   }

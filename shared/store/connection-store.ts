@@ -120,6 +120,9 @@ export function createConnectionStore({
     /** Gives the head of an organization setup's queue its validation slot (docs/architecture.md §9.7). */
     promoteQueued: setups.promoteQueued,
 
+    /** Puts a promoted request whose `Role Registered` was not published back in its queue (§9.7). */
+    requeuePromoted: setups.requeuePromoted,
+
     /** Takes a request that no longer waits out of a setup's queue. */
     dropQueued: setups.dropQueued,
 

@@ -327,6 +327,73 @@ export function createSetups(table: StoreTable) {
       }
     },
 
+    /**
+     * Undoes a promotion whose `Role Registered` could not be published (docs/architecture.md §9.7):
+     * the account's slot goes back to being its place in the queue, and its pending request is
+     * queued again, in one transaction. False when either changed since (a verdict, a newer request).
+     */
+    async requeuePromoted(entry: {
+      customerId: string;
+      setupId: string;
+      accountId: string;
+      until: number;
+      requestId: string;
+    }): Promise<boolean> {
+      const changed = new ConflictError('The promoted request changed since it was promoted.');
+      try {
+        await transactWrite(table, [
+          {
+            item: {
+              Update: {
+                TableName: tableName,
+                Key: itemKeys.setup(entry.customerId, entry.setupId),
+                // Like a released slot, no slot version: a claim read before sees one slot fewer
+                // free than there is, never more.
+                UpdateExpression: 'REMOVE #slots.#account SET #queue.#account = :until',
+                ConditionExpression: '#slots.#account = :until AND attribute_exists(#queue)',
+                ExpressionAttributeNames: {
+                  '#slots': 'pendingValidations',
+                  '#queue': 'queuedValidations',
+                  '#account': entry.accountId,
+                },
+                ExpressionAttributeValues: { ':until': entry.until },
+              },
+            },
+            onConditionFailed: () => changed,
+          },
+          {
+            item: {
+              Update: {
+                TableName: tableName,
+                Key: itemKeys.connection(entry.customerId, entry.accountId),
+                UpdateExpression: 'SET #pending.#queued = :true',
+                ConditionExpression:
+                  '#pending.#requestId = :requestId AND attribute_not_exists(#pending.#queued) AND #pending.#slotSetupId = :setupId AND #pending.#deadline = :until',
+                ExpressionAttributeNames: {
+                  '#pending': 'pendingAnswer',
+                  '#queued': 'queued',
+                  '#requestId': 'requestId',
+                  '#slotSetupId': 'slotSetupId',
+                  '#deadline': 'deadline',
+                },
+                ExpressionAttributeValues: {
+                  ':requestId': entry.requestId,
+                  ':true': true,
+                  ':setupId': entry.setupId,
+                  ':until': entry.until,
+                },
+              },
+            },
+            onConditionFailed: () => changed,
+          },
+        ]);
+        return true;
+      } catch (error) {
+        if (error === changed) return false;
+        throw error;
+      }
+    },
+
     /** Takes an account out of a setup's queue, if it still waits there with this deadline. */
     async dropQueued(entry: {
       customerId: string;

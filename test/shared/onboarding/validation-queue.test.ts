@@ -192,6 +192,41 @@ describe('an organization setup’s queue', () => {
     expect(announced).toHaveLength(1);
   });
 
+  it('puts a request it could not announce back at the head of the queue, without its slot, for the next drain', async () => {
+    const setup = await organizationSetup();
+    const [a, b, waiting] = accountsOf(3) as [string, string, string];
+    for (const id of [a, b, waiting]) await registration().register(requestFor(setup, id));
+    const key = { customerId: setup.customerId, setupId: setup.setupId };
+    const before = await store.getSetup(setup.customerId, setup.setupId);
+    await store.releaseValidationSlot({ ...key, accountId: a, until: before?.pendingValidations?.[a] ?? 0 });
+    // EventBridge refuses every entry, through all of the publisher's retries.
+    eventBridge.on(PutEventsCommand).resolves({
+      FailedEntryCount: 1,
+      Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'try again' }],
+    });
+    announced = [];
+
+    expect(await createValidationQueue(common()).drain(key)).toBe(0);
+    const after = await store.getSetup(setup.customerId, setup.setupId);
+    expect(Object.keys(after?.pendingValidations ?? {})).toEqual([b]);
+    expect(after?.queuedValidations).toEqual({ [waiting]: before?.queuedValidations?.[waiting] });
+    const connection = await store.getConnection(setup.customerId, waiting);
+    expect(connection && 'pendingAnswer' in connection && connection.pendingAnswer?.queued).toBe(true);
+
+    // EventBridge is back: the next drain promotes and announces it.
+    eventBridge
+      .on(PutEventsCommand)
+      .callsFake((input: { Entries: { DetailType: string; Detail: string }[] }) => {
+        for (const entry of input.Entries) announced.push(JSON.parse(entry.Detail));
+        return { FailedEntryCount: 0, Entries: input.Entries.map(() => ({ EventId: randomUUID() })) };
+      });
+    expect(await createValidationQueue(common()).drain(key)).toBe(1);
+    expect(announced.map((e) => e.accountId)).toEqual([waiting]);
+    const drained = await store.getSetup(setup.customerId, setup.setupId);
+    expect(Object.keys(drained?.pendingValidations ?? {}).sort()).toEqual([b, waiting].sort());
+    expect(drained?.queuedValidations).toEqual({});
+  });
+
   it('drops an entry whose request no longer waits, and gives the slot to the next one', async () => {
     const setup = await organizationSetup();
     const [a, b, gone, waiting] = accountsOf(4) as [string, string, string, string];
