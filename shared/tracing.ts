@@ -7,13 +7,18 @@
  */
 import { countWithDimension, DIMENSIONS, METRIC_NAMES } from './metrics.ts';
 import type { MetricSink } from './onboarding/dependencies.ts';
-import { createTracer as createXRayTracer, type Tracer } from './xray/tracer.ts';
+import { createXRayTracer, type Tracer } from './xray/tracer.ts';
 
 export type { Tracer } from './xray/tracer.ts';
 
-export function createTracer(serviceName: string, options: { enabled?: boolean } = {}): Tracer {
+export function createTracer(
+  serviceName: string,
+  options: { enabled?: boolean; env?: Record<string, string | undefined> } = {},
+): Tracer {
+  const env = options.env ?? process.env;
   return createXRayTracer({
-    serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? serviceName,
+    serviceName: env.POWERTOOLS_SERVICE_NAME ?? serviceName,
+    env,
     ...(options.enabled === false ? { enabled: false } : {}),
   });
 }

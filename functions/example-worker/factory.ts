@@ -81,7 +81,8 @@ export function createExampleWorkerHandler(
   const broker = countingVends(traced, metrics);
   const { region, awsEndpoint: endpoint } = platform;
 
-  // The tracer wraps the whole chain: every middleware runs inside the invocation's subsegment.
+  // The tracer wraps the whole chain: every middleware runs in the invocation's
+  // subsegment (docs/architecture.md §11).
   return platform.tracer.traceHandler(
     middy<unknown, ExampleWorkerResult>()
       .use(injectLambdaContext(logger, { resetKeys: true }))

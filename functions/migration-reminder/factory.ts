@@ -50,7 +50,8 @@ export function createMigrationReminderHandler(
     metrics,
   };
 
-  // The tracer wraps the whole chain: every middleware runs inside the invocation's subsegment.
+  // The tracer wraps the whole chain: every middleware runs in the invocation's
+  // subsegment (docs/architecture.md §11).
   return platform.tracer.traceHandler(
     middy<unknown, MigrationReminderSummary>()
       .use(injectLambdaContext(logger, { resetKeys: true }))

@@ -26,7 +26,7 @@ export function createRegistrationCallbackHandler(
   const registration = createRegistrationHandler({
     store: createConnectionStore({ client: platform.documentClient, tableName: config.TABLE_NAME }),
     publisher: createEventPublisher({ client: platform.eventBridge, busName: config.EVENT_BUS_NAME }),
-    answers: createAnswerSender({ policy: platform.responseUrlPolicy }),
+    answers: createAnswerSender({ policy: platform.responseUrlPolicy, tracer: platform.tracer }),
     responseUrlPolicy: platform.responseUrlPolicy,
     logger,
     metrics,
@@ -35,7 +35,8 @@ export function createRegistrationCallbackHandler(
     ...(platform.now ? { now: platform.now } : {}),
   });
 
-  // The tracer wraps the whole chain: every middleware runs inside the invocation's subsegment.
+  // The tracer wraps the whole chain: every middleware runs in the invocation's
+  // subsegment (docs/architecture.md §11).
   return platform.tracer.traceHandler(
     middy<RegistrationEvent, { outcomes: RegistrationOutcome['kind'][] }>()
       .use(injectLambdaContext(logger, { resetKeys: true }))

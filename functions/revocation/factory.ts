@@ -33,13 +33,14 @@ export function createRevocationHandler(
     store: createConnectionStore({ client: platform.documentClient, tableName: config.TABLE_NAME }),
     publisher: createEventPublisher({ client: platform.eventBridge, busName: config.EVENT_BUS_NAME }),
     // A stack deleted while its Create still waits for validation gets that Create answered FAILED.
-    answers: createAnswerSender({ policy: platform.responseUrlPolicy }),
+    answers: createAnswerSender({ policy: platform.responseUrlPolicy, tracer: platform.tracer }),
     logger,
     metrics,
     ...(platform.now ? { now: platform.now } : {}),
   });
 
-  // The tracer wraps the whole chain: every middleware runs inside the invocation's subsegment.
+  // The tracer wraps the whole chain: every middleware runs in the invocation's
+  // subsegment (docs/architecture.md §11).
   return platform.tracer.traceHandler(
     middy<RevocationInput>()
       .use(injectLambdaContext(logger, { resetKeys: true }))

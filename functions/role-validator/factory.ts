@@ -51,12 +51,12 @@ export function createRoleValidatorHandler(
 ) {
   const logger = platform.createLogger('role-validator');
   const metrics = platform.createMetrics('role-validator');
-  // The clients made for each customer session are traced as the platform's are (§11).
+  // The clients made for each customer session are traced as the platform's are (docs/architecture.md §11).
   const captureClient: CaptureClient = (client) => platform.tracer.captureAWSv3Client(client);
   const validator = createValidator({
     store: createConnectionStore({ client: platform.documentClient, tableName: config.TABLE_NAME }),
     publisher: createEventPublisher({ client: platform.eventBridge, busName: config.EVENT_BUS_NAME }),
-    answers: createAnswerSender({ policy: platform.responseUrlPolicy }),
+    answers: createAnswerSender({ policy: platform.responseUrlPolicy, tracer: platform.tracer }),
     prover: createRoleProver({ sts: platform.sts, captureClient, ...proverOptions }),
     templateCatalogue: config.TEMPLATE_CATALOGUE,
     permissions: createPermissionChecker({
@@ -80,7 +80,8 @@ export function createRoleValidatorHandler(
     ...(platform.now ? { now: platform.now } : {}),
   });
 
-  // The tracer wraps the whole chain: every middleware runs inside the invocation's subsegment.
+  // The tracer wraps the whole chain: every middleware runs in the invocation's
+  // subsegment (docs/architecture.md §11).
   return platform.tracer.traceHandler(
     middy<ValidatorInput, unknown, Error, Context>()
       .use(injectLambdaContext(logger, { resetKeys: true }))

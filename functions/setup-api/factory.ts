@@ -34,7 +34,7 @@ export function createSetupApiHandler(
   const store = createConnectionStore({ client: platform.documentClient, tableName: config.TABLE_NAME });
   const publisher = createEventPublisher({ client: platform.eventBridge, busName: config.EVENT_BUS_NAME });
   const idempotency = createSetupIdempotency({ tableName: config.TABLE_NAME, client: platform.dynamoDb });
-  const answers = createAnswerSender({ policy: platform.responseUrlPolicy });
+  const answers = createAnswerSender({ policy: platform.responseUrlPolicy, tracer: platform.tracer });
   const clock = {
     ...(platform.now ? { now: platform.now } : {}),
     // The organization setups' share of the validator (invariant 10).
@@ -69,7 +69,8 @@ export function createSetupApiHandler(
     }),
   );
 
-  // The tracer wraps the whole chain: every middleware runs inside the invocation's subsegment.
+  // The tracer wraps the whole chain: every middleware runs in the invocation's
+  // subsegment (docs/architecture.md §11).
   return platform.tracer.traceHandler(
     middy<ApiGatewayEvent, ApiResponse, Error, Context>()
       .use(injectLambdaContext(logger, { resetKeys: true }))

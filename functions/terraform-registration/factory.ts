@@ -25,7 +25,7 @@ export function createTerraformRegistrationHandler(
   const metrics = platform.createMetrics('terraform-registration');
   const store = createConnectionStore({ client: platform.documentClient, tableName: config.TABLE_NAME });
   const publisher = createEventPublisher({ client: platform.eventBridge, busName: config.EVENT_BUS_NAME });
-  const answers = createAnswerSender({ policy: platform.responseUrlPolicy });
+  const answers = createAnswerSender({ policy: platform.responseUrlPolicy, tracer: platform.tracer });
   const clock = {
     ...(platform.now ? { now: platform.now } : {}),
     // The organization setups' share of the validator (invariant 10).
@@ -45,7 +45,8 @@ export function createTerraformRegistrationHandler(
     revoker: createRevoker({ store, publisher, answers, logger, metrics, ...clock }),
   });
 
-  // The tracer wraps the whole chain: every middleware runs inside the invocation's subsegment.
+  // The tracer wraps the whole chain: every middleware runs in the invocation's
+  // subsegment (docs/architecture.md §11).
   return platform.tracer.traceHandler(
     middy<unknown, unknown, Error, Context>()
       .use(injectLambdaContext(logger, { resetKeys: true }))

@@ -5,6 +5,7 @@
  * The sender re-checks the allow-list itself, so no caller can make it send anywhere else.
  */
 import { backoffDelay, sleep as defaultSleep } from '../backoff.ts';
+import type { Subsegment, Tracer } from '../xray/tracer.ts';
 import type { ResponseUrlPolicy } from './response-url.ts';
 
 /** CloudFormation's limit on the response object. */
@@ -105,6 +106,8 @@ export interface AnswerSenderOptions {
   baseDelayMs?: number;
   /** Per-attempt timeout. */
   timeoutMs?: number;
+  /** Traces each delivery, all its attempts, as one `CloudFormation answer` subsegment (§11). */
+  tracer?: Pick<Tracer, 'captureAsyncFunc'>;
 }
 
 /** What S3 means by the statuses a pre-signed PUT can meet. */
@@ -157,7 +160,61 @@ export function createAnswerSender({
   maxAttempts = 4,
   baseDelayMs = 250,
   timeoutMs = 5_000,
+  tracer,
 }: AnswerSenderOptions): AnswerSender {
+  /**
+   * What the trace keeps of a delivery: the answer's status, the attempts, S3's last status, and
+   * the URL's origin only (its query is the pre-signed signature).
+   */
+  function recordDelivery(
+    subsegment: Subsegment | undefined,
+    target: URL,
+    answer: CloudFormationAnswer,
+    delivery: AnswerDelivery,
+  ) {
+    if (!subsegment) return;
+    subsegment.recordRequest('PUT', target.origin);
+    subsegment.addAnnotation('answerStatus', answer.Status);
+    subsegment.addAnnotation('attempts', delivery.attempts);
+    if (delivery.status !== undefined) subsegment.recordResponse(delivery.status);
+    if (!delivery.delivered)
+      subsegment.addError(Object.assign(new Error(delivery.error), { name: delivery.cause }));
+  }
+
+  /** PUTs `body` to `target`, retrying what is worth another try. */
+  async function deliverWithRetries(target: string, body: string): Promise<AnswerDelivery> {
+    let last: AnswerDelivery = { delivered: false, attempts: 0, cause: 'other', error: 'not sent' };
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      if (attempt > 1) await sleep(backoffDelay(baseDelayMs, attempt - 1));
+      try {
+        const response = await fetch(target, {
+          method: 'PUT',
+          // An empty Content-Type, explicitly: fetch would otherwise send text/plain and S3
+          // would reject the pre-signed request.
+          headers: { 'content-type': '' },
+          body,
+          // A pre-signed S3 PUT never redirects; following one could lead anywhere.
+          redirect: 'error',
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+        await response.body?.cancel();
+        if (response.ok) return { delivered: true, attempts: attempt, status: response.status };
+        const meaning = S3_STATUS_MEANING[response.status];
+        last = {
+          delivered: false,
+          attempts: attempt,
+          status: response.status,
+          cause: 'http-status',
+          error: `HTTP ${response.status}${meaning ? ` (${meaning})` : ''}`,
+        };
+        if (!isRetryableStatus(response.status)) return last;
+      } catch (error) {
+        last = { delivered: false, attempts: attempt, ...describeFetchFailure(error, timeoutMs) };
+      }
+    }
+    return last;
+  }
+
   return {
     async send(responseUrl, answer) {
       const verdict = policy(responseUrl);
@@ -170,37 +227,13 @@ export function createAnswerSender({
         };
       }
       const body = serializeAnswer(answer);
-      const target = new URL(responseUrl).href;
-      let last: AnswerDelivery = { delivered: false, attempts: 0, cause: 'other', error: 'not sent' };
-      for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-        if (attempt > 1) await sleep(backoffDelay(baseDelayMs, attempt - 1));
-        try {
-          const response = await fetch(target, {
-            method: 'PUT',
-            // An empty Content-Type, explicitly: fetch would otherwise send text/plain and S3
-            // would reject the pre-signed request.
-            headers: { 'content-type': '' },
-            body,
-            // A pre-signed S3 PUT never redirects; following one could lead anywhere.
-            redirect: 'error',
-            signal: AbortSignal.timeout(timeoutMs),
-          });
-          await response.body?.cancel();
-          if (response.ok) return { delivered: true, attempts: attempt, status: response.status };
-          const meaning = S3_STATUS_MEANING[response.status];
-          last = {
-            delivered: false,
-            attempts: attempt,
-            status: response.status,
-            cause: 'http-status',
-            error: `HTTP ${response.status}${meaning ? ` (${meaning})` : ''}`,
-          };
-          if (!isRetryableStatus(response.status)) return last;
-        } catch (error) {
-          last = { delivered: false, attempts: attempt, ...describeFetchFailure(error, timeoutMs) };
-        }
-      }
-      return last;
+      const url = new URL(responseUrl);
+      const deliver = async (subsegment: Subsegment | undefined) => {
+        const delivery = await deliverWithRetries(url.href, body);
+        recordDelivery(subsegment, url, answer, delivery);
+        return delivery;
+      };
+      return tracer ? tracer.captureAsyncFunc('CloudFormation answer', deliver) : deliver(undefined);
     },
   };
 }

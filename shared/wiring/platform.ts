@@ -66,14 +66,11 @@ export function awsPlatform<C extends Partial<AwsClients>>(
   clients: C,
   env: Record<string, string | undefined> = process.env,
 ): PlatformBase & C {
-  const tracer = createTracer(env.POWERTOOLS_SERVICE_NAME ?? 'keyless');
-  // The document client shares its DynamoDB client's middleware stack: each stack is captured once.
-  const captured = new Set<unknown>();
-  for (const client of Object.values(clients) as AwsClients[keyof AwsClients][]) {
-    if (captured.has(client.middlewareStack)) continue;
-    captured.add(client.middlewareStack);
+  const tracer = createTracer(env.POWERTOOLS_SERVICE_NAME ?? 'keyless', { env });
+  // The document client shares its DynamoDB client's middleware stack; a capture replaces any
+  // earlier one on a stack, so each stack traces each call once.
+  for (const client of Object.values(clients) as AwsClients[keyof AwsClients][])
     tracer.captureAWSv3Client(client);
-  }
   return {
     ...clients,
     tracer,

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DIMENSIONS, METRIC_NAMES } from '#shared/metrics.ts';
 import { createTracer, observeAssumeRole } from '#shared/tracing.ts';
-import { createTracer as createXRayTracer } from '#shared/xray/tracer.ts';
+import { createXRayTracer } from '#shared/xray/tracer.ts';
 
 const CREDENTIALS = {
   AccessKeyId: 'ASIAEXAMPLE',

@@ -14,6 +14,7 @@ import {
   serializeAnswer,
 } from '#shared/cloudformation/answer.ts';
 import { createResponseUrlPolicy } from '#shared/cloudformation/response-url.ts';
+import { createXRayTracer } from '#shared/xray/tracer.ts';
 import { startResponseServer } from '../../support/response-server.ts';
 
 let server: Awaited<ReturnType<typeof startResponseServer>>;
@@ -192,6 +193,45 @@ describe('createAnswerSender', () => {
         error: expect.stringMatching(/ECONNREFUSED/),
       });
     });
+  });
+
+  it('traces each delivery as one remote subsegment: the origin, the answer, the attempts, the last status', async () => {
+    const documents: Record<string, unknown>[] = [];
+    const tracer = createXRayTracer({
+      serviceName: 'registration-callback',
+      sink: { send: (document) => documents.push(JSON.parse(JSON.stringify(document))) },
+      invocationHeader: () => 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
+    });
+    const sender = createAnswerSender({
+      policy: localResponseUrlPolicy(server.origin),
+      sleep: noSleep,
+      tracer,
+    });
+    server.failNext(503);
+    await sender.send(server.url('traced-1'), answer({ RequestId: 'traced-1', Status: 'SUCCESS' }));
+    server.failNext(403);
+    await sender.send(
+      server.url('traced-2'),
+      answer({ RequestId: 'traced-2', Status: 'FAILED', Reason: 'x' }),
+    );
+
+    expect(documents).toEqual([
+      expect.objectContaining({
+        name: 'CloudFormation answer',
+        namespace: 'remote',
+        http: { request: { method: 'PUT', url: server.origin }, response: { status: 200 } },
+        annotations: { answerStatus: 'SUCCESS', attempts: 2 },
+      }),
+      expect.objectContaining({
+        http: { request: { method: 'PUT', url: server.origin }, response: { status: 403 } },
+        annotations: { answerStatus: 'FAILED', attempts: 1 },
+        error: true,
+        cause: { exceptions: [expect.objectContaining({ type: 'http-status' })] },
+      }),
+    ]);
+    expect(documents[1]?.fault).toBeUndefined();
+    // Never the pre-signed URL's path or signature.
+    expect(JSON.stringify(documents)).not.toMatch(/X-Amz-Signature|traced-1|traced-2/);
   });
 
   it('never contacts a URL the allow-list refuses', async () => {

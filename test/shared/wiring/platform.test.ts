@@ -5,7 +5,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { STSClient } from '@aws-sdk/client-sts';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDocumentClient } from '#shared/clients/dynamodb.ts';
 import { awsPlatform } from '#shared/wiring/platform.ts';
 import { XRAY_MIDDLEWARE_NAME as XRAY_MIDDLEWARE } from '#shared/xray/tracer.ts';
@@ -13,18 +13,15 @@ import { XRAY_MIDDLEWARE_NAME as XRAY_MIDDLEWARE } from '#shared/xray/tracer.ts'
 const xrayMiddlewareOf = (client: { middlewareStack: { identify(): string[] } }) =>
   client.middlewareStack.identify().filter((entry) => entry.startsWith(XRAY_MIDDLEWARE));
 
-describe('awsPlatform', () => {
-  beforeEach(() => {
-    // The tracer is on where Lambda names an X-Ray daemon (shared/xray/tracer.ts).
-    vi.stubEnv('AWS_XRAY_DAEMON_ADDRESS', '169.254.79.129:2000');
-  });
-  afterEach(() => vi.unstubAllEnvs());
+/** The tracer is on where Lambda names an X-Ray daemon (shared/xray/tracer.ts). */
+const LAMBDA = { AWS_XRAY_DAEMON_ADDRESS: '169.254.79.129:2000' };
 
+describe('awsPlatform', () => {
   it('captures every client it is given, the document client and its DynamoDB client once together', () => {
     const dynamoDb = new DynamoDBClient({ region: 'us-east-1' });
     const documentClient = createDocumentClient(dynamoDb);
     const eventBridge = new EventBridgeClient({ region: 'us-east-1' });
-    awsPlatform({ dynamoDb, documentClient, eventBridge }, { AWS_REGION: 'us-east-1' });
+    awsPlatform({ dynamoDb, documentClient, eventBridge }, { ...LAMBDA, AWS_REGION: 'us-east-1' });
     expect(xrayMiddlewareOf(dynamoDb)).toHaveLength(1);
     expect(xrayMiddlewareOf(documentClient)).toHaveLength(1);
     expect(xrayMiddlewareOf(eventBridge)).toHaveLength(1);
@@ -32,8 +29,15 @@ describe('awsPlatform', () => {
 
   it('captures a document client handed without its DynamoDB client', () => {
     const documentClient = createDocumentClient(new DynamoDBClient({ region: 'us-east-1' }));
-    awsPlatform({ documentClient }, {});
+    awsPlatform({ documentClient }, LAMBDA);
     expect(xrayMiddlewareOf(documentClient)).toHaveLength(1);
+  });
+
+  it('captures nothing where the environment names no X-Ray daemon', () => {
+    const eventBridge = new EventBridgeClient({ region: 'us-east-1' });
+    const platform = awsPlatform({ eventBridge }, { AWS_REGION: 'us-east-1' });
+    expect(platform.tracer.isTracingEnabled()).toBe(false);
+    expect(xrayMiddlewareOf(eventBridge)).toEqual([]);
   });
 
   it('holds only the clients it was given, and the region and name Lambda sets', () => {

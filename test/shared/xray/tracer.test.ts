@@ -7,9 +7,14 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '#shared/clients/dynamodb.ts';
-import { createTracer, type Tracer, XRAY_MIDDLEWARE_NAME } from '#shared/xray/tracer.ts';
+import {
+  createXRayTracer,
+  lambdaTraceHeader,
+  type Tracer,
+  XRAY_MIDDLEWARE_NAME,
+} from '#shared/xray/tracer.ts';
 import { createTestTable } from '../../support/dynamodb.ts';
 
 const TRACE_ID = '1-5759e988-bd862e3fe1be46a994272793';
@@ -29,7 +34,7 @@ afterAll(() => table.drop());
 function tracedTable(header: string | undefined, env: Record<string, string | undefined> = {}) {
   const documents: Document[] = [];
   const sentHeaders: (string | undefined)[] = [];
-  const tracer = createTracer({
+  const tracer = createXRayTracer({
     serviceName: 'role-validator',
     sink: { send: (document) => documents.push(JSON.parse(JSON.stringify(document))) },
     invocationHeader: () => header,
@@ -94,6 +99,29 @@ describe('the X-Ray tracer', () => {
     await handler();
     await handler();
     expect(documents.map((d) => (d.annotations as { ColdStart: boolean }).ColdStart)).toEqual([true, false]);
+  });
+
+  it("records an HTTP answer's status on the handler's subsegment: error for a 4xx, fault for a 5xx", async () => {
+    const { tracer, documents } = tracedTable(SAMPLED);
+    for (const statusCode of [200, 404, 500])
+      await tracer.traceHandler(async () => ({ statusCode, body: '{}' }))();
+    expect(documents.map((d) => [d.http, d.error, d.fault])).toEqual([
+      [{ response: { status: 200 } }, undefined, undefined],
+      [{ response: { status: 404 } }, true, undefined],
+      [{ response: { status: 500 } }, undefined, true],
+    ]);
+  });
+
+  it("takes a provisioned environment's first invocation for no cold start", async () => {
+    const { documents } = tracedTable(SAMPLED);
+    const tracer = createXRayTracer({
+      serviceName: 'setup-api',
+      sink: { send: (document) => documents.push(JSON.parse(JSON.stringify(document))) },
+      invocationHeader: () => SAMPLED,
+      env: { AWS_LAMBDA_INITIALIZATION_TYPE: 'provisioned-concurrency' },
+    });
+    await tracer.traceHandler(async () => 'done')();
+    expect(documents[0]?.annotations).toMatchObject({ ColdStart: false });
   });
 
   it("carries the trace on to each call, naming the call's own subsegment and keeping Lambda's lineage", async () => {
@@ -183,7 +211,7 @@ describe('the X-Ray tracer', () => {
       endpoint: await localEndpoint(),
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
-    const tracer = createTracer({
+    const tracer = createXRayTracer({
       serviceName: 'role-validator',
       sink: {
         send: () => {
@@ -279,13 +307,13 @@ describe('the X-Ray tracer', () => {
   });
 
   it('built disabled, or without a daemon address, is off and captures nothing', () => {
-    const disabled: Tracer = createTracer({
+    const disabled: Tracer = createXRayTracer({
       serviceName: 'x',
       enabled: false,
       invocationHeader: () => SAMPLED,
     });
-    const noDaemon: Tracer = createTracer({ serviceName: 'x', env: {}, invocationHeader: () => SAMPLED });
-    const withDaemon: Tracer = createTracer({
+    const noDaemon: Tracer = createXRayTracer({ serviceName: 'x', env: {}, invocationHeader: () => SAMPLED });
+    const withDaemon: Tracer = createXRayTracer({
       serviceName: 'x',
       env: { AWS_XRAY_DAEMON_ADDRESS: '169.254.79.129:2000' },
     });
@@ -298,10 +326,49 @@ describe('the X-Ray tracer', () => {
   });
 
   it('captures a client once however often it is captured', () => {
-    const tracer = createTracer({ serviceName: 'x', sink: { send: () => {} } });
+    const tracer = createXRayTracer({ serviceName: 'x', sink: { send: () => {} } });
     const stack = new DynamoDBClient({ region: 'us-east-1' }).middlewareStack;
     tracer.captureAWSv3Client({ middlewareStack: stack, config: {} });
     tracer.captureAWSv3Client({ middlewareStack: stack, config: {} });
     expect(stack.identify().filter((entry) => entry.startsWith(XRAY_MIDDLEWARE_NAME))).toHaveLength(1);
+  });
+});
+
+describe("Lambda's trace header", () => {
+  afterEach(() => {
+    delete (globalThis as { awslambda?: unknown }).awslambda;
+  });
+
+  it("is the invocation's _X_AMZN_TRACE_ID, read at each invocation", () => {
+    const env: Record<string, string | undefined> = { _X_AMZN_TRACE_ID: SAMPLED };
+    expect(lambdaTraceHeader(env)).toBe(SAMPLED);
+    env._X_AMZN_TRACE_ID = UNSAMPLED;
+    expect(lambdaTraceHeader(env)).toBe(UNSAMPLED);
+  });
+
+  it("is the runtime's per-invocation store's where there is one (several invocations in one environment)", () => {
+    (globalThis as { awslambda?: unknown }).awslambda = { InvokeStore: { getXRayTraceId: () => UNSAMPLED } };
+    expect(lambdaTraceHeader({ _X_AMZN_TRACE_ID: SAMPLED })).toBe(UNSAMPLED);
+    (globalThis as { awslambda?: unknown }).awslambda = { InvokeStore: { getXRayTraceId: () => undefined } };
+    expect(lambdaTraceHeader({ _X_AMZN_TRACE_ID: SAMPLED })).toBe(SAMPLED);
+  });
+
+  it('is none when the store cannot be read, and the invocation runs untraced', async () => {
+    (globalThis as { awslambda?: unknown }).awslambda = {
+      InvokeStore: {
+        getXRayTraceId: () => {
+          throw new Error('no store');
+        },
+      },
+    };
+    expect(lambdaTraceHeader({ _X_AMZN_TRACE_ID: SAMPLED })).toBeUndefined();
+    const documents: unknown[] = [];
+    const tracer = createXRayTracer({
+      serviceName: 'x',
+      sink: { send: (document) => documents.push(document) },
+      env: { _X_AMZN_TRACE_ID: SAMPLED },
+    });
+    expect(await tracer.traceHandler(async () => 'answer')()).toBe('answer');
+    expect(documents).toEqual([]);
   });
 });
