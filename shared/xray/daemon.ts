@@ -32,16 +32,15 @@ export function createDaemonSink(
 ): SegmentSink | undefined {
   const daemon = parseDaemonAddress(address);
   if (!daemon) return undefined;
-  let socket: Socket | undefined;
+  // Bound at init, not at the first send: an unbound socket queues its first datagram until the
+  // bind completes, and the one a handler sends last would then wait for the environment to thaw.
+  const socket: Socket = createSocket('udp4');
+  socket.on('error', () => {});
+  socket.bind(0);
+  // Neither the socket nor a pending send may keep a finished process (a test, a local run) alive.
+  socket.unref();
   return {
     send(document) {
-      if (!socket) {
-        socket = createSocket('udp4');
-        // A pending send must not keep a finished process (a test, a local run) alive, and a socket
-        // error must not end it.
-        socket.unref();
-        socket.on('error', () => {});
-      }
       const message = Buffer.from(PROTOCOL_HEADER + JSON.stringify(document));
       if (message.length > MAX_DOCUMENT_BYTES) return;
       socket.send(message, daemon.port, daemon.host, () => {});
