@@ -55,6 +55,35 @@ function actionList(value: string): string[] {
   return actions;
 }
 
+/** DynamoDB actions only: what a table's resource-based policy takes. */
+function dynamoDbActionList(value: string): string[] {
+  const actions = actionList(value);
+  const bad = actions.find((action) => !action.startsWith('dynamodb:'));
+  if (bad !== undefined)
+    throw new InvalidArgumentError(
+      `"${bad}" is not a DynamoDB action: a table's policy takes dynamodb:… only.`,
+    );
+  return actions;
+}
+
+function tableName(value: string): string {
+  if (!/^[A-Za-z0-9_.-]{3,255}$/.test(value))
+    throw new InvalidArgumentError('A table name is 3–255 of A–Z, a–z, 0–9, _, . and -.');
+  return value;
+}
+
+function roleName(value: string): string {
+  if (!/^[\w+=,.@-]{1,64}$/.test(value))
+    throw new InvalidArgumentError('A role name is 1–64 of letters, digits and +=,.@_-.');
+  return value;
+}
+
+function regionName(value: string): string {
+  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(value))
+    throw new InvalidArgumentError('A region is written like us-east-1.');
+  return value;
+}
+
 function positiveSeconds(value: string): number {
   const seconds = Number(value);
   if (!Number.isInteger(seconds) || seconds < 1 || seconds > 3600)
@@ -319,6 +348,59 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome) => void): Comma
           ? `Account ${options.account}: its RCP denies ${actions.join(', ')}.\n`
           : `Account ${options.account}: no RCP.\n`,
       );
+      done(0);
+    });
+  customer
+    .command('put-table')
+    .description(
+      "Put a DynamoDB table in the account whose resource-based policy denies these actions (to --deny-role, or to every principal); '' for no policy.",
+    )
+    .requiredOption('--account <id>', 'the customer account, 12 digits', accountId)
+    .requiredOption('--table <name>', 'the table name (3–255 of A–Z a–z 0–9 _ . -)', tableName)
+    .requiredOption(
+      '--deny-actions <actions>',
+      "comma-separated DynamoDB actions (dynamodb:DescribeTable, …), or '' for none",
+      dynamoDbActionList,
+    )
+    .option(
+      '--deny-role <name>',
+      'the role of the account the policy denies (default: every principal)',
+      roleName,
+    )
+    .option('--region <region>', 'the region of the table', regionName, 'us-east-1')
+    .addOption(stateDir)
+    .action(async (options) => {
+      const accounts = await simulatedAccounts(options);
+      const actions = options.denyActions as string[];
+      const arn = await accounts.putTable({
+        accountId: options.account,
+        region: options.region,
+        table: options.table,
+        denyActions: actions,
+        denyRole: options.denyRole,
+      });
+      io.out(
+        actions.length > 0
+          ? `${arn}: its policy denies ${actions.join(', ')} to ${options.denyRole ? `role ${options.denyRole}` : 'every principal'}.\n`
+          : `${arn}: no resource-based policy.\n`,
+      );
+      done(0);
+    });
+  customer
+    .command('delete-table')
+    .description('Delete a table put with put-table.')
+    .requiredOption('--account <id>', 'the customer account, 12 digits', accountId)
+    .requiredOption('--table <name>', 'the table name', tableName)
+    .option('--region <region>', 'the region of the table', regionName, 'us-east-1')
+    .addOption(stateDir)
+    .action(async (options) => {
+      const accounts = await simulatedAccounts(options);
+      await accounts.deleteTable({
+        accountId: options.account,
+        region: options.region,
+        table: options.table,
+      });
+      io.out(`Table ${options.table} of ${options.account} (${options.region}) deleted.\n`);
       done(0);
     });
   customer

@@ -1,12 +1,14 @@
 /**
  * The services of the simulated customer accounts, as far as the permission check's probes call
- * them (docs/architecture.md §9.4): DynamoDB DescribeTable in the session of a customer role. Each call is authorized by the local IAM like a real call — identity
- * policies, permissions boundary, SCPs and RCPs — and refused with AWS's AccessDeniedException
- * naming the layer. A simulated account holds no tables, so an authorized call is
- * answered ResourceNotFoundException, as AWS answers it only after authorizing the caller.
+ * them (docs/architecture.md §9.4): DynamoDB DescribeTable in the session of a customer role. Each
+ * call is authorized by the local IAM like a real call — identity policies, permissions boundary,
+ * SCPs, RCPs and the table's own resource-based policy — and refused with AWS's
+ * AccessDeniedException naming the layer. An account holds the tables put into it (`putTable`); a
+ * call on any other is answered ResourceNotFoundException, which AWS answers only after authorizing
+ * the caller.
  */
 import type { LocalIam } from './iam.ts';
-import { type StsCaller, StsError } from './sts.ts';
+import { type PolicyDocument, type StsCaller, StsError } from './sts.ts';
 
 /** An answer in the JSON protocols' shape: a body, or an error's `__type` and message. */
 export type ServiceAnswer =
@@ -23,17 +25,26 @@ const text = (value: unknown) => (typeof value === 'string' ? value : '');
 
 export type LocalCustomerServices = ReturnType<typeof createCustomerServices>;
 
+/** A table of a simulated account: its ARN, when it was made, and its resource-based policy. */
+interface LocalTable {
+  arn: string;
+  createdAt: Date;
+  resourcePolicy?: PolicyDocument | undefined;
+}
+
 export function createCustomerServices({ iam }: { iam: LocalIam }) {
   let calls = 0;
+  const tables = new Map<string, LocalTable>();
 
   /** Authorizes the call; AccessDenied becomes the service's AccessDeniedException. */
   async function authorized(
     caller: StsCaller,
     action: string,
     resource: string,
+    resourcePolicy?: PolicyDocument,
   ): Promise<ServiceAnswer | undefined> {
     try {
-      await iam.authorize(caller, action, resource);
+      await iam.authorize(caller, action, resource, { resourcePolicy });
       return undefined;
     } catch (error) {
       if (error instanceof StsError && error.code === 'AccessDenied')
@@ -56,13 +67,32 @@ export function createCustomerServices({ iam }: { iam: LocalIam }) {
       const arn = table.startsWith('arn:')
         ? table
         : `arn:aws:dynamodb:${region}:${caller.accountId}:table/${table}`;
-      const denied = await authorized(caller, 'dynamodb:DescribeTable', arn);
+      const held = tables.get(arn);
+      const denied = await authorized(caller, 'dynamodb:DescribeTable', arn, held?.resourcePolicy);
       if (denied) return denied;
+      if (!held)
+        return {
+          ok: false,
+          status: 400,
+          type: 'ResourceNotFoundException',
+          message: `Requested resource not found: Table: ${arn.split('/').pop()} not found`,
+        };
+      const name = arn.slice(arn.indexOf(':table/') + ':table/'.length);
       return {
-        ok: false,
-        status: 400,
-        type: 'ResourceNotFoundException',
-        message: `Requested resource not found: Table: ${arn.split('/').pop()} not found`,
+        ok: true,
+        body: {
+          Table: {
+            TableName: name,
+            TableArn: arn,
+            TableStatus: 'ACTIVE',
+            CreationDateTime: held.createdAt.getTime() / 1000,
+            KeySchema: [{ AttributeName: 'PK', KeyType: 'HASH' }],
+            AttributeDefinitions: [{ AttributeName: 'PK', AttributeType: 'S' }],
+            BillingModeSummary: { BillingMode: 'PAY_PER_REQUEST' },
+            ItemCount: 0,
+            TableSizeBytes: 0,
+          },
+        },
       };
     },
   };
@@ -83,5 +113,27 @@ export function createCustomerServices({ iam }: { iam: LocalIam }) {
     },
     /** How many probe calls were answered (a check makes one per probe). */
     calls: () => calls,
+    /**
+     * Puts table `name` into `accountId`'s `region`, with `resourcePolicy` as its resource-based
+     * policy (none when undefined); putting it again replaces its policy.
+     */
+    putTable({
+      accountId,
+      region,
+      name,
+      resourcePolicy,
+    }: {
+      accountId: string;
+      region: string;
+      name: string;
+      resourcePolicy?: PolicyDocument | undefined;
+    }): string {
+      const arn = `arn:aws:dynamodb:${region}:${accountId}:table/${name}`;
+      tables.set(arn, { arn, createdAt: tables.get(arn)?.createdAt ?? new Date(), resourcePolicy });
+      return arn;
+    },
+    deleteTable(arn: string): boolean {
+      return tables.delete(arn);
+    },
   };
 }

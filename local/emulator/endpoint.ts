@@ -159,6 +159,8 @@ export function createRequestHandler(deps: LocalEndpointDependencies) {
     const target = request.headers['x-amz-target'];
     const contentType = request.headers['content-type'] ?? '';
 
+    if (url.pathname === '/_local/tables' && customerServices)
+      return handleLocalTables(customerServices, request, response, body);
     if (url.pathname.startsWith('/_local/')) return handleLocal(deps, request, response, url, body);
     const invoke = LAMBDA_INVOKE.exec(url.pathname);
     if (invoke && request.method === 'POST')
@@ -579,6 +581,62 @@ async function handleHttpApi(
   const result = await deps.functions.invoke(deps.apiFunction, event);
   if (!result.ok) return sendJson(response, 500, { message: 'Internal Server Error' });
   sendHttpApiResult(response, result.payload);
+}
+
+/** A customer table name, as DynamoDB takes one. */
+const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
+
+/**
+ * `PUT /_local/tables` `{ accountId, region, table, denyActions, denyRole? }`: a table in a simulated
+ * customer account whose resource-based policy denies `denyActions` (DynamoDB actions, as a table's
+ * policy takes) to role `denyRole`, or to every principal; `[]` leaves it without a policy.
+ * `DELETE` with `{ accountId, region, table }` removes it (docs/architecture.md §9.4).
+ */
+async function handleLocalTables(
+  services: LocalCustomerServices,
+  request: IncomingMessage,
+  response: ServerResponse,
+  body: Buffer,
+): Promise<void> {
+  const input = parseJson(body);
+  const { accountId, region, table, denyActions, denyRole } = (input ?? {}) as Record<string, unknown>;
+  const usage = 'Expected { accountId, region, table, denyActions: [dynamodb:…], denyRole? }.';
+  if (
+    typeof accountId !== 'string' ||
+    !/^\d{12}$/.test(accountId) ||
+    typeof region !== 'string' ||
+    !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region) ||
+    typeof table !== 'string' ||
+    !TABLE_NAME.test(table)
+  )
+    return sendJson(response, 400, { message: usage });
+  const arn = `arn:aws:dynamodb:${region}:${accountId}:table/${table}`;
+  if (request.method === 'DELETE') {
+    return services.deleteTable(arn)
+      ? sendJson(response, 200, { tableArn: arn, deleted: true })
+      : sendJson(response, 404, { message: `No table ${table} in ${accountId} (${region}).` });
+  }
+  if (request.method !== 'PUT') return sendJson(response, 405, { message: 'PUT or DELETE.' });
+  if (
+    !Array.isArray(denyActions) ||
+    !denyActions.every((action) => typeof action === 'string' && /^dynamodb:[A-Za-z*]+$/.test(action)) ||
+    (denyRole !== undefined && (typeof denyRole !== 'string' || !/^[\w+=,.@-]{1,64}$/.test(denyRole)))
+  )
+    return sendJson(response, 400, {
+      message: `${usage} A table's resource-based policy takes DynamoDB actions only, and a role name of IAM's characters.`,
+    });
+  const principal = denyRole ? { AWS: `arn:aws:iam::${accountId}:role/${denyRole}` } : '*';
+  const resourcePolicy =
+    denyActions.length > 0
+      ? {
+          Version: '2012-10-17',
+          Statement: [
+            { Effect: 'Deny', Principal: principal, Action: denyActions as string[], Resource: arn },
+          ],
+        }
+      : undefined;
+  services.putTable({ accountId, region, name: table, resourcePolicy });
+  return sendJson(response, 200, { tableArn: arn, resourcePolicy: resourcePolicy ?? null });
 }
 
 async function handleLocal(

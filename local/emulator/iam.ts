@@ -147,6 +147,8 @@ export function createLocalIam({ sts, persistPath }: { sts: LocalSts; persistPat
       scps: ReturnType<typeof serviceControlPolicies>;
       boundary: PolicyDocument | undefined;
       rcps?: ReturnType<typeof resourceControlPolicies>;
+      /** The resource's own policy (a DynamoDB table's), evaluated as AWS evaluates it in-account. */
+      resourcePolicy?: PolicyDocument | undefined;
     },
     action: string,
     resource: string,
@@ -158,6 +160,7 @@ export function createLocalIam({ sts, persistPath }: { sts: LocalSts; persistPat
         identityPolicies: Object.entries(layers.identity).map(([name, policy]) => ({ name, policy })),
         serviceControlPolicies: layers.scps,
         resourceControlPolicies: layers.rcps ?? [],
+        ...(layers.resourcePolicy ? { resourcePolicy: layers.resourcePolicy } : {}),
         ...(layers.boundary
           ? { permissionBoundaryPolicies: [{ name: 'boundary', policy: layers.boundary }] }
           : {}),
@@ -251,13 +254,19 @@ export function createLocalIam({ sts, persistPath }: { sts: LocalSts; persistPat
    * Whether the session `caller` may take `action` on `resource` as a real call: every layer,
    * resource control policies included. Throws AccessDenied as AWS would, naming one denying layer.
    */
-  async function authorize(caller: StsCaller, action: string, resource: string): Promise<void> {
+  async function authorize(
+    caller: StsCaller,
+    action: string,
+    resource: string,
+    { resourcePolicy }: { resourcePolicy?: PolicyDocument | undefined } = {},
+  ): Promise<void> {
     const context = { 'aws:PrincipalArn': caller.principalArn, 'aws:PrincipalAccount': caller.accountId };
     const layers = {
       identity: caller.identityPolicies,
       scps: serviceControlPolicies(caller.accountId),
       boundary: state.boundaries[caller.principalArn],
       rcps: resourceControlPolicies(caller.accountId, action),
+      resourcePolicy,
     };
     const on = (part: Partial<typeof layers>) =>
       run(
@@ -273,6 +282,9 @@ export function createLocalIam({ sts, persistPath }: { sts: LocalSts; persistPat
     const verdicts: [Layer, Overall][] = [
       ['service control policy', layers.scps.length > 0 ? await on({ scps: layers.scps }) : 'Allowed'],
       ['resource control policy', layers.rcps.length > 0 ? await on({ rcps: layers.rcps }) : 'Allowed'],
+      // In-account, a resource policy that grants nothing leaves the identity's allow standing: only
+      // its explicit deny decides (IAM policy evaluation logic, same-account requests).
+      ['resource-based policy', resourcePolicy ? await on({ resourcePolicy }) : 'Allowed'],
       ['permissions boundary', layers.boundary ? await on({ boundary: layers.boundary }) : 'Allowed'],
       ['identity-based policy', await on({ identity: layers.identity })],
     ];
@@ -454,6 +466,7 @@ export function concrete(resource: string): string {
 type Layer =
   | 'service control policy'
   | 'resource control policy'
+  | 'resource-based policy'
   | 'permissions boundary'
   | 'identity-based policy';
 

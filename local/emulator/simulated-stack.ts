@@ -224,6 +224,30 @@ export function createSimulatedAccounts({
       throw new Error(`Cannot set the RCP: ${((await response.json()) as { message: string }).message}`);
   }
 
+  /**
+   * A DynamoDB table in the account whose resource-based policy denies `denyActions` to role
+   * `denyRole` (every principal without one); an empty list leaves it without a policy. What a
+   * probe on a named table meets (docs/architecture.md §9.4). Answers the table's ARN.
+   */
+  async function putTable(table: {
+    accountId: string;
+    region: string;
+    table: string;
+    denyActions: readonly string[];
+    denyRole?: string | undefined;
+  }): Promise<string> {
+    const response = await local('PUT', '/_local/tables', table);
+    const answer = (await response.json()) as { message?: string; tableArn?: string };
+    if (!response.ok || !answer.tableArn) throw new Error(`Cannot put the table: ${answer.message}`);
+    return answer.tableArn;
+  }
+
+  async function deleteTable(table: { accountId: string; region: string; table: string }): Promise<void> {
+    const response = await local('DELETE', '/_local/tables', table);
+    if (!response.ok)
+      throw new Error(`Cannot delete the table: ${((await response.json()) as { message: string }).message}`);
+  }
+
   /** Puts the account in an organization (docs/architecture.md §9.7), or with undefined in none. */
   async function setOrganization(accountId: string, organizationId: string | undefined): Promise<void> {
     const response = await local('PUT', '/_local/organizations', {
@@ -610,7 +634,18 @@ export function createSimulatedAccounts({
     return { status: 'DELETE_COMPLETE', events };
   }
 
-  return { deploy, update, remove, setScp, setRcp, setOrganization, editRolePolicy, createRole };
+  return {
+    deploy,
+    update,
+    remove,
+    setScp,
+    setRcp,
+    putTable,
+    deleteTable,
+    setOrganization,
+    editRolePolicy,
+    createRole,
+  };
 }
 
 /** The role a stack's resolved template defines, as `/_local/roles` takes it. */

@@ -183,4 +183,57 @@ describe('effective permissions on the local system', () => {
     });
     expect(await events('Permissions Restored')).toBe(restored + 1);
   }, 120_000);
+
+  it("shows a table's resource-based policy denying the probed action as drift in its layer, and its deletion as restored", async () => {
+    await onboard('table-policy', '797979797979');
+    const drifted = await events('Permissions Drifted');
+    const restored = await events('Permissions Restored');
+    // A table's policy takes DynamoDB actions only.
+    const refused = await customer([
+      'put-table',
+      '--account',
+      '797979797979',
+      '--table',
+      'keyless-permission-probe',
+      '--deny-actions',
+      'ssm:GetParameter',
+    ]);
+    expect(refused.code).toBe(2);
+    expect(refused.output).toMatch(/--deny-actions/);
+
+    // The probe of keyless.config.json meets the table it names when there is no such table.
+    const put = await customer([
+      'put-table',
+      '--account',
+      '797979797979',
+      '--table',
+      'keyless-permission-probe',
+      '--deny-actions',
+      'dynamodb:DescribeTable',
+    ]);
+    expect(put.code, put.output).toBe(0);
+    expect(put.output).toMatch(/denies dynamodb:DescribeTable to every principal/);
+    await revalidate();
+    await revalidate();
+    expect(await connection('table-policy', '797979797979')).toMatchObject({
+      status: 'ACTIVE',
+      permissions: { missing: [{ action: 'dynamodb:DescribeTable', layer: 'resource-policy-deny' }] },
+    });
+    expect(await events('Permissions Drifted')).toBe(drifted + 1);
+
+    const deleted = await customer([
+      'delete-table',
+      '--account',
+      '797979797979',
+      '--table',
+      'keyless-permission-probe',
+    ]);
+    expect(deleted.code, deleted.output).toBe(0);
+    await revalidate();
+    expect(await connection('table-policy', '797979797979')).toMatchObject({
+      status: 'ACTIVE',
+      permissions: { missing: [] },
+    });
+    expect(await events('Permissions Restored')).toBe(restored + 1);
+  }, 120_000);
 });

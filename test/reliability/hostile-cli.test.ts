@@ -1,8 +1,8 @@
 /**
- * Hostile arguments to the customer-side CLI commands of issues 14 and 15 (`set-rcp`, `deploy-org
- * --ou`, `org-create-ou`, `org-move`; docs/architecture.md §9.4, §9.7, invariant 8): whatever is
- * passed, the command never succeeds against no system, never prints a stack trace, and says what
- * is wrong. A malformed id or action list is refused as a usage error naming its flag, before any
+ * Hostile arguments to the customer-side CLI commands of issues 14 and 15 (`set-rcp`, `put-table`,
+ * `delete-table`, `deploy-org --ou`, `org-create-ou`, `org-move`; docs/architecture.md §9.4, §9.7,
+ * invariant 8): whatever is passed, the command never succeeds against no system, never prints a
+ * stack trace, and says what is wrong. A malformed id or action list is refused as a usage error naming its flag, before any
  * call is made.
  */
 import { createServer } from 'node:net';
@@ -71,6 +71,23 @@ const org = fc.oneof(fc.constant('o-acme000001'), hostile);
 const invocations = fc.oneof(
   fc.tuple(account, hostile).map(([a, actions]) => ['set-rcp', '--account', a, '--deny-actions', actions]),
   fc.tuple(org, hostile).map(([o, ou]) => ['org-create-ou', '--org', o, '--ou', ou]),
+  fc
+    .tuple(account, hostile, hostile)
+    .map(([a, table, actions]) => ['put-table', '--account', a, '--table', table, '--deny-actions', actions]),
+  fc
+    .tuple(account, hostile)
+    .map(([a, role]) => [
+      'put-table',
+      '--account',
+      a,
+      '--table',
+      'orders',
+      '--deny-actions',
+      'dynamodb:DescribeTable',
+      '--deny-role',
+      role,
+    ]),
+  fc.tuple(account, hostile).map(([a, table]) => ['delete-table', '--account', a, '--table', table]),
   fc.tuple(org, account, hostile).map(([o, a, ou]) => ['org-move', '--org', o, '--account', a, '--ou', ou]),
   fc
     .tuple(org, hostile)
@@ -87,7 +104,7 @@ const invocations = fc.oneof(
     ]),
 );
 
-describe('hostile CLI arguments: organizations and resource control policies', () => {
+describe('hostile CLI arguments: organizations, resource control policies and table policies', () => {
   it('never succeed without a system, never print a stack trace, and always say why', async () => {
     let usageErrors = 0;
     await fc.assert(
@@ -108,6 +125,12 @@ describe('hostile CLI arguments: organizations and resource control policies', (
     [['set-rcp', '--account', '1111', '--deny-actions', 'dynamodb:DescribeTable'], /--account/],
     [['org-move', '--org', 'o-acme000001', '--account', '111122223333', '--ou', '$(id)'], /--ou/],
     [['org-create-ou', '--org', '../../etc', '--ou', 'ou-acme-workloads'], /--org/],
+    [['put-table', '--account', '111122223333', '--table', '../x', '--deny-actions', ''], /--table/],
+    [
+      ['put-table', '--account', '111122223333', '--table', 'orders', '--deny-actions', 'ssm:GetParameter'],
+      /--deny-actions/,
+    ],
+    [['delete-table', '--account', '111122223333', '--table', 'orders', '--region', 'mars'], /--region/],
   ])('refuses %j as a usage error naming the flag', async (argv, flag) => {
     const { code, err } = await run(argv);
     expect(code).toBe(USAGE_EXIT_CODE);

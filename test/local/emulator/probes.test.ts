@@ -249,6 +249,91 @@ describe('probes on the local endpoint', () => {
     expect([simulatorCalls, probeCalls]).toEqual([1, 0]);
   });
 
+  it("finds a table that exists allowed: DescribeTable answers it, with the table's own ARN", async () => {
+    const arn = services.putTable({ accountId: CUSTOMER, region: 'us-east-1', name: 'orders' });
+    try {
+      const credentials = await session(namedRole.arn);
+      const { Table } = await new DynamoDBClient({
+        endpoint: endpoint.url,
+        region: 'us-east-1',
+        credentials: sdkCredentials(credentials),
+      }).send(new DescribeTableCommand({ TableName: 'orders' }));
+      expect(Table).toMatchObject({ TableName: 'orders', TableArn: arn, TableStatus: 'ACTIVE' });
+      expect((await check(namedConfig)).report).toMatchObject({ missing: [], optionalMissing: [] });
+    } finally {
+      services.deleteTable(arn);
+    }
+  });
+
+  it("records a table's resource-based policy that denies the role, which the simulator does not see", async () => {
+    const arn = services.putTable({
+      accountId: CUSTOMER,
+      region: 'us-east-1',
+      name: 'orders',
+      resourcePolicy: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Deny',
+            Principal: { AWS: namedRole.arn },
+            Action: 'dynamodb:DescribeTable',
+            Resource: '*',
+          },
+        ],
+      },
+    });
+    try {
+      const credentials = await session(namedRole.arn);
+      await expect(
+        new DynamoDBClient({
+          endpoint: endpoint.url,
+          region: 'us-east-1',
+          credentials: sdkCredentials(credentials),
+        }).send(new DescribeTableCommand({ TableName: 'orders' })),
+      ).rejects.toMatchObject({
+        name: 'AccessDeniedException',
+        message: expect.stringMatching(
+          new RegExp(
+            `on resource: ${arn.replaceAll('/', '\\/')} with an explicit deny in a resource-based policy$`,
+          ),
+        ),
+      });
+      const { report, simulatorCalls, probeCalls } = await check(namedConfig);
+      // Optional, so recorded rather than failing; one simulator call, which allowed it, and one probe.
+      expect(report).toMatchObject({
+        missing: [],
+        optionalMissing: [{ action: 'dynamodb:DescribeTable', layer: 'resource-policy-deny' }],
+      });
+      expect([simulatorCalls, probeCalls]).toEqual([1, 1]);
+    } finally {
+      services.deleteTable(arn);
+    }
+  });
+
+  it('leaves the role its access under a resource-based policy that grants only others', async () => {
+    const arn = services.putTable({
+      accountId: CUSTOMER,
+      region: 'us-east-1',
+      name: 'orders',
+      resourcePolicy: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { AWS: `arn:aws:iam::${CUSTOMER}:role/SomeoneElse` },
+            Action: 'dynamodb:*',
+            Resource: '*',
+          },
+        ],
+      },
+    });
+    try {
+      expect((await check(namedConfig)).report).toMatchObject({ missing: [], optionalMissing: [] });
+    } finally {
+      services.deleteTable(arn);
+    }
+  });
+
   it('refuses an RCP on a service RCPs do not apply to, as it could never deny', () => {
     expect(() => iam.setDenyingRcp(CUSTOMER, ['ssm:GetParameter'])).toThrow(
       /Resource control policies do not apply to ssm:GetParameter/,
