@@ -295,7 +295,11 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome) => void): Comma
     .option('--customer <id>', 'the customer id, for the role tag', 'customer')
     .option('--role-name <name>', "the role's name (default: the template's)")
     .addOption(
-      new Option('--tamper <kind>', 'get it wrong on purpose').choices(['no-external-id', 'wrong-principal']),
+      new Option('--tamper <kind>', 'get it wrong on purpose').choices([
+        'no-external-id',
+        'wrong-principal',
+        'validator-only',
+      ]),
     )
     .addOption(stateDir)
     .action(async (options) => {

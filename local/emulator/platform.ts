@@ -23,6 +23,11 @@ export interface LocalPlatformOptions {
   responseOrigin: string;
   /** The functions' clock (`/_local/clock` moves it on); the real one when absent. */
   now?: () => Date;
+  /**
+   * A function's own credentials, by function name, for its STS client: the key local STS knows as
+   * that function's execution role (docs/architecture.md §8). The others share `credentials`.
+   */
+  functionCredentials?: Readonly<Record<string, { accessKeyId: string; secretAccessKey: string }>>;
 }
 
 /** One set of clients for every function; `forFunction` names the function it is handed to. */
@@ -32,6 +37,7 @@ export function createLocalPlatform({
   credentials,
   responseOrigin,
   now,
+  functionCredentials = {},
 }: LocalPlatformOptions) {
   const config = { endpoint, region, credentials };
   const dynamoDb = new DynamoDBClient(config);
@@ -51,7 +57,15 @@ export function createLocalPlatform({
     tracer: createTracer('keyless', { enabled: false }),
     ...(now ? { now } : {}),
   };
+  const ownSts = new Map<string, STSClient>();
+  const stsFor = (functionName: string) => {
+    const own = functionCredentials[functionName];
+    if (!own) return shared.sts;
+    const client = ownSts.get(functionName) ?? new STSClient({ ...config, credentials: own });
+    ownSts.set(functionName, client);
+    return client;
+  };
   return {
-    forFunction: (functionName: string): Platform => ({ ...shared, functionName }),
+    forFunction: (functionName: string): Platform => ({ ...shared, sts: stsFor(functionName), functionName }),
   };
 }

@@ -25,6 +25,7 @@ import { fetchLocal } from './local-fetch.ts';
 export const TAMPERS = {
   'no-external-id': 'the trust policy lacks the sts:ExternalId condition',
   'wrong-principal': 'the trust policy names another account as principal',
+  'validator-only': "the trust policy names the provider's validator role but not its broker role",
   'missing-permissions': 'the trust policy leaves out sts:SetSourceIdentity and sts:TagSession',
   'wrong-role-arn': 'the custom resource reports a role ARN of another account',
 } as const;
@@ -132,6 +133,19 @@ function tamperWith(stack: InstantiatedCustomerStack, tamper: Tamper | undefined
       break;
     case 'wrong-principal':
       for (const statement of statements) statement.Principal = { AWS: 'arn:aws:iam::123456789012:root' };
+      break;
+    case 'validator-only':
+      // The template names the provider's roles in `aws:PrincipalArn`: keep the validator's alone.
+      for (const statement of statements) {
+        const condition = statement.Condition as Record<string, Record<string, unknown>> | undefined;
+        for (const operator of Object.keys(condition ?? {})) {
+          const entries = condition?.[operator];
+          if (entries?.['aws:PrincipalArn'] === undefined) continue;
+          entries['aws:PrincipalArn'] = ([] as unknown[])
+            .concat(entries['aws:PrincipalArn'])
+            .filter((arn) => String(arn).endsWith('-role-validator'));
+        }
+      }
       break;
     case 'missing-permissions':
       for (const statement of statements) {

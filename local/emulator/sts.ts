@@ -115,8 +115,14 @@ interface Session {
  */
 export interface LocalStsOptions {
   providerAccountId: string;
-  /** The role the provider's functions run as (the validator/broker role the template trusts). */
+  /** The role a provider key not in `providerRoles` acts as (tools, the CLI): the validator's. */
   providerRoleArn: string;
+  /**
+   * The provider's own roles by access key: each function that assumes customer roles calls STS as
+   * its own execution role, as in the stack (the validator's and the broker's), so a customer role
+   * that trusts only one of them refuses the other here too (docs/architecture.md §8).
+   */
+  providerRoles?: Readonly<Record<string, string>>;
   /** Where deployed roles are kept between runs; in memory when absent. */
   persistPath?: string | undefined;
   /** The account of a long-lived key that is not the provider's (a legacy customer's IAM user key). */
@@ -163,6 +169,7 @@ export type LocalSts = ReturnType<typeof createLocalSts>;
 export function createLocalSts({
   providerAccountId,
   providerRoleArn,
+  providerRoles = {},
   persistPath,
   keyOwner,
   now = Date.now,
@@ -180,9 +187,11 @@ export function createLocalSts({
     entry[outcome] += 1;
     calls.set(roleArn, entry);
   };
-  const providerRole = ROLE_ARN_PATTERN.exec(providerRoleArn);
-  if (!providerRole) throw new Error(`The provider role ARN "${providerRoleArn}" is not an IAM role ARN.`);
-  const providerRoleName = (providerRole[3] ?? '').split('/').pop() ?? '';
+  for (const arn of [providerRoleArn, ...Object.values(providerRoles)]) {
+    const match = ROLE_ARN_PATTERN.exec(arn);
+    if (!match || match[2] !== providerAccountId)
+      throw new Error(`The provider role ARN "${arn}" is not an IAM role ARN of ${providerAccountId}.`);
+  }
 
   const persist = () => {
     if (persistPath) writeFileSync(persistPath, JSON.stringify([...roles.values()], null, 2));
@@ -228,10 +237,12 @@ export function createLocalSts({
     return existed;
   }
 
-  function providerCaller(): StsCaller {
+  /** A provider role's Lambda session, as a function's execution role calls STS. */
+  function providerCaller(roleArn = providerRoleArn): StsCaller {
+    const roleName = roleArn.slice(roleArn.lastIndexOf('/') + 1);
     return {
-      arn: `arn:aws:sts::${providerAccountId}:assumed-role/${providerRoleName}/keyless-local`,
-      principalArn: providerRoleArn,
+      arn: `arn:aws:sts::${providerAccountId}:assumed-role/${roleName}/keyless-local`,
+      principalArn: roleArn,
       accountId: providerAccountId,
       userId: `AROALOCALPROVIDER0000:keyless-local`,
       identityPolicies: { 'keyless-assume-customer-roles': ALLOW_ASSUME },
@@ -241,12 +252,14 @@ export function createLocalSts({
 
   /**
    * The principal behind an access key: a session this STS issued, a legacy customer's IAM user key
-   * (see `keyOwner`), or — for any other key, such as the dummy keys of the local functions or the
-   * AWS CLI — the provider's own role.
+   * (see `keyOwner`), a function's own role (`providerRoles`), or — for any other key, such as the
+   * dummy keys of the other local functions or the AWS CLI — the provider's role `providerRoleArn`.
    */
   function callerFor(accessKeyId: string | undefined): StsCaller {
     const session = accessKeyId ? sessions.get(accessKeyId) : undefined;
     if (!session) {
+      const ownRole = accessKeyId ? providerRoles[accessKeyId] : undefined;
+      if (ownRole) return providerCaller(ownRole);
       const owner = accessKeyId ? keyOwner?.(accessKeyId) : undefined;
       if (!owner) return providerCaller();
       const userArn = `arn:aws:iam::${owner.accountId}:user/keyless-legacy-access`;

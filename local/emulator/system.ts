@@ -7,7 +7,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { providerResourceNames } from '#shared/customer-template/names.ts';
+import { providerResourceNames, roleArn } from '#shared/customer-template/names.ts';
 import {
   buildCustomerTemplate,
   registrationTopicArns,
@@ -139,6 +139,23 @@ export async function startLocalSystem(options: LocalSystemOptions = {}) {
   const topicArns = registrationTopicArns(resolvedConfig);
   const topicArn = topicArns[region] as string;
   const providerRoleArn = trusted[0] as string;
+  // The functions that assume customer roles call STS as their own execution roles, named as the
+  // stack names them, whatever the template trusts (docs/architecture.md §8).
+  const ownRoles = Object.entries(FUNCTIONS).flatMap(([name, spec]) =>
+    'trustedRole' in spec
+      ? [
+          {
+            functionName: `keyless-${stage}-${name}`,
+            accessKeyId: `AKIALOCAL${spec.trustedRole.toUpperCase()}`.padEnd(20, '0'),
+            roleArn: roleArn(
+              resolvedConfig.partition,
+              providerAccountId,
+              spec.trustedRole === 'validator' ? names.validatorRoleName : names.brokerRoleName,
+            ),
+          },
+        ]
+      : [],
+  );
 
   const concurrency = { ...DEFAULT_RESERVED_CONCURRENCY, ...options.deployment };
   let endpointUrl = '';
@@ -206,6 +223,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}) {
     keyOwner: (accessKeyId) => secrets.accessKeyOwner(accessKeyId),
     providerAccountId,
     providerRoleArn,
+    providerRoles: Object.fromEntries(ownRoles.map((own) => [own.accessKeyId, own.roleArn])),
     persistPath: dataDir ? join(dataDir, 'roles.json') : undefined,
   });
   const iam = createLocalIam({ sts, persistPath: dataDir ? join(dataDir, 'iam.json') : undefined });
@@ -336,6 +354,9 @@ export async function startLocalSystem(options: LocalSystemOptions = {}) {
     },
     responseOrigin: endpointUrl,
     now,
+    functionCredentials: Object.fromEntries(
+      ownRoles.map((own) => [own.functionName, { accessKeyId: own.accessKeyId, secretAccessKey: 'local' }]),
+    ),
   });
   // For the SDK clients of local tools in this process (the functions get theirs from the platform).
   for (const variable of Object.keys(process.env)) {

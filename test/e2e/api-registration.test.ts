@@ -133,6 +133,33 @@ describe('registration by API on the local system', () => {
     expect((await settled(setupId, '161616161616'))?.status).toBe('BROKEN');
   }, 180_000);
 
+  it('refuses the worker a role that trusts the validator but not the broker, as AWS would: each provider function is its own principal', async () => {
+    const { setupId, externalId } = await offer('umbrella-worker');
+    const roleArn = await createRole('242424242424', externalId, 'validator-only');
+    await api('POST', `/setups/${setupId}/registrations`, { roleArn });
+    // The validator's own role is trusted: the proof holds.
+    const settledRegistration = await settled(setupId, '242424242424');
+    expect(settledRegistration).toMatchObject({ status: 'ACTIVE' });
+    const lambda = new LambdaClient({
+      endpoint: system.endpoint,
+      region: system.info.region,
+      credentials: { accessKeyId: 'AKIAPROVIDERE2E00000', secretAccessKey: 'e2e' },
+    });
+    const result = await lambda.send(
+      new InvokeCommand({
+        FunctionName: 'example-worker',
+        Payload: JSON.stringify({ customerId: 'umbrella-worker', accountId: '242424242424' }),
+      }),
+    );
+    const answer = JSON.parse(Buffer.from(result.Payload ?? []).toString()) as {
+      status?: string;
+      errorType?: string;
+    };
+    // The worker calls STS as the broker role, which this role does not trust.
+    expect(answer.status).not.toBe('done');
+    expect(JSON.stringify(answer)).toMatch(/AssumeRoleDenied/);
+  }, 120_000);
+
   it("marks a role deleted by hand BROKEN through the broker's repeated denials", async () => {
     const { setupId, externalId } = await offer('initech-worker');
     const roleArn = await createRole('232323232323', externalId);

@@ -200,6 +200,34 @@ describe('createLocalSts', () => {
     expect(withLegacy.getCallerIdentity(withLegacy.callerFor('AKIAOTHER0000000000')).Account).toBe(PROVIDER);
   });
 
+  it("answers a function's own key as its execution role, which the customer role must trust itself", async () => {
+    const [, brokerRoleArn] = trustedPrincipalArns(config) as [string, string];
+    const withRoles = createLocalSts({
+      providerAccountId: PROVIDER,
+      providerRoleArn: validatorRoleArn,
+      providerRoles: { AKIALOCALBROKER00000: brokerRoleArn },
+      now: () => now,
+    });
+    const broker = withRoles.callerFor('AKIALOCALBROKER00000');
+    expect(withRoles.getCallerIdentity(broker).Arn).toBe(
+      `arn:aws:sts::${PROVIDER}:assumed-role/keyless-local-credential-broker/keyless-local`,
+    );
+    // A customer role that trusts the validator's role alone: the broker is refused, as in AWS.
+    const role = customerRole();
+    const trustPolicy = structuredClone(role.trustPolicy);
+    for (const statement of trustPolicy.Statement as { Principal?: { AWS?: unknown } }[])
+      if (statement.Principal?.AWS) statement.Principal.AWS = validatorRoleArn;
+    await withRoles.putRole({ arn: role.arn, trustPolicy });
+    const input = { RoleArn: role.arn, RoleSessionName: 'example-worker-acme', ExternalId: EXTERNAL_ID };
+    await expect(withRoles.assumeRole(broker, input, '127.0.0.1')).rejects.toMatchObject({
+      code: 'AccessDenied',
+      message: expect.stringContaining('assumed-role/keyless-local-credential-broker/'),
+    });
+    await expect(
+      withRoles.assumeRole(withRoles.callerFor('AKIAOTHER0000000000'), input, '127.0.0.1'),
+    ).resolves.toMatchObject({ AssumedRoleUser: { Arn: expect.stringContaining('example-worker-acme') } });
+  });
+
   it('treats keys it did not issue as the provider role', () => {
     expect(sts.getCallerIdentity(sts.callerFor('AKIAIOSFODNN7EXAMPLE'))).toMatchObject({
       Arn: `arn:aws:sts::${PROVIDER}:assumed-role/keyless-local-role-validator/keyless-local`,
