@@ -75,18 +75,20 @@ export function createValidationQueue(deps: ValidationQueueDependencies) {
       if (!claim) break;
       const connection = await store.getConnection(customerId, claim.accountId);
       const pending = connection && 'pendingAnswer' in connection ? connection.pendingAnswer : undefined;
-      const waiting =
-        pending?.queued === true && pending.slotSetupId === setupId && pending.deadline === claim.until;
-      const result =
-        connection && pending && waiting
-          ? await store.promoteQueued(claim, { customerId, requestId: pending.requestId }, at)
-          : 'gone';
-      if (result === 'raced') {
-        await sleep(backoffDelay(20, Math.min(round, 6)));
+      if (!connection || !pending || pending.slotSetupId !== setupId || pending.deadline !== claim.until) {
+        // The request this entry stood for no longer waits (answered, superseded, revoked).
+        await store.dropQueued({ customerId, setupId, accountId: claim.accountId, until: claim.until });
         continue;
       }
-      if (result === 'gone' || !connection || !pending) {
-        await store.dropQueued({ customerId, setupId, accountId: claim.accountId, until: claim.until });
+      // The same request, not queued: another drain has just promoted it, or is putting it back
+      // (requeuePromoted), so its entry may return with the same deadline. Never drop it: look again.
+      const result =
+        pending.queued === true
+          ? await store.promoteQueued(claim, { customerId, requestId: pending.requestId }, at)
+          : 'raced';
+      if (result !== 'promoted') {
+        // Raced for the slots, or the request changed since it was read: read both again.
+        await sleep(backoffDelay(20, Math.min(round, 6)));
         continue;
       }
       const request = { customerId, accountId: claim.accountId, setupId, requestId: pending.requestId };

@@ -17,6 +17,7 @@ import { createEventPublisher } from '#shared/events/publisher.ts';
 import { createMembershipChecker } from '#shared/onboarding/organization-membership.ts';
 import type { PendingCaps } from '#shared/onboarding/pending-caps.ts';
 import { createRegistrationHandler, type RegistrationRequest } from '#shared/onboarding/registration.ts';
+import { nextInQueue } from '#shared/onboarding/registration-decision.ts';
 import { createRoleProver } from '#shared/onboarding/role-proof.ts';
 import { createValidator } from '#shared/onboarding/validation.ts';
 import { createValidationQueue } from '#shared/onboarding/validation-queue.ts';
@@ -225,6 +226,41 @@ describe('an organization setup’s queue', () => {
     const drained = await store.getSetup(setup.customerId, setup.setupId);
     expect(Object.keys(drained?.pendingValidations ?? {}).sort()).toEqual([b, waiting].sort());
     expect(drained?.queuedValidations).toEqual({});
+  });
+
+  it('never drops an entry another drain is putting back: it promotes it once the entry returns', async () => {
+    const setup = await organizationSetup();
+    const [a, b, waiting] = accountsOf(3) as [string, string, string];
+    for (const id of [a, b, waiting]) await registration().register(requestFor(setup, id));
+    const key = { customerId: setup.customerId, setupId: setup.setupId };
+    const slots = (await store.getSetup(setup.customerId, setup.setupId))?.pendingValidations ?? {};
+    await store.releaseValidationSlot({ ...key, accountId: a, until: slots[a] ?? 0 });
+    // Another drain promotes the waiting request just as this one reads it, and puts it back (its
+    // Role Registered refused) just after: this drain sees the same request, no longer queued.
+    let interleaved = false;
+    const racing = Object.create(store) as typeof store;
+    racing.getConnection = async (customerId, accountId) => {
+      if (interleaved || accountId !== waiting) return store.getConnection(customerId, accountId);
+      interleaved = true;
+      const [current, open] = await Promise.all([
+        store.getSetup(setup.customerId, setup.setupId),
+        store.listOpenSetups(setup.customerId, new Date(0)),
+      ]);
+      const claim = nextInQueue(open, current!, caps, new Date())!;
+      const before = await store.getConnection(customerId, accountId);
+      const requestId = (before as { pendingAnswer: { requestId: string } }).pendingAnswer.requestId;
+      expect(await store.promoteQueued(claim, { customerId, requestId }, new Date())).toBe('promoted');
+      const seen = await store.getConnection(customerId, accountId);
+      expect(await store.requeuePromoted({ ...key, accountId, until: claim.until, requestId })).toBe(true);
+      return seen;
+    };
+    announced = [];
+
+    expect(await createValidationQueue({ ...common(), store: racing }).drain(key)).toBe(1);
+    expect(announced.map((e) => e.accountId)).toEqual([waiting]);
+    const after = await store.getSetup(setup.customerId, setup.setupId);
+    expect(after?.queuedValidations).toEqual({});
+    expect(Object.keys(after?.pendingValidations ?? {}).sort()).toEqual([b, waiting].sort());
   });
 
   it('drops an entry whose request no longer waits, and gives the slot to the next one', async () => {
