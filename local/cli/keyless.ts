@@ -58,7 +58,7 @@ function actionList(value: string): string[] {
 /** DynamoDB actions only: what a table's resource-based policy takes. */
 function dynamoDbActionList(value: string): string[] {
   const actions = actionList(value);
-  const bad = actions.find((action) => !action.startsWith('dynamodb:'));
+  const bad = actions.find((action) => !/^dynamodb:[A-Za-z*]+$/.test(action));
   if (bad !== undefined)
     throw new InvalidArgumentError(
       `"${bad}" is not a DynamoDB action: a table's policy takes dynamodb:… only.`,
@@ -373,9 +373,14 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome) => void): Comma
     )
     .option('--region <region>', 'the region of the table', regionName, 'us-east-1')
     .addOption(stateDir)
-    .action(async (options) => {
-      const accounts = await simulatedAccounts(options);
+    .action(async (options, command: Command) => {
       const actions = options.denyActions as string[];
+      if (options.denyRole && actions.length === 0)
+        command.error('error: --deny-role needs --deny-actions: a policy that denies nothing names no role', {
+          exitCode: USAGE_EXIT_CODE,
+          code: 'keyless.missingArgument',
+        });
+      const accounts = await simulatedAccounts(options);
       const arn = await accounts.putTable({
         accountId: options.account,
         region: options.region,

@@ -598,6 +598,8 @@ async function handleLocalTables(
   response: ServerResponse,
   body: Buffer,
 ): Promise<void> {
+  if (request.method !== 'PUT' && request.method !== 'DELETE')
+    return sendJson(response, 405, { message: 'PUT or DELETE.' });
   const input = parseJson(body);
   const { accountId, region, table, denyActions, denyRole } = (input ?? {}) as Record<string, unknown>;
   const usage = 'Expected { accountId, region, table, denyActions: [dynamodb:…], denyRole? }.';
@@ -616,14 +618,14 @@ async function handleLocalTables(
       ? sendJson(response, 200, { tableArn: arn, deleted: true })
       : sendJson(response, 404, { message: `No table ${table} in ${accountId} (${region}).` });
   }
-  if (request.method !== 'PUT') return sendJson(response, 405, { message: 'PUT or DELETE.' });
   if (
     !Array.isArray(denyActions) ||
+    (denyRole !== undefined && denyActions.length === 0) ||
     !denyActions.every((action) => typeof action === 'string' && /^dynamodb:[A-Za-z*]+$/.test(action)) ||
     (denyRole !== undefined && (typeof denyRole !== 'string' || !/^[\w+=,.@-]{1,64}$/.test(denyRole)))
   )
     return sendJson(response, 400, {
-      message: `${usage} A table's resource-based policy takes DynamoDB actions only, and a role name of IAM's characters.`,
+      message: `${usage} A table's resource-based policy takes DynamoDB actions only, a role name of IAM's characters, and a role only with actions to deny it.`,
     });
   const principal = denyRole ? { AWS: `arn:aws:iam::${accountId}:role/${denyRole}` } : '*';
   const resourcePolicy =

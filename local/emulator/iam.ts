@@ -153,10 +153,17 @@ export function createLocalIam({ sts, persistPath }: { sts: LocalSts; persistPat
     action: string,
     resource: string,
     context: Record<string, string | string[]>,
+    /** The resource's account when it is not the principal's (a table of another account). */
+    resourceAccountId = accountId,
   ) {
     const result = await runSimulation(
       {
-        request: { principal: roleArn, action, resource: { resource, accountId }, contextVariables: context },
+        request: {
+          principal: roleArn,
+          action,
+          resource: { resource, accountId: resourceAccountId },
+          contextVariables: context,
+        },
         identityPolicies: Object.entries(layers.identity).map(([name, policy]) => ({ name, policy })),
         serviceControlPolicies: layers.scps,
         resourceControlPolicies: layers.rcps ?? [],
@@ -268,6 +275,8 @@ export function createLocalIam({ sts, persistPath }: { sts: LocalSts; persistPat
       rcps: resourceControlPolicies(caller.accountId, action),
       resourcePolicy,
     };
+    // An ARN names its resource's account; `*` and account-less ARNs are the caller's.
+    const resourceAccountId = /^arn:[^:]+:[^:]+:[^:]*:(\d{12}):/.exec(resource)?.[1] ?? caller.accountId;
     const on = (part: Partial<typeof layers>) =>
       run(
         caller.principalArn,
@@ -276,6 +285,7 @@ export function createLocalIam({ sts, persistPath }: { sts: LocalSts; persistPat
         action,
         resource,
         context,
+        resourceAccountId,
       ).then((result) => result.overall as Overall);
     if ((await on(layers)) === 'Allowed') return;
     // Each layer alone (the others allowing everything): which of them denies, and how.
@@ -284,7 +294,15 @@ export function createLocalIam({ sts, persistPath }: { sts: LocalSts; persistPat
       ['resource control policy', layers.rcps.length > 0 ? await on({ rcps: layers.rcps }) : 'Allowed'],
       // In-account, a resource policy that grants nothing leaves the identity's allow standing: only
       // its explicit deny decides (IAM policy evaluation logic, same-account requests).
-      ['resource-based policy', resourcePolicy ? await on({ resourcePolicy }) : 'Allowed'],
+      // Across accounts the resource's own policy must allow too, so none at all denies implicitly.
+      [
+        'resource-based policy',
+        resourcePolicy
+          ? await on({ resourcePolicy })
+          : resourceAccountId !== caller.accountId
+            ? 'ImplicitlyDenied'
+            : 'Allowed',
+      ],
       ['permissions boundary', layers.boundary ? await on({ boundary: layers.boundary }) : 'Allowed'],
       ['identity-based policy', await on({ identity: layers.identity })],
     ];

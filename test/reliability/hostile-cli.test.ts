@@ -131,6 +131,24 @@ describe('hostile CLI arguments: organizations, resource control policies and ta
       /--deny-actions/,
     ],
     [['delete-table', '--account', '111122223333', '--table', 'orders', '--region', 'mars'], /--region/],
+    [
+      [
+        'put-table',
+        '--account',
+        '111122223333',
+        '--table',
+        'orders',
+        '--deny-actions',
+        '',
+        '--deny-role',
+        'Admin',
+      ],
+      /--deny-role/,
+    ],
+    [
+      ['put-table', '--account', '111122223333', '--table', 'orders', '--deny-actions', 'dynamodb:Get2Item'],
+      /--deny-actions/,
+    ],
   ])('refuses %j as a usage error naming the flag', async (argv, flag) => {
     const { code, err } = await run(argv);
     expect(code).toBe(USAGE_EXIT_CODE);

@@ -310,6 +310,24 @@ describe('probes on the local endpoint', () => {
     }
   });
 
+  it("refuses another account's table, which no resource-based policy opens to the role, as AWS does", async () => {
+    const credentials = await session();
+    await expect(
+      new DynamoDBClient({
+        endpoint: endpoint.url,
+        region: 'us-east-1',
+        credentials: sdkCredentials(credentials),
+      }).send(
+        new DescribeTableCommand({ TableName: 'arn:aws:dynamodb:us-east-1:222233334444:table/orders' }),
+      ),
+    ).rejects.toMatchObject({
+      name: 'AccessDeniedException',
+      message: expect.stringMatching(
+        /because no resource-based policy allows the dynamodb:DescribeTable action$/,
+      ),
+    });
+  });
+
   it('leaves the role its access under a resource-based policy that grants only others', async () => {
     const arn = services.putTable({
       accountId: CUSTOMER,
