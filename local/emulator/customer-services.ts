@@ -7,6 +7,7 @@
  * call on any other is answered ResourceNotFoundException, which AWS answers only after authorizing
  * the caller.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { LocalIam } from './iam.ts';
 import { type PolicyDocument, type StsCaller, StsError } from './sts.ts';
 
@@ -32,9 +33,32 @@ interface LocalTable {
   resourcePolicy?: PolicyDocument | undefined;
 }
 
-export function createCustomerServices({ iam }: { iam: LocalIam }) {
+/** The tables kept at `persistPath` by an earlier run, or none. */
+function loadTables(persistPath: string | undefined): Map<string, LocalTable> {
+  if (!persistPath) return new Map();
+  try {
+    const stored = JSON.parse(readFileSync(persistPath, 'utf8')) as (Omit<LocalTable, 'createdAt'> & {
+      createdAt: string;
+    })[];
+    return new Map(stored.map((table) => [table.arn, { ...table, createdAt: new Date(table.createdAt) }]));
+  } catch {
+    return new Map();
+  }
+}
+
+export function createCustomerServices({
+  iam,
+  persistPath,
+}: {
+  iam: LocalIam;
+  /** Where the accounts' tables are kept between runs, as the roles and SCPs are; in memory when absent. */
+  persistPath?: string | undefined;
+}) {
   let calls = 0;
-  const tables = new Map<string, LocalTable>();
+  const tables = loadTables(persistPath);
+  const persist = () => {
+    if (persistPath) writeFileSync(persistPath, JSON.stringify([...tables.values()], null, 2));
+  };
 
   /** Authorizes the call; AccessDenied becomes the service's AccessDeniedException. */
   async function authorized(
@@ -130,10 +154,13 @@ export function createCustomerServices({ iam }: { iam: LocalIam }) {
     }): string {
       const arn = `arn:aws:dynamodb:${region}:${accountId}:table/${name}`;
       tables.set(arn, { arn, createdAt: tables.get(arn)?.createdAt ?? new Date(), resourcePolicy });
+      persist();
       return arn;
     },
     deleteTable(arn: string): boolean {
-      return tables.delete(arn);
+      const existed = tables.delete(arn);
+      persist();
+      return existed;
     },
   };
 }

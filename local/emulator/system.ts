@@ -26,6 +26,7 @@ import { stackNamePrefixOf } from '#shared/onboarding/setups.ts';
 import { permissionChecksOfTemplate } from '#shared/permissions/template-checks.ts';
 import { FUNCTIONS, type FunctionName, type FunctionSpec } from '#shared/wiring/function-catalogue.ts';
 import { sendJson } from './aws-protocol.ts';
+import { createCustomerServices } from './customer-services.ts';
 import { ensureTable, localDynamoDbClient, startDynamoDbLocal } from './dynamodb-local.ts';
 import { startLocalEndpoint } from './endpoint.ts';
 import { createLocalEventBus } from './event-bus.ts';
@@ -227,6 +228,10 @@ export async function startLocalSystem(options: LocalSystemOptions = {}) {
     persistPath: dataDir ? join(dataDir, 'roles.json') : undefined,
   });
   const iam = createLocalIam({ sts, persistPath: dataDir ? join(dataDir, 'iam.json') : undefined });
+  const customerServices = createCustomerServices({
+    iam,
+    persistPath: dataDir ? join(dataDir, 'tables.json') : undefined,
+  });
   const responses = createCloudFormationResponses({ origin: () => endpointUrl });
   // As the stack publishes them: every version at its own URL, kept across restarts, and latest.
   const templates = publishedTemplates(dataDir, templateVersion, {
@@ -287,6 +292,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}) {
         accountId: providerAccountId,
         sts,
         iam,
+        customerServices,
         sns,
         eventBus,
         secrets,
