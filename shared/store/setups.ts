@@ -160,6 +160,41 @@ export function setupUpdateItem(
   };
 }
 
+/**
+ * Marks a connection's pending request queued again (`queued` true) or no longer queued (false), on
+ * condition that it is still that request, waiting on that setup with that deadline, and was in the
+ * other state: the connection's half of promoting a queued request and of undoing a promotion.
+ */
+function pendingQueuedItem(
+  tableName: string,
+  request: { customerId: string; accountId: string; requestId: string; setupId: string; until: number },
+  queued: boolean,
+): TransactItem {
+  return {
+    Update: {
+      TableName: tableName,
+      Key: itemKeys.connection(request.customerId, request.accountId),
+      UpdateExpression: queued ? 'SET #pending.#queued = :true' : 'REMOVE #pending.#queued',
+      ConditionExpression: `#pending.#requestId = :requestId AND ${
+        queued ? 'attribute_not_exists(#pending.#queued)' : '#pending.#queued = :true'
+      } AND #pending.#slotSetupId = :setupId AND #pending.#deadline = :until`,
+      ExpressionAttributeNames: {
+        '#pending': 'pendingAnswer',
+        '#queued': 'queued',
+        '#requestId': 'requestId',
+        '#slotSetupId': 'slotSetupId',
+        '#deadline': 'deadline',
+      },
+      ExpressionAttributeValues: {
+        ':requestId': request.requestId,
+        ':setupId': request.setupId,
+        ':until': request.until,
+        ':true': true,
+      },
+    },
+  };
+}
+
 export function createSetups(table: StoreTable) {
   const { client, tableName } = table;
 
@@ -294,28 +329,17 @@ export function createSetups(table: StoreTable) {
             onConditionFailed: () => raced,
           },
           {
-            item: {
-              Update: {
-                TableName: tableName,
-                Key: itemKeys.connection(customerId, claim.accountId),
-                UpdateExpression: 'REMOVE #pending.#queued',
-                ConditionExpression:
-                  '#pending.#requestId = :requestId AND #pending.#queued = :true AND #pending.#slotSetupId = :setupId AND #pending.#deadline = :until',
-                ExpressionAttributeNames: {
-                  '#pending': 'pendingAnswer',
-                  '#queued': 'queued',
-                  '#requestId': 'requestId',
-                  '#slotSetupId': 'slotSetupId',
-                  '#deadline': 'deadline',
-                },
-                ExpressionAttributeValues: {
-                  ':requestId': requestId,
-                  ':true': true,
-                  ':setupId': claim.setupId,
-                  ':until': claim.until,
-                },
+            item: pendingQueuedItem(
+              tableName,
+              {
+                customerId,
+                accountId: claim.accountId,
+                requestId,
+                setupId: claim.setupId,
+                until: claim.until,
               },
-            },
+              false,
+            ),
             onConditionFailed: () => gone,
           },
         ]);
@@ -362,28 +386,7 @@ export function createSetups(table: StoreTable) {
             onConditionFailed: () => changed,
           },
           {
-            item: {
-              Update: {
-                TableName: tableName,
-                Key: itemKeys.connection(entry.customerId, entry.accountId),
-                UpdateExpression: 'SET #pending.#queued = :true',
-                ConditionExpression:
-                  '#pending.#requestId = :requestId AND attribute_not_exists(#pending.#queued) AND #pending.#slotSetupId = :setupId AND #pending.#deadline = :until',
-                ExpressionAttributeNames: {
-                  '#pending': 'pendingAnswer',
-                  '#queued': 'queued',
-                  '#requestId': 'requestId',
-                  '#slotSetupId': 'slotSetupId',
-                  '#deadline': 'deadline',
-                },
-                ExpressionAttributeValues: {
-                  ':requestId': entry.requestId,
-                  ':true': true,
-                  ':setupId': entry.setupId,
-                  ':until': entry.until,
-                },
-              },
-            },
+            item: pendingQueuedItem(tableName, entry, true),
             onConditionFailed: () => changed,
           },
         ]);
