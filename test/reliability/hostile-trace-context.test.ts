@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { correlationIdFrom, createLogger } from '#shared/observability.ts';
 import { parseTraceHeader } from '#shared/xray/trace-header.ts';
-import { createXRayTracer } from '#shared/xray/tracer.ts';
+import { recordingTracer } from '../support/xray.ts';
 import { FUZZ_RUNS, FUZZ_SEED } from './support/settings.ts';
 
 const RUNS = Math.max(200, Math.ceil(FUZZ_RUNS * 0.02));
@@ -40,12 +40,7 @@ describe('a hostile trace header', () => {
   it('never fails an invocation, and yields only well-formed documents of its own trace', async () => {
     await fc.assert(
       fc.asyncProperty(headerArbitrary, fc.boolean(), fc.jsonValue(), async (header, fails, answer) => {
-        const documents: Record<string, unknown>[] = [];
-        const tracer = createXRayTracer({
-          serviceName: 'hostile',
-          sink: { send: (document) => documents.push(JSON.parse(JSON.stringify(document))) },
-          invocationHeader: () => header,
-        });
+        const { tracer, documents } = recordingTracer('hostile', { header });
         const failure = new Error('the handler failed');
         const handler = tracer.traceHandler(async () =>
           tracer.captureAsyncFunc('### Step', async (subsegment) => {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DIMENSIONS, METRIC_NAMES } from '#shared/metrics.ts';
 import { createTracer, observeAssumeRole } from '#shared/tracing.ts';
-import { createXRayTracer } from '#shared/xray/tracer.ts';
+import { recordingTracer as recordingXRayTracer } from '../support/xray.ts';
 
 const CREDENTIALS = {
   AccessKeyId: 'ASIAEXAMPLE',
@@ -9,17 +9,6 @@ const CREDENTIALS = {
   SessionToken: 'tok',
 };
 const CALL = { customerId: 'acme-corp', accountId: '111122223333' };
-
-/** A traced invocation's tracer, recording the subsegment documents it sends. */
-function recordingTracer() {
-  const recorded: Record<string, unknown>[] = [];
-  const tracer = createXRayTracer({
-    serviceName: 'example-worker',
-    sink: { send: (document) => recorded.push(JSON.parse(JSON.stringify(document))) },
-    invocationHeader: () => 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
-  });
-  return { tracer, recorded };
-}
 
 function recordingMetrics() {
   const counted: { name: string; dimension?: [string, string] }[] = [];
@@ -47,7 +36,7 @@ afterEach(() => vi.restoreAllMocks());
 
 describe('observeAssumeRole', () => {
   it('runs AssumeRole in its own subsegment, annotated with customer and account only', async () => {
-    const { tracer, recorded } = recordingTracer();
+    const { tracer, documents: recorded } = recordingXRayTracer('example-worker');
     const result = await observeAssumeRole({ tracer })(CALL, async () => CREDENTIALS);
     expect(result).toBe(CREDENTIALS);
     expect(recorded).toHaveLength(1);
@@ -61,7 +50,7 @@ describe('observeAssumeRole', () => {
   });
 
   it('annotates a failure with its STS error code, counts it by code, and rethrows it', async () => {
-    const { tracer, recorded } = recordingTracer();
+    const { tracer, documents: recorded } = recordingXRayTracer('example-worker');
     const { metrics, counted } = recordingMetrics();
     const denied = Object.assign(new Error('not authorized'), { name: 'AccessDenied' });
     await expect(

@@ -18,7 +18,7 @@ import {
   trustedPrincipalArns,
 } from '#shared/customer-template/template.ts';
 import { createMembershipChecker } from '#shared/onboarding/organization-membership.ts';
-import { createXRayTracer } from '#shared/xray/tracer.ts';
+import { recordingTracer } from '../../support/xray.ts';
 
 const PROVIDER = '999988887777';
 const CUSTOMER = '111122223333';
@@ -85,12 +85,7 @@ const checker = createMembershipChecker({
 
 describe('DescribeOrganization on the local endpoint', () => {
   it("is traced as an Organizations subsegment when the validator's tracer captures its client", async () => {
-    const documents: Record<string, unknown>[] = [];
-    const tracer = createXRayTracer({
-      serviceName: 'role-validator',
-      sink: { send: (document) => documents.push(JSON.parse(JSON.stringify(document))) },
-      invocationHeader: () => 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
-    });
+    const { tracer, documents } = recordingTracer('role-validator');
     const credentials = await session();
     const lookup = await createDescribeOrganization({
       region: 'us-east-1',

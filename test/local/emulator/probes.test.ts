@@ -21,7 +21,7 @@ import {
 import { createPermissionChecker, describeMissing } from '#shared/permissions/permission-check.ts';
 import { PROBE_CALLS, runProbe } from '#shared/permissions/probes.ts';
 import { permissionChecksOfTemplate } from '#shared/permissions/template-checks.ts';
-import { createXRayTracer } from '#shared/xray/tracer.ts';
+import { recordingTracer } from '../../support/xray.ts';
 
 const PROVIDER = '999988887777';
 const CUSTOMER = '111122223333';
@@ -149,12 +149,7 @@ async function check(checked = config) {
 
 describe('probes on the local endpoint', () => {
   it("traces the IAM call and the probe as subsegments when the validator's tracer captures their clients", async () => {
-    const documents: Record<string, unknown>[] = [];
-    const tracer = createXRayTracer({
-      serviceName: 'role-validator',
-      sink: { send: (document) => documents.push(JSON.parse(JSON.stringify(document))) },
-      invocationHeader: () => 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
-    });
+    const { tracer, documents } = recordingTracer('role-validator');
     const credentials = await session();
     const report = await createPermissionChecker({
       checks: permissionChecksOfTemplate(config),

@@ -14,8 +14,8 @@ import {
   serializeAnswer,
 } from '#shared/cloudformation/answer.ts';
 import { createResponseUrlPolicy } from '#shared/cloudformation/response-url.ts';
-import { createXRayTracer } from '#shared/xray/tracer.ts';
 import { startResponseServer } from '../../support/response-server.ts';
+import { recordingTracer } from '../../support/xray.ts';
 
 let server: Awaited<ReturnType<typeof startResponseServer>>;
 beforeAll(async () => {
@@ -196,12 +196,7 @@ describe('createAnswerSender', () => {
   });
 
   it('traces each delivery as one remote subsegment: the origin, the answer, the attempts, the last status', async () => {
-    const documents: Record<string, unknown>[] = [];
-    const tracer = createXRayTracer({
-      serviceName: 'registration-callback',
-      sink: { send: (document) => documents.push(JSON.parse(JSON.stringify(document))) },
-      invocationHeader: () => 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
-    });
+    const { tracer, documents } = recordingTracer('registration-callback');
     const sender = createAnswerSender({
       policy: localResponseUrlPolicy(server.origin),
       sleep: noSleep,

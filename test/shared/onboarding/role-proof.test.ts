@@ -17,7 +17,7 @@ import {
 } from '#shared/customer-template/template.ts';
 import { generateExternalId } from '#shared/domain/external-id.ts';
 import { createRoleProver } from '#shared/onboarding/role-proof.ts';
-import { createXRayTracer } from '#shared/xray/tracer.ts';
+import { recordingTracer } from '../../support/xray.ts';
 
 const PROVIDER = '999988887777';
 const CUSTOMER = '111122223333';
@@ -60,12 +60,7 @@ afterEach(() => vi.unstubAllEnvs());
 
 describe('the role proof, traced', () => {
   it("records the proof's STS calls, the session's own client included, without credentials", async () => {
-    const documents: Record<string, unknown>[] = [];
-    const tracer = createXRayTracer({
-      serviceName: 'role-validator',
-      sink: { send: (document) => documents.push(JSON.parse(JSON.stringify(document))) },
-      invocationHeader: () => 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
-    });
+    const { tracer, documents } = recordingTracer('role-validator');
     const sts = new STSClient({
       endpoint: endpoint.url,
       region: 'us-east-1',
