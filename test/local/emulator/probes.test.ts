@@ -134,6 +134,14 @@ const sdkCredentials = (credentials: Awaited<ReturnType<typeof session>>) => ({
   sessionToken: credentials.SessionToken!,
 });
 
+/** DescribeTable, as a real call of the session `credentials` would make it. */
+const describeTableAs = (credentials: Awaited<ReturnType<typeof session>>, tableName: string) =>
+  new DynamoDBClient({
+    endpoint: endpoint.url,
+    region: 'us-east-1',
+    credentials: sdkCredentials(credentials),
+  }).send(new DescribeTableCommand({ TableName: tableName }));
+
 /** One check, with how many simulator and probe calls it made. */
 async function check(checked = config) {
   const roleArn = checked === config ? role.arn : namedRole.arn;
@@ -203,13 +211,7 @@ describe('probes on the local endpoint', () => {
     );
     expect(simulated.EvaluationResults?.[0]?.EvalDecision).toBe('allowed');
     // A real call is refused in AWS's words.
-    await expect(
-      new DynamoDBClient({
-        endpoint: endpoint.url,
-        region: 'us-east-1',
-        credentials: sdkCredentials(credentials),
-      }).send(new DescribeTableCommand({ TableName: 'orders' })),
-    ).rejects.toMatchObject({
+    await expect(describeTableAs(credentials, 'orders')).rejects.toMatchObject({
       name: 'AccessDeniedException',
       message: `User: arn:aws:sts::${CUSTOMER}:assumed-role/AcmeAnalyticsAccess/keyless-validate-acme-1 is not authorized to perform: dynamodb:DescribeTable on resource: arn:aws:dynamodb:us-east-1:${CUSTOMER}:table/orders with an explicit deny in a resource control policy`,
     });
@@ -248,11 +250,7 @@ describe('probes on the local endpoint', () => {
     const arn = services.putTable({ accountId: CUSTOMER, region: 'us-east-1', name: 'orders' });
     try {
       const credentials = await session(namedRole.arn);
-      const { Table } = await new DynamoDBClient({
-        endpoint: endpoint.url,
-        region: 'us-east-1',
-        credentials: sdkCredentials(credentials),
-      }).send(new DescribeTableCommand({ TableName: 'orders' }));
+      const { Table } = await describeTableAs(credentials, 'orders');
       expect(Table).toMatchObject({ TableName: 'orders', TableArn: arn, TableStatus: 'ACTIVE' });
       expect((await check(namedConfig)).report).toMatchObject({ missing: [], optionalMissing: [] });
     } finally {
@@ -279,13 +277,7 @@ describe('probes on the local endpoint', () => {
     });
     try {
       const credentials = await session(namedRole.arn);
-      await expect(
-        new DynamoDBClient({
-          endpoint: endpoint.url,
-          region: 'us-east-1',
-          credentials: sdkCredentials(credentials),
-        }).send(new DescribeTableCommand({ TableName: 'orders' })),
-      ).rejects.toMatchObject({
+      await expect(describeTableAs(credentials, 'orders')).rejects.toMatchObject({
         name: 'AccessDeniedException',
         message: expect.stringMatching(
           new RegExp(
@@ -308,13 +300,7 @@ describe('probes on the local endpoint', () => {
   it("refuses another account's table, which no resource-based policy opens to the role, as AWS does", async () => {
     const credentials = await session();
     await expect(
-      new DynamoDBClient({
-        endpoint: endpoint.url,
-        region: 'us-east-1',
-        credentials: sdkCredentials(credentials),
-      }).send(
-        new DescribeTableCommand({ TableName: 'arn:aws:dynamodb:us-east-1:222233334444:table/orders' }),
-      ),
+      describeTableAs(credentials, 'arn:aws:dynamodb:us-east-1:222233334444:table/orders'),
     ).rejects.toMatchObject({
       name: 'AccessDeniedException',
       message: expect.stringMatching(
