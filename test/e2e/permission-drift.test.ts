@@ -69,6 +69,38 @@ async function onboard(customerId: string, accountId: string) {
   expect(view?.permissions).not.toHaveProperty('unchecked');
 }
 
+/**
+ * What a customer's guardrail does to an ACTIVE connection over time: `add` (a CLI command) makes
+ * the next re-validations record `missing` and announce Permissions Drifted once, while the
+ * connection stays ACTIVE; `remove` makes the next one record nothing missing and announce
+ * Permissions Restored once.
+ */
+async function driftsThenRestores(
+  [customerId, accountId]: [string, string],
+  { add, remove, missing }: { add: string[]; remove: string[]; missing: { action: string; layer: string }[] },
+) {
+  const drifted = await events('Permissions Drifted');
+  const restored = await events('Permissions Restored');
+  const added = await customer(add);
+  expect(added.code, added.output).toBe(0);
+  await revalidate();
+  await revalidate();
+  expect(await connection(customerId, accountId)).toMatchObject({
+    status: 'ACTIVE',
+    permissions: { missing },
+  });
+  expect(await events('Permissions Drifted')).toBe(drifted + 1);
+  const removed = await customer(remove);
+  expect(removed.code, removed.output).toBe(0);
+  await revalidate();
+  expect(await connection(customerId, accountId)).toMatchObject({
+    status: 'ACTIVE',
+    permissions: { missing: [] },
+  });
+  expect(await events('Permissions Restored')).toBe(restored + 1);
+  return added;
+}
+
 describe('effective permissions on the local system', () => {
   it('fails a deploy into an account whose SCP denies a required action, naming the action and the layer', async () => {
     const deployed = await customer([
@@ -93,33 +125,11 @@ describe('effective permissions on the local system', () => {
 
   it('shows an SCP added later as drift, once, and its removal as restored, once', async () => {
     await onboard('scp-later', '343434343434');
-    const drifted = await events('Permissions Drifted');
-    const restored = await events('Permissions Restored');
-
-    const set = await customer([
-      'set-scp',
-      '--account',
-      '343434343434',
-      '--deny-actions',
-      'ssm:GetParameters',
-    ]);
-    expect(set.code, set.output).toBe(0);
-    await revalidate();
-    await revalidate();
-    expect(await connection('scp-later', '343434343434')).toMatchObject({
-      status: 'ACTIVE',
-      permissions: { missing: [{ action: 'ssm:GetParameters', layer: 'scp-deny' }] },
+    await driftsThenRestores(['scp-later', '343434343434'], {
+      add: ['set-scp', '--account', '343434343434', '--deny-actions', 'ssm:GetParameters'],
+      remove: ['set-scp', '--account', '343434343434', '--deny-actions', ''],
+      missing: [{ action: 'ssm:GetParameters', layer: 'scp-deny' }],
     });
-    expect(await events('Permissions Drifted')).toBe(drifted + 1);
-
-    const removed = await customer(['set-scp', '--account', '343434343434', '--deny-actions', '']);
-    expect(removed.code, removed.output).toBe(0);
-    await revalidate();
-    expect(await connection('scp-later', '343434343434')).toMatchObject({
-      status: 'ACTIVE',
-      permissions: { missing: [] },
-    });
-    expect(await events('Permissions Restored')).toBe(restored + 1);
   }, 120_000);
 
   it("catches a customer's hand edit of the role's policy the same way", async () => {
@@ -143,9 +153,6 @@ describe('effective permissions on the local system', () => {
 
   it('shows a resource control policy on a probed action as drift in its layer, once, and its removal as restored', async () => {
     await onboard('rcp-later', '787878787878');
-    const drifted = await events('Permissions Drifted');
-    const restored = await events('Permissions Restored');
-
     // SSM is not under RCPs: an RCP could never deny it, and the local one says so.
     const refused = await customer([
       'set-rcp',
@@ -156,38 +163,16 @@ describe('effective permissions on the local system', () => {
     ]);
     expect(refused.code).toBe(1);
     expect(refused.output).toMatch(/Resource control policies do not apply to ssm:GetParameter/);
-
     // keyless.config.json probes dynamodb:DescribeTable: the simulator allows it, the probe is refused.
-    const set = await customer([
-      'set-rcp',
-      '--account',
-      '787878787878',
-      '--deny-actions',
-      'dynamodb:DescribeTable',
-    ]);
-    expect(set.code, set.output).toBe(0);
-    await revalidate();
-    await revalidate();
-    expect(await connection('rcp-later', '787878787878')).toMatchObject({
-      status: 'ACTIVE',
-      permissions: { missing: [{ action: 'dynamodb:DescribeTable', layer: 'rcp-deny' }] },
+    await driftsThenRestores(['rcp-later', '787878787878'], {
+      add: ['set-rcp', '--account', '787878787878', '--deny-actions', 'dynamodb:DescribeTable'],
+      remove: ['set-rcp', '--account', '787878787878', '--deny-actions', ''],
+      missing: [{ action: 'dynamodb:DescribeTable', layer: 'rcp-deny' }],
     });
-    expect(await events('Permissions Drifted')).toBe(drifted + 1);
-
-    const removed = await customer(['set-rcp', '--account', '787878787878', '--deny-actions', '']);
-    expect(removed.code, removed.output).toBe(0);
-    await revalidate();
-    expect(await connection('rcp-later', '787878787878')).toMatchObject({
-      status: 'ACTIVE',
-      permissions: { missing: [] },
-    });
-    expect(await events('Permissions Restored')).toBe(restored + 1);
   }, 120_000);
 
   it("shows a table's resource-based policy denying the probed action as drift in its layer, and its deletion as restored", async () => {
     await onboard('table-policy', '797979797979');
-    const drifted = await events('Permissions Drifted');
-    const restored = await events('Permissions Restored');
     // A table's policy takes DynamoDB actions only.
     const refused = await customer([
       'put-table',
@@ -200,40 +185,13 @@ describe('effective permissions on the local system', () => {
     ]);
     expect(refused.code).toBe(2);
     expect(refused.output).toMatch(/--deny-actions/);
-
     // The probe of keyless.config.json meets the table it names when there is no such table.
-    const put = await customer([
-      'put-table',
-      '--account',
-      '797979797979',
-      '--table',
-      'keyless-permission-probe',
-      '--deny-actions',
-      'dynamodb:DescribeTable',
-    ]);
-    expect(put.code, put.output).toBe(0);
+    const table = ['--account', '797979797979', '--table', 'keyless-permission-probe'];
+    const put = await driftsThenRestores(['table-policy', '797979797979'], {
+      add: ['put-table', ...table, '--deny-actions', 'dynamodb:DescribeTable'],
+      remove: ['delete-table', ...table],
+      missing: [{ action: 'dynamodb:DescribeTable', layer: 'resource-policy-deny' }],
+    });
     expect(put.output).toMatch(/denies dynamodb:DescribeTable to every principal/);
-    await revalidate();
-    await revalidate();
-    expect(await connection('table-policy', '797979797979')).toMatchObject({
-      status: 'ACTIVE',
-      permissions: { missing: [{ action: 'dynamodb:DescribeTable', layer: 'resource-policy-deny' }] },
-    });
-    expect(await events('Permissions Drifted')).toBe(drifted + 1);
-
-    const deleted = await customer([
-      'delete-table',
-      '--account',
-      '797979797979',
-      '--table',
-      'keyless-permission-probe',
-    ]);
-    expect(deleted.code, deleted.output).toBe(0);
-    await revalidate();
-    expect(await connection('table-policy', '797979797979')).toMatchObject({
-      status: 'ACTIVE',
-      permissions: { missing: [] },
-    });
-    expect(await events('Permissions Restored')).toBe(restored + 1);
   }, 120_000);
 });
